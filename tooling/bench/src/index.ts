@@ -1,0 +1,2 @@
+export { measureRate, type MeasureOptions, type Rate } from './measure.ts';
+export { formatLine, printLine, type Figure } from './report.ts';
