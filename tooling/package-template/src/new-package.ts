@@ -22,7 +22,11 @@ const stamp = (dir: string): void => {
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) stamp(path);
-    else writeFileSync(path, readFileSync(path, 'utf8').replaceAll('__NAME__', name).replaceAll('__DESCRIPTION__', description));
+    else
+      writeFileSync(
+        path,
+        readFileSync(path, 'utf8').replaceAll('__NAME__', name).replaceAll('__DESCRIPTION__', description),
+      );
   }
 };
 stamp(target);
