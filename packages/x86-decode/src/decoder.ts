@@ -1,0 +1,734 @@
+import {
+  CODE_ATTRS,
+  CODE_CPU,
+  CODE_FLAGS,
+  CODE_MEM_SIZE,
+  CODE_MNEMONIC,
+  CODE_OP_COUNT,
+  CODE_OPS,
+  DECODE_ROOTS,
+  DECODE_TREE,
+  HAS_MODRM,
+} from './generated/tables.ts';
+import {
+  DecodeStatus,
+  type Instruction,
+  OperandKind,
+  PREFIX_ADDRESS_SIZE,
+  PREFIX_LOCK,
+  PREFIX_OPERAND_SIZE,
+  PREFIX_REP,
+  PREFIX_REPNE,
+  PREFIX_REX,
+  PREFIX_SEGMENT,
+  PREFIX_VEX,
+} from './instruction.ts';
+import { MEMORY_SIZE_BYTES, OperandType, RegisterClass } from './operand-type.ts';
+import { Register } from './register.ts';
+
+/** Attribute bits of the generated CODE_ATTRS table (order of ATTRS in scripts/generate.ts). */
+export const ATTR_LOCK = 1 << 0;
+export const ATTR_REP = 1 << 1;
+export const ATTR_REPNE = 1 << 2;
+export const ATTR_XACQUIRE = 1 << 3;
+export const ATTR_XRELEASE = 1 << 4;
+export const ATTR_BND = 1 << 5;
+export const ATTR_NOTRACK = 1 << 6;
+export const ATTR_D64 = 1 << 7;
+export const ATTR_F64 = 1 << 8;
+export const ATTR_FMT_SIZE = 1 << 9;
+export const ATTR_FMT_NOSIZE = 1 << 10;
+export const ATTR_HLE = 1 << 11;
+export const ATTR_NO66 = 1 << 12;
+export const ATTR_FMT_FAR = 1 << 13;
+export const ATTR_FMT_SHORT = 1 << 14;
+export const ATTR_NOLOCKREG = 1 << 15;
+
+// Tree selector kinds (scripts/build-tables.ts SELECTORS order).
+const SEL_PFX = 0;
+const SEL_MODE = 1;
+const SEL_W = 2;
+const SEL_L = 3;
+const SEL_MOD = 4;
+const SEL_REG = 5;
+const SEL_RM = 6;
+const SEL_REXB = 7;
+const SEL_OSZ = 8;
+const SEL_ASZ = 9;
+const SEL_OSZ_D64 = 10;
+const SEL_OSZ_F64 = 11;
+
+const MAX_LENGTH = 15;
+const TWO32 = 4294967296;
+
+// 16-bit addressing (SDM 2 Table 2-1): base and index per ModRM.rm.
+const BASE16 = [Register.BX, Register.BX, Register.BP, Register.BP, Register.SI, Register.DI, Register.BP, Register.BX];
+const INDEX16 = [Register.SI, Register.DI, Register.SI, Register.DI, 0, 0, 0, 0];
+
+/** Options for {@link Decoder}. */
+export interface DecoderOptions {
+  /** Address of the first byte (a number below 2^53); default 0. */
+  ip?: number;
+  /** First byte of `bytes` to decode; default 0. */
+  offset?: number;
+  /** One past the last byte to decode; default `bytes.length`. */
+  end?: number;
+}
+
+/** Thrown for API misuse (bad bitness, bad offsets); decoding itself never throws. */
+export class DecoderError extends Error {
+  readonly code: string;
+  override readonly cause: unknown;
+  constructor(code: string, message: string, cause?: unknown) {
+    super(message);
+    this.name = 'DecoderError';
+    this.code = code;
+    this.cause = cause;
+  }
+}
+
+/**
+ * A table-driven x86 decoder over a byte buffer. Decoding never throws and never reads
+ * outside `[offset, end)`; an invalid or truncated encoding yields a status, not an exception.
+ *
+ * @example
+ * ```ts
+ * const decoder = new Decoder(64, new Uint8Array([0x48, 0x8b, 0x07]), { ip: 0x1000 });
+ * const insn = new Instruction();
+ * decoder.decodeOut(insn); // insn.length === 3, mnemonicName(insn.mnemonic) === 'MOV'
+ * ```
+ */
+export class Decoder {
+  /** 16, 32 or 64. */
+  readonly bitness: 16 | 32 | 64;
+  private bytes: Uint8Array;
+  /** Offset of the next byte to decode. */
+  position: number;
+  private end: number;
+  /** IP of the next instruction, low/high 32 bits. */
+  ipLo: number;
+  ipHi: number;
+
+  constructor(bitness: 16 | 32 | 64, bytes: Uint8Array, options: DecoderOptions = {}) {
+    if (bitness !== 16 && bitness !== 32 && bitness !== 64) {
+      throw new DecoderError('BAD_BITNESS', `bitness must be 16, 32 or 64, got ${String(bitness)}`);
+    }
+    this.bitness = bitness;
+    this.bytes = bytes;
+    this.position = 0;
+    this.end = 0;
+    this.ipLo = 0;
+    this.ipHi = 0;
+    this.setBuffer(bytes, options.offset ?? 0, options.end ?? bytes.length);
+    this.ip = options.ip ?? 0;
+  }
+
+  /** Points the decoder at a new buffer window `[offset, end)` without allocating. */
+  setBuffer(bytes: Uint8Array, offset = 0, end = bytes.length): void {
+    if (!(offset >= 0 && end <= bytes.length && offset <= end)) {
+      throw new DecoderError('BAD_RANGE', `bad buffer window [${offset}, ${end}) of ${bytes.length} bytes`);
+    }
+    this.bytes = bytes;
+    this.position = offset;
+    this.end = end;
+  }
+
+  /** IP of the next instruction as a number (exact below 2^53). */
+  get ip(): number {
+    return this.ipHi * TWO32 + this.ipLo;
+  }
+
+  set ip(value: number) {
+    this.ipLo = value >>> 0;
+    this.ipHi = Math.floor(value / TWO32) >>> 0;
+  }
+
+  /** Sets the IP from 32-bit halves (for 64-bit addresses above 2^53). */
+  setIp(lo: number, hi: number): void {
+    this.ipLo = lo >>> 0;
+    this.ipHi = hi >>> 0;
+  }
+
+  /** True while bytes remain in the window. */
+  get canDecode(): boolean {
+    return this.position < this.end;
+  }
+
+  /**
+   * Decodes the instruction at `position` into `insn` and advances `position` and `ip` by
+   * its length (at least 1 byte, also when invalid). Returns the status.
+   */
+  decodeOut(insn: Instruction): DecodeStatus {
+    const status = this.decodeAt(insn, this.position, this.ipLo, this.ipHi);
+    const len = insn.length;
+    this.position += len;
+    const lo = this.ipLo + len;
+    this.ipLo = lo >>> 0;
+    if (lo >= TWO32) this.ipHi = (this.ipHi + 1) >>> 0;
+    return status;
+  }
+
+  /**
+   * Decodes the instruction at `offset` of the current buffer, with the given IP, into `insn`
+   * without moving the decoder. `insn.length` is at least 1 (1 for an empty window: truncated).
+   */
+  decodeAt(insn: Instruction, offset: number, ipLo: number, ipHi: number): DecodeStatus {
+    const b = this.bytes;
+    const bitness = this.bitness;
+    const mode64 = bitness === 64;
+    const start = offset;
+    const bufEnd = this.end;
+    const lim = bufEnd - start > MAX_LENGTH ? start + MAX_LENGTH : bufEnd;
+    let p = start;
+    insn.bitness = bitness;
+    insn.ipLo = ipLo;
+    insn.ipHi = ipHi;
+    insn.opCount = 0;
+    insn.code = 0;
+    insn.mnemonic = 0;
+    insn.memSegment = Register.None;
+    insn.memBase = Register.None;
+    insn.memIndex = Register.None;
+    insn.memScale = 1;
+    insn.memDisplacementLo = 0;
+    insn.memDisplacementHi = 0;
+    insn.memDisplacementSize = 0;
+    insn.memSize = 0;
+    insn.memSizeKind = 0;
+    insn.immediateLo = 0;
+    insn.immediateHi = 0;
+    insn.immediateSize = 0;
+    insn.immediate2 = 0;
+    insn.branchLo = 0;
+    insn.branchHi = 0;
+    insn.farSelector = 0;
+    insn.farOffset = 0;
+    insn.vectorLength = 0;
+    insn.flagsRead = 0;
+    insn.flagsWritten = 0;
+    insn.flagsUndefined = 0;
+    insn.flagsCleared = 0;
+    insn.flagsSet = 0;
+    insn.cpuFeature = 0;
+
+    // ---- legacy prefixes and REX (SDM 2 2.1, 2.2.1) ----
+    let prefixes = 0;
+    let seg: Register = Register.None;
+    let rex = 0;
+    let repKind = 0; // last of F2/F3: 2 = F3, 3 = F2
+    let c = 0;
+    for (;;) {
+      if (p >= lim) return this.fail(insn, start, p, lim);
+      c = b[p]!;
+      if (c === 0x26 || c === 0x2e || c === 0x36 || c === 0x3e) {
+        seg = Register.ES + ((c >> 3) & 3);
+        prefixes |= PREFIX_SEGMENT;
+      } else if (c === 0x64 || c === 0x65) {
+        seg = c === 0x64 ? Register.FS : Register.GS;
+        prefixes |= PREFIX_SEGMENT;
+      } else if (c === 0x66) prefixes |= PREFIX_OPERAND_SIZE;
+      else if (c === 0x67) prefixes |= PREFIX_ADDRESS_SIZE;
+      else if (c === 0xf0) prefixes |= PREFIX_LOCK;
+      else if (c === 0xf3) {
+        prefixes |= PREFIX_REP;
+        repKind = 2;
+      } else if (c === 0xf2) {
+        prefixes |= PREFIX_REPNE;
+        repKind = 3;
+      } else if (mode64 && (c & 0xf0) === 0x40) {
+        rex = c;
+        p++;
+        continue;
+      } else break;
+      // a legacy prefix after REX cancels it: REX must immediately precede the opcode
+      rex = 0;
+      p++;
+    }
+    if (rex !== 0) prefixes |= PREFIX_REX;
+    const osz66 = (prefixes & PREFIX_OPERAND_SIZE) !== 0;
+    const asz67 = (prefixes & PREFIX_ADDRESS_SIZE) !== 0;
+    let pfx = repKind !== 0 ? repKind : osz66 ? 1 : 0;
+    let rexW = (rex >> 3) & 1;
+    let rexR = (rex >> 2) & 1;
+    let rexX = (rex >> 1) & 1;
+    let rexB = rex & 1;
+    let vvvv = 0;
+    let vexL = 0;
+    let isVex = false;
+    const addrSize = mode64 ? (asz67 ? 4 : 8) : (bitness === 32) !== asz67 ? 4 : 2;
+
+    // ---- opcode and map ----
+    p++;
+    let map = 0;
+    let op = c;
+    if (c === 0x0f) {
+      if (p >= lim) return this.fail(insn, start, p, lim);
+      op = b[p++]!;
+      map = 1;
+      if (op === 0x38 || op === 0x3a) {
+        map = op === 0x38 ? 2 : 3;
+        if (p >= lim) return this.fail(insn, start, p, lim);
+        op = b[p++]!;
+      }
+    } else if (c === 0xc4 || c === 0xc5) {
+      // VEX (SDM 2 2.3.5): in 16/32-bit mode C4/C5 are LES/LDS unless ModRM.mod = 11
+      if (p >= lim) return this.fail(insn, start, p, lim);
+      const v1 = b[p]!;
+      if (mode64 || v1 >= 0xc0) {
+        if ((prefixes & (PREFIX_OPERAND_SIZE | PREFIX_REP | PREFIX_REPNE | PREFIX_LOCK)) !== 0 || rex !== 0) {
+          return this.invalid(insn, start, Math.min(p + 1, lim));
+        }
+        isVex = true;
+        prefixes |= PREFIX_VEX;
+        p++;
+        let v2 = v1;
+        if (c === 0xc5) {
+          rexR = (~v1 >> 7) & 1;
+          rexX = 0;
+          rexB = 0;
+          rexW = 0;
+          map = 4;
+        } else {
+          if (p >= lim) return this.fail(insn, start, p, lim);
+          v2 = b[p++]!;
+          rexR = (~v1 >> 7) & 1;
+          rexX = (~v1 >> 6) & 1;
+          rexB = (~v1 >> 5) & 1;
+          rexW = v2 >> 7;
+          const mm = v1 & 0x1f;
+          if (mm < 1 || mm > 3) return this.invalid(insn, start, p);
+          map = 3 + mm;
+        }
+        vvvv = (~v2 >> 3) & 15;
+        vexL = (v2 >> 2) & 1;
+        pfx = v2 & 3;
+        if (!mode64) {
+          rexR = 0;
+          rexX = 0;
+          rexB = 0;
+          vvvv &= 7;
+        }
+        if (p >= lim) return this.fail(insn, start, p, lim);
+        op = b[p++]!;
+      }
+    }
+
+    // ---- ModRM and the decode tree ----
+    const slot = (map << 8) | op;
+    let modrm = 0;
+    if (HAS_MODRM[slot] === 1) {
+      if (p >= lim) return this.fail(insn, start, p, lim);
+      modrm = b[p++]!;
+    }
+    const mod = modrm >> 6;
+    const reg = (modrm >> 3) & 7;
+    const rm = modrm & 7;
+    const oszIndex = mode64 ? (rexW !== 0 ? 2 : osz66 ? 0 : 1) : (bitness === 32) !== osz66 ? 1 : 0;
+    let node = DECODE_ROOTS[slot]!;
+    while (node >= 0) {
+      let v = 0;
+      switch (DECODE_TREE[node]) {
+        case SEL_PFX:
+          v = pfx;
+          break;
+        case SEL_MODE:
+          v = mode64 ? 1 : 0;
+          break;
+        case SEL_W:
+          v = rexW;
+          break;
+        case SEL_L:
+          v = vexL;
+          break;
+        case SEL_MOD:
+          v = mod === 3 ? 1 : 0;
+          break;
+        case SEL_REG:
+          v = reg;
+          break;
+        case SEL_RM:
+          v = rm;
+          break;
+        case SEL_REXB:
+          v = rexB;
+          break;
+        case SEL_OSZ:
+          v = oszIndex;
+          break;
+        case SEL_ASZ:
+          v = addrSize >> 2;
+          break;
+        case SEL_OSZ_D64:
+          v = mode64 ? (rexW !== 0 || !osz66 ? 2 : 0) : oszIndex;
+          break;
+        case SEL_OSZ_F64:
+          v = mode64 ? 2 : oszIndex;
+          break;
+      }
+      node = DECODE_TREE[node + 1 + v]!;
+    }
+    const code = ~node;
+    if (code === 0) return this.invalid(insn, start, p);
+    const attrs = CODE_ATTRS[code]!;
+    if ((prefixes & PREFIX_LOCK) !== 0 && ((attrs & ATTR_LOCK) === 0 || mod === 3)) return this.invalid(insn, start, p);
+
+    // ---- operands ----
+    const operandSize = mode64
+      ? (attrs & ATTR_F64) !== 0 || rexW !== 0
+        ? 8
+        : osz66
+          ? 2
+          : (attrs & ATTR_D64) !== 0
+            ? 8
+            : 4
+      : oszIndex === 1
+        ? 4
+        : 2;
+    insn.operandSize = operandSize;
+    insn.addressSize = addrSize;
+    const opCount = CODE_OP_COUNT[code]!;
+    const memSizeKind = CODE_MEM_SIZE[code]!;
+    let usesVvvv = false;
+    let ripRel = 0; // 0 none, 8 = RIP, 4 = EIP
+    let rel = 0; // branch displacement, applied once the length is known
+    let hasRel = false;
+    const opKind = insn.opKind;
+    const opReg = insn.opRegister;
+    for (let k = 0; k < opCount; k++) {
+      const d = CODE_OPS[code * 5 + k]!;
+      const cls = (d >> 8) & 0xff;
+      let kind = OperandKind.Register;
+      let r = 0;
+      switch (d & 0xff) {
+        case OperandType.ModrmReg:
+          r = regOf(cls, reg | (rexR << 3), rex);
+          if (r === 0) return this.invalid(insn, start, p);
+          break;
+        case OperandType.ModrmRm:
+        case OperandType.ModrmRmReg:
+        case OperandType.ModrmRmMem:
+          if (mod === 3) {
+            r = regOf(cls, rm | (rexB << 3), rex);
+            if (r === 0) return this.invalid(insn, start, p);
+            break;
+          }
+          kind = OperandKind.Memory;
+          // ---- memory operand (SDM 2 2.1.5) ----
+          if (addrSize === 2) {
+            let disp = 0;
+            insn.memBase = rm === 6 && mod === 0 ? Register.None : BASE16[rm]!;
+            insn.memIndex = INDEX16[rm]!;
+            if (mod === 1) {
+              if (p >= lim) return this.fail(insn, start, p, lim);
+              disp = ((b[p++]! << 24) >> 24) & 0xffff;
+              insn.memDisplacementSize = 1;
+            } else if (mod === 2 || (mod === 0 && rm === 6)) {
+              if (p + 2 > lim) return this.fail(insn, start, p, lim);
+              disp = b[p]! | (b[p + 1]! << 8);
+              p += 2;
+              insn.memDisplacementSize = 2;
+            }
+            insn.memDisplacementLo = disp;
+          } else {
+            let base = rm;
+            let index = -1;
+            if (rm === 4) {
+              if (p >= lim) return this.fail(insn, start, p, lim);
+              const sib = b[p++]!;
+              insn.memScale = 1 << (sib >> 6);
+              index = ((sib >> 3) & 7) | (rexX << 3);
+              if (index === 4) index = -1;
+              base = sib & 7;
+              if (base === 5 && mod === 0) base = -1;
+              else base |= rexB << 3;
+            } else if (rm === 5 && mod === 0) {
+              base = -1;
+              if (mode64) ripRel = addrSize;
+            } else base |= rexB << 3;
+            const regBase = addrSize === 8 ? Register.RAX : Register.EAX;
+            if (base >= 0) insn.memBase = regBase + base;
+            if (index >= 0) insn.memIndex = regBase + index;
+            if (ripRel !== 0) insn.memBase = ripRel === 8 ? Register.RIP : Register.EIP;
+            let disp = 0;
+            if (mod === 1) {
+              if (p >= lim) return this.fail(insn, start, p, lim);
+              disp = (b[p++]! << 24) >> 24;
+              insn.memDisplacementSize = 1;
+            } else if (mod === 2 || base === -1) {
+              if (p + 4 > lim) return this.fail(insn, start, p, lim);
+              disp = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+              p += 4;
+              insn.memDisplacementSize = 4;
+            }
+            insn.memDisplacementLo = disp >>> 0;
+            insn.memDisplacementHi = addrSize === 8 && disp < 0 ? 0xffffffff : 0;
+          }
+          insn.memSegment = defaultSegment(insn.memBase, seg, mode64);
+          insn.memSizeKind = memSizeKind;
+          insn.memSize = MEMORY_SIZE_BYTES[memSizeKind]!;
+          break;
+        case OperandType.OpcodeReg:
+          r = regOf(cls, (op & 7) | (rexB << 3), rex);
+          break;
+        case OperandType.VvvvReg:
+          usesVvvv = true;
+          r = regOf(cls, vvvv, rex);
+          break;
+        case OperandType.Is4Reg:
+          if (p >= lim) return this.fail(insn, start, p, lim);
+          r = regOf(cls, (b[p++]! >> 4) & (mode64 ? 15 : 7), rex);
+          break;
+        case OperandType.FixedReg:
+          r = d >>> 16;
+          break;
+        case OperandType.Imm8:
+        case OperandType.Imm8Sx:
+        case OperandType.Imm16Sx: {
+          if (p >= lim) return this.fail(insn, start, p, lim);
+          const v = b[p++]!;
+          kind = OperandKind.Immediate;
+          insn.immediateSize = 1;
+          if ((d & 0xff) === OperandType.Imm8) insn.immediateLo = v;
+          else {
+            const s = (v << 24) >> 24;
+            const width = (d & 0xff) === OperandType.Imm16Sx ? 2 : operandSize;
+            insn.immediateLo = width === 2 ? s & 0xffff : s >>> 0;
+            insn.immediateHi = width === 8 && s < 0 ? 0xffffffff : 0;
+          }
+          break;
+        }
+        case OperandType.Imm16:
+        case OperandType.Imm16Zx:
+          if (p + 2 > lim) return this.fail(insn, start, p, lim);
+          kind = OperandKind.Immediate;
+          insn.immediateLo = b[p]! | (b[p + 1]! << 8);
+          insn.immediateSize = 2;
+          p += 2;
+          break;
+        case OperandType.Imm32:
+        case OperandType.Imm32Sx64: {
+          if (p + 4 > lim) return this.fail(insn, start, p, lim);
+          kind = OperandKind.Immediate;
+          const v = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+          insn.immediateLo = v >>> 0;
+          insn.immediateHi = (d & 0xff) === OperandType.Imm32Sx64 && v < 0 ? 0xffffffff : 0;
+          insn.immediateSize = 4;
+          p += 4;
+          break;
+        }
+        case OperandType.Imm64:
+          if (p + 8 > lim) return this.fail(insn, start, p, lim);
+          kind = OperandKind.Immediate;
+          insn.immediateLo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+          insn.immediateHi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0;
+          insn.immediateSize = 8;
+          p += 8;
+          break;
+        case OperandType.Imm8Second:
+          if (p >= lim) return this.fail(insn, start, p, lim);
+          kind = OperandKind.Immediate2;
+          insn.immediate2 = b[p++]!;
+          break;
+        case OperandType.Const1:
+          kind = OperandKind.Immediate;
+          insn.immediateLo = 1;
+          break;
+        case OperandType.Rel8:
+          if (p >= lim) return this.fail(insn, start, p, lim);
+          kind = OperandKind.NearBranch;
+          rel = (b[p++]! << 24) >> 24;
+          hasRel = true;
+          break;
+        case OperandType.Rel16:
+        case OperandType.Rel32:
+          kind = OperandKind.NearBranch;
+          hasRel = true;
+          if (operandSize === 2) {
+            if (p + 2 > lim) return this.fail(insn, start, p, lim);
+            rel = ((b[p]! | (b[p + 1]! << 8)) << 16) >> 16;
+            p += 2;
+          } else {
+            if (p + 4 > lim) return this.fail(insn, start, p, lim);
+            rel = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+            p += 4;
+          }
+          break;
+        case OperandType.Ptr16x16:
+        case OperandType.Ptr16x32: {
+          const n = (d & 0xff) === OperandType.Ptr16x16 ? 2 : 4;
+          if (p + n + 2 > lim) return this.fail(insn, start, p, lim);
+          kind = OperandKind.FarBranch;
+          insn.farOffset =
+            n === 2
+              ? b[p]! | (b[p + 1]! << 8)
+              : (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+          p += n;
+          insn.farSelector = b[p]! | (b[p + 1]! << 8);
+          p += 2;
+          break;
+        }
+        case OperandType.Moffs:
+          kind = OperandKind.Memory;
+          if (p + addrSize > lim) return this.fail(insn, start, p, lim);
+          if (addrSize === 2) insn.memDisplacementLo = b[p]! | (b[p + 1]! << 8);
+          else insn.memDisplacementLo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+          if (addrSize === 8)
+            insn.memDisplacementHi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0;
+          insn.memDisplacementSize = addrSize;
+          p += addrSize;
+          insn.memSegment = defaultSegment(Register.None, seg, mode64);
+          insn.memSizeKind = memSizeKind;
+          insn.memSize = MEMORY_SIZE_BYTES[memSizeKind]!;
+          break;
+        case OperandType.StringSource:
+        case OperandType.StringDestination:
+        case OperandType.XlatMemory:
+        case OperandType.ImplicitMemory: {
+          const t = d & 0xff;
+          const gpr = addrSize === 8 ? Register.RAX : addrSize === 4 ? Register.EAX : Register.AX;
+          kind =
+            t === OperandType.StringSource
+              ? OperandKind.MemoryStringSource
+              : t === OperandType.StringDestination
+                ? OperandKind.MemoryStringDestination
+                : OperandKind.Memory;
+          // ES:[rDI] is implied by the kind; the mem* fields describe the other memory operand
+          if (t !== OperandType.StringDestination) {
+            const base =
+              t === OperandType.StringSource
+                ? gpr + 6
+                : t === OperandType.XlatMemory
+                  ? gpr + 3
+                  : gpr + (((d >>> 16) - Register.RAX) & 15);
+            insn.memBase = base;
+            insn.memSegment = defaultSegment(base, seg, mode64);
+          }
+          insn.memSizeKind = memSizeKind;
+          insn.memSize = MEMORY_SIZE_BYTES[memSizeKind]!;
+          break;
+        }
+      }
+      opKind[k] = kind;
+      opReg[k] = r;
+    }
+    if (isVex && !usesVvvv && vvvv !== 0) return this.invalid(insn, start, p);
+
+    // ---- finish ----
+    const length = p - start;
+    insn.status = DecodeStatus.Ok;
+    insn.code = code;
+    insn.mnemonic = CODE_MNEMONIC[code]!;
+    insn.length = length;
+    insn.opCount = opCount;
+    insn.prefixes = prefixes;
+    insn.segmentPrefix = seg;
+    insn.rex = rex;
+    insn.vectorLength = vexL;
+    const f = code * 5;
+    insn.flagsRead = CODE_FLAGS[f]!;
+    insn.flagsWritten = CODE_FLAGS[f + 1]!;
+    insn.flagsUndefined = CODE_FLAGS[f + 2]!;
+    insn.flagsCleared = CODE_FLAGS[f + 3]!;
+    insn.flagsSet = CODE_FLAGS[f + 4]!;
+    insn.cpuFeature = CODE_CPU[code]!;
+    if (ripRel !== 0 || hasRel) {
+      // next IP + displacement, over 64 bits
+      const disp = ripRel !== 0 ? insn.memDisplacementLo | 0 : rel;
+      const sum = ipLo + length + disp;
+      let lo = sum >>> 0;
+      let hi = (ipHi + Math.floor(sum / TWO32)) >>> 0;
+      const width = ripRel !== 0 ? ripRel : operandSize;
+      if (width === 4) hi = 0;
+      else if (width === 2) {
+        hi = 0;
+        lo &= 0xffff;
+      }
+      if (ripRel !== 0) {
+        insn.memDisplacementLo = lo;
+        insn.memDisplacementHi = hi;
+      } else {
+        insn.branchLo = lo;
+        insn.branchHi = hi;
+      }
+    }
+    return DecodeStatus.Ok;
+  }
+
+  private invalid(insn: Instruction, start: number, p: number): DecodeStatus {
+    insn.status = DecodeStatus.Invalid;
+    insn.code = 0;
+    insn.mnemonic = 0;
+    insn.opCount = 0;
+    insn.length = p > start ? p - start : 1;
+    return DecodeStatus.Invalid;
+  }
+
+  /** Ran out of bytes at `p`: truncated if the buffer ended, invalid if the 15-byte limit did. */
+  private fail(insn: Instruction, start: number, p: number, lim: number): DecodeStatus {
+    if (lim < this.end || p - start >= MAX_LENGTH) {
+      this.invalid(insn, start, MAX_LENGTH + start);
+      return DecodeStatus.Invalid;
+    }
+    this.invalid(insn, start, this.end);
+    insn.status = DecodeStatus.Truncated;
+    if (insn.length === 0) insn.length = 1;
+    return DecodeStatus.Truncated;
+  }
+}
+
+/** Register of class `cls` with encoding number `n`, or 0 when that encoding names no register. */
+function regOf(cls: number, n: number, rex: number): number {
+  switch (cls) {
+    case RegisterClass.Gpr8:
+      if (rex === 0 || n < 4) return Register.AL + n;
+      return n < 8 ? Register.SPL + n - 4 : Register.AL + n + 4;
+    case RegisterClass.Gpr16:
+      return Register.AX + n;
+    case RegisterClass.Gpr32:
+      return Register.EAX + n;
+    case RegisterClass.Gpr64:
+      return Register.RAX + n;
+    case RegisterClass.Segment:
+      n &= 7;
+      return n < 6 ? Register.ES + n : 0;
+    case RegisterClass.Cr:
+      return n === 0 || n === 2 || n === 3 || n === 4 || n === 8 ? Register.CR0 + n : 0;
+    case RegisterClass.Dr:
+      return n < 8 ? Register.DR0 + n : 0;
+    case RegisterClass.Tr:
+      return Register.TR0 + (n & 7);
+    case RegisterClass.Mm:
+      return Register.MM0 + (n & 7);
+    case RegisterClass.Xmm:
+      return Register.XMM0 + n;
+    case RegisterClass.Ymm:
+      return Register.YMM0 + n;
+    case RegisterClass.Zmm:
+      return Register.ZMM0 + n;
+    case RegisterClass.K:
+      return Register.K0 + (n & 7);
+    case RegisterClass.Bnd:
+      return n < 4 ? Register.BND0 + n : 0;
+    case RegisterClass.St:
+      return Register.ST0 + (n & 7);
+    case RegisterClass.Tmm:
+      return Register.TMM0 + (n & 7);
+  }
+  return 0;
+}
+
+/** SDM 1 3.7.4: SS for rBP/rSP bases, else DS; an override wins (only FS/GS in 64-bit mode). */
+function defaultSegment(base: Register, seg: Register, mode64: boolean): Register {
+  if (seg !== Register.None && (!mode64 || seg >= Register.FS)) return seg;
+  if (
+    base === Register.BP ||
+    base === Register.SP ||
+    base === Register.EBP ||
+    base === Register.ESP ||
+    base === Register.RBP ||
+    base === Register.RSP
+  ) {
+    return Register.SS;
+  }
+  return Register.DS;
+}

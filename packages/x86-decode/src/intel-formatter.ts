@@ -1,0 +1,282 @@
+import {
+  ATTR_BND,
+  ATTR_FMT_FAR,
+  ATTR_FMT_NOSIZE,
+  ATTR_FMT_SIZE,
+  ATTR_HLE,
+  ATTR_NOTRACK,
+  ATTR_REP,
+  ATTR_REPNE,
+  ATTR_XRELEASE,
+} from './decoder.ts';
+import { CODE_ATTRS, CODE_OPS, MNEMONIC_NAMES } from './generated/tables.ts';
+import { DecodeStatus, type Instruction, OperandKind, PREFIX_LOCK, PREFIX_REP, PREFIX_REPNE } from './instruction.ts';
+import { MemorySize, OperandType, RegisterClass } from './operand-type.ts';
+import { Register, registerName } from './register.ts';
+
+const MNEMONICS_LOWER = MNEMONIC_NAMES.map((m) => m.toLowerCase());
+const REG_NAMES: string[] = [];
+for (let r = 0; r < 249; r++) REG_NAMES.push(registerName(r));
+
+// Memory size keywords as iced-x86's Intel formatter prints them.
+const SIZE_KEYWORDS: string[] = [];
+SIZE_KEYWORDS[MemorySize.Unknown] = '';
+SIZE_KEYWORDS[MemorySize.Byte] = 'byte ptr ';
+SIZE_KEYWORDS[MemorySize.Word] = 'word ptr ';
+SIZE_KEYWORDS[MemorySize.Dword] = 'dword ptr ';
+SIZE_KEYWORDS[MemorySize.Qword] = 'qword ptr ';
+SIZE_KEYWORDS[MemorySize.Tbyte] = 'tbyte ptr ';
+SIZE_KEYWORDS[MemorySize.Xmmword] = 'xmmword ptr ';
+SIZE_KEYWORDS[MemorySize.Ymmword] = 'ymmword ptr ';
+SIZE_KEYWORDS[MemorySize.Zmmword] = 'zmmword ptr ';
+SIZE_KEYWORDS[MemorySize.FarPtr16] = 'dword ptr ';
+SIZE_KEYWORDS[MemorySize.FarPtr32] = 'fword ptr ';
+SIZE_KEYWORDS[MemorySize.FarPtr64] = 'tbyte ptr ';
+SIZE_KEYWORDS[MemorySize.Bound16] = 'dword ptr ';
+SIZE_KEYWORDS[MemorySize.Bound32] = 'qword ptr ';
+SIZE_KEYWORDS[MemorySize.Fword] = 'fword ptr ';
+SIZE_KEYWORDS[MemorySize.Tword] = 'tbyte ptr ';
+SIZE_KEYWORDS[MemorySize.Float32] = 'dword ptr ';
+SIZE_KEYWORDS[MemorySize.Float64] = 'qword ptr ';
+SIZE_KEYWORDS[MemorySize.Float80] = 'tbyte ptr ';
+SIZE_KEYWORDS[MemorySize.Int16] = 'word ptr ';
+SIZE_KEYWORDS[MemorySize.Int32] = 'dword ptr ';
+SIZE_KEYWORDS[MemorySize.Int64] = 'qword ptr ';
+SIZE_KEYWORDS[MemorySize.Bcd] = 'tbyte ptr ';
+SIZE_KEYWORDS[MemorySize.FpuEnv] = '';
+SIZE_KEYWORDS[MemorySize.FpuState] = '';
+SIZE_KEYWORDS[MemorySize.Fxsave] = '';
+SIZE_KEYWORDS[MemorySize.Xsave] = '';
+SIZE_KEYWORDS[MemorySize.Word2] = 'word ptr ';
+SIZE_KEYWORDS[MemorySize.B384] = '';
+SIZE_KEYWORDS[MemorySize.B512] = '';
+const MEM_SIZE_BYTES_FOR_MATCH = [0, 1, 2, 4, 8, 10, 16, 32, 64];
+
+/** iced-style hex: `0FFh`, small values (0..9) in decimal, optional zero padding to `digits`. */
+function hex(lo: number, hi: number, digits: number): string {
+  if (digits === 0 && hi === 0 && lo <= 9) return String(lo);
+  let s =
+    hi !== 0
+      ? hi.toString(16).toUpperCase() + lo.toString(16).toUpperCase().padStart(8, '0')
+      : lo.toString(16).toUpperCase();
+  if (s.length < digits) s = s.padStart(digits, '0');
+  const c = s.charCodeAt(0);
+  return c >= 65 ? `0${s}h` : `${s}h`;
+}
+
+const isStringKind = (k: number): boolean =>
+  k === OperandKind.MemoryStringSource || k === OperandKind.MemoryStringDestination;
+
+/**
+ * Formats instructions in Intel syntax, character for character as iced-x86's default
+ * `Formatter(FormatterSyntax.Intel)` does (lowercase, no space after commas, `0FFh` hex,
+ * branch targets zero-padded to the mode's width).
+ *
+ * @example
+ * ```ts
+ * const insn = new Instruction();
+ * new Decoder(64, new Uint8Array([0x48, 0x8b, 0x07])).decodeOut(insn);
+ * new IntelFormatter().format(insn); // 'mov rax,[rdi]'
+ * ```
+ */
+export class IntelFormatter {
+  /** Text of one instruction; `(bad)` for an invalid or truncated one. */
+  format(insn: Instruction): string {
+    if (insn.status !== DecodeStatus.Ok) return '(bad)';
+    const code = insn.code;
+    const attrs = CODE_ATTRS[code]!;
+    const mnemonic = MNEMONICS_LOWER[insn.mnemonic]!;
+    const prefixes = insn.prefixes;
+    const seg = insn.segmentPrefix;
+    const mode64 = insn.bitness === 64;
+    let hasMem = false;
+    let hasString = false;
+    for (let k = 0; k < insn.opCount; k++) {
+      const kind = insn.opKind[k]!;
+      if (kind === OperandKind.Memory) hasMem = true;
+      else if (isStringKind(kind)) hasString = true;
+    }
+
+    // ---- prefixes, in iced's order ----
+    let out = '';
+    const lock = (prefixes & PREFIX_LOCK) !== 0;
+    const rep = (prefixes & PREFIX_REP) !== 0;
+    const repne = (prefixes & PREFIX_REPNE) !== 0;
+    const isLoopLike =
+      mnemonic.startsWith('loop') || mnemonic === 'jcxz' || mnemonic === 'jecxz' || mnemonic === 'jrcxz';
+    if (isLoopLike && !mnemonic.startsWith('j')) {
+      const defaultAsz = insn.bitness === 16 ? 2 : insn.bitness === 32 ? 4 : 8;
+      if (insn.addressSize !== defaultAsz) out += `addr${insn.addressSize * 8} `;
+    }
+    let xacquire = false;
+    let xrelease = false;
+    if (hasMem && (attrs & ATTR_HLE) !== 0 && (lock || mnemonic === 'xchg')) {
+      xacquire = repne;
+      xrelease = rep;
+    } else if (hasMem && (attrs & ATTR_XRELEASE) !== 0 && rep) xrelease = true;
+    if (xacquire) out += 'xacquire ';
+    if (xrelease) out += 'xrelease ';
+    if (lock) out += 'lock ';
+    const isJcc =
+      mnemonic.charCodeAt(0) === 106 /* j */ && mnemonic !== 'jmp' && !isLoopLike && (attrs & ATTR_BND) !== 0;
+    if (isJcc && seg === Register.CS) out += 'hint-not-taken ';
+    else if (isJcc && seg === Register.DS) out += 'hint-taken ';
+    let notrack = false;
+    if ((attrs & ATTR_NOTRACK) !== 0 && seg === Register.DS) {
+      const b = insn.memBase;
+      notrack = !(
+        insn.opKind[0] === OperandKind.Memory &&
+        !mode64 &&
+        (b === Register.BP || b === Register.EBP || b === Register.ESP)
+      );
+      if (notrack) out += 'notrack ';
+    }
+    const bnd = (attrs & ATTR_BND) !== 0 && repne;
+    if (bnd) out += 'bnd ';
+    if (rep && ((attrs & ATTR_REP) !== 0 || mnemonic === 'ret')) out += (attrs & ATTR_REPNE) !== 0 ? 'repe ' : 'rep ';
+    if (!bnd && repne && (attrs & ATTR_REP) !== 0) out += 'repne ';
+    out += mnemonic;
+    if ((attrs & ATTR_FMT_FAR) !== 0) out += ' far';
+
+    // ---- operands ----
+    let first = true;
+    const memSeg = this.memorySegmentText(insn, hasString, notrack);
+    for (let k = 0; k < insn.opCount; k++) {
+      const kind = insn.opKind[k]!;
+      // string instructions name only their memory operands and DX (iced/XED style)
+      if (hasString && kind === OperandKind.Register && insn.opRegister[k] !== Register.DX) continue;
+      let text: string;
+      switch (kind) {
+        case OperandKind.Register:
+          text = REG_NAMES[insn.opRegister[k]!]!;
+          break;
+        case OperandKind.Memory:
+          text = this.memorySizeText(insn, k, attrs) + memSeg + this.memoryText(insn);
+          break;
+        case OperandKind.MemoryStringSource:
+          text = `${memSeg}[${REG_NAMES[insn.memBase]}]`;
+          break;
+        case OperandKind.MemoryStringDestination: {
+          const di = insn.addressSize === 8 ? 'rdi' : insn.addressSize === 4 ? 'edi' : 'di';
+          text = memSeg !== '' ? `es:[${di}]` : `[${di}]`;
+          break;
+        }
+        case OperandKind.Immediate:
+          text = hex(insn.immediateLo, insn.immediateHi, 0);
+          break;
+        case OperandKind.Immediate2:
+          text = hex(insn.immediate2, 0, 0);
+          break;
+        case OperandKind.NearBranch: {
+          const digits = insn.operandSize === 8 ? 16 : insn.operandSize * 2;
+          text = hex(insn.branchLo, insn.branchHi, digits);
+          if (this.isShortBranch(insn, mnemonic, attrs)) {
+            text = `short ${text}`;
+          }
+          break;
+        }
+        case OperandKind.FarBranch:
+          text = `${hex(insn.farOffset, 0, insn.operandSize === 2 ? 4 : 8)},${hex(insn.farSelector, 0, 4)}`;
+          break;
+        default:
+          text = '';
+      }
+      out += first ? ' ' : ',';
+      first = false;
+      out += text;
+    }
+    return out;
+  }
+
+  /** `jmp short` / `jcc short` for rel8 encodings (iced's ShortBranch flow control). */
+  private isShortBranch(insn: Instruction, mnemonic: string, attrs: number): boolean {
+    if ((attrs & ATTR_BND) === 0 || mnemonic === 'call') return false;
+    const d = CODE_OPS[insn.code * 5]!;
+    return (d & 0xff) === OperandType.Rel8;
+  }
+
+  private memorySegmentText(insn: Instruction, hasString: boolean, notrack: boolean): string {
+    const seg = insn.segmentPrefix;
+    if (seg === Register.None || notrack) return '';
+    if (insn.bitness === 64) {
+      return seg === Register.FS || seg === Register.GS ? `${REG_NAMES[seg]}:` : '';
+    }
+    const b = insn.memBase;
+    const def =
+      !hasString && (b === Register.BP || b === Register.EBP || b === Register.ESP) ? Register.SS : Register.DS;
+    return seg !== def ? `${REG_NAMES[seg]}:` : '';
+  }
+
+  private memorySizeText(insn: Instruction, k: number, attrs: number): string {
+    const kind = insn.memSizeKind;
+    if ((attrs & ATTR_FMT_NOSIZE) !== 0) return '';
+    const kw = SIZE_KEYWORDS[kind] ?? '';
+    if ((attrs & ATTR_FMT_SIZE) !== 0) return kw;
+    if (kw === '') return '';
+    const d = CODE_OPS[insn.code * 5 + k]!;
+    const cls = (d >> 8) & 0xff;
+    const t = d & 0xff;
+    // vector register-or-memory operands never need a size; GP ones do unless a GP register names it
+    if (cls >= RegisterClass.Mm && cls !== RegisterClass.St) return '';
+    if (t === OperandType.Moffs) return '';
+    const bytes = MEM_SIZE_BYTES_FOR_MATCH[kind] ?? -1;
+    for (let j = 0; j < insn.opCount; j++) {
+      if (j === k || insn.opKind[j] !== OperandKind.Register) continue;
+      const r = insn.opRegister[j]!;
+      if (r >= Register.MM0 || (r >= Register.XMM0 && r < Register.K0)) return '';
+      if (r <= Register.R15 && regBytes(r) === bytes) return '';
+      if (r >= Register.ES && r <= Register.GS && bytes === 2) return '';
+    }
+    return kw;
+  }
+
+  private memoryText(insn: Instruction): string {
+    const base = insn.memBase;
+    const index = insn.memIndex;
+    const asz = insn.addressSize;
+    if (base === Register.RIP || base === Register.EIP) {
+      // iced shows RIP-relative operands as the absolute target
+      return `[${hex(insn.memDisplacementLo, insn.memDisplacementHi, 0)}]`;
+    }
+    let s = '[';
+    let needPlus = false;
+    if (base !== Register.None) {
+      s += REG_NAMES[base];
+      needPlus = true;
+    }
+    if (index !== Register.None) {
+      if (needPlus) s += '+';
+      s += REG_NAMES[index];
+      if (insn.memScale !== 1) s += `*${insn.memScale}`;
+      needPlus = true;
+    }
+    const lo = insn.memDisplacementLo;
+    const hi = insn.memDisplacementHi;
+    if (!needPlus) {
+      s += hex(lo, asz === 8 ? hi : 0, 0);
+    } else if (insn.memDisplacementSize !== 0 && (lo !== 0 || hi !== 0)) {
+      let neg = false;
+      let v = lo;
+      if (asz === 2) {
+        if (lo & 0x8000) {
+          neg = true;
+          v = (0x10000 - lo) & 0xffff;
+        }
+      } else if (lo | 0) {
+        if ((lo | 0) < 0 && (asz === 4 || hi === 0xffffffff)) {
+          neg = true;
+          v = -(lo | 0);
+        }
+      }
+      s += neg ? `-${hex(v >>> 0, 0, 0)}` : `+${hex(v, 0, 0)}`;
+    }
+    return `${s}]`;
+  }
+}
+
+function regBytes(r: number): number {
+  if (r <= Register.R15L) return 1;
+  if (r <= Register.R15W) return 2;
+  if (r <= Register.R15D) return 4;
+  return 8;
+}
