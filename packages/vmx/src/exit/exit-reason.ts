@@ -1,0 +1,74 @@
+// Basic exit reasons, SDM 3D Appendix C Table C-1. Bit 31 of the exit-reason field marks a
+// VM-entry failure (SDM 3C 25.9.1).
+
+export const EXIT_REASON_EXCEPTION_OR_NMI = 0;
+export const EXIT_REASON_EXTERNAL_INTERRUPT = 1;
+export const EXIT_REASON_TRIPLE_FAULT = 2;
+export const EXIT_REASON_INIT = 3;
+export const EXIT_REASON_SIPI = 4;
+export const EXIT_REASON_IO_SMI = 5;
+export const EXIT_REASON_OTHER_SMI = 6;
+export const EXIT_REASON_INTERRUPT_WINDOW = 7;
+export const EXIT_REASON_NMI_WINDOW = 8;
+export const EXIT_REASON_TASK_SWITCH = 9;
+export const EXIT_REASON_CPUID = 10;
+export const EXIT_REASON_GETSEC = 11;
+export const EXIT_REASON_HLT = 12;
+export const EXIT_REASON_INVD = 13;
+export const EXIT_REASON_INVLPG = 14;
+export const EXIT_REASON_RDPMC = 15;
+export const EXIT_REASON_RDTSC = 16;
+export const EXIT_REASON_RSM = 17;
+export const EXIT_REASON_VMCALL = 18;
+export const EXIT_REASON_VMCLEAR = 19;
+export const EXIT_REASON_VMLAUNCH = 20;
+export const EXIT_REASON_VMPTRLD = 21;
+export const EXIT_REASON_VMPTRST = 22;
+export const EXIT_REASON_VMREAD = 23;
+export const EXIT_REASON_VMRESUME = 24;
+export const EXIT_REASON_VMWRITE = 25;
+export const EXIT_REASON_VMXOFF = 26;
+export const EXIT_REASON_VMXON = 27;
+export const EXIT_REASON_CR_ACCESS = 28;
+export const EXIT_REASON_MOV_DR = 29;
+export const EXIT_REASON_IO_INSTRUCTION = 30;
+export const EXIT_REASON_RDMSR = 31;
+export const EXIT_REASON_WRMSR = 32;
+export const EXIT_REASON_ENTRY_FAILURE_GUEST_STATE = 33;
+export const EXIT_REASON_ENTRY_FAILURE_MSR_LOADING = 34;
+export const EXIT_REASON_MWAIT = 36;
+export const EXIT_REASON_MONITOR_TRAP_FLAG = 37;
+export const EXIT_REASON_MONITOR = 39;
+export const EXIT_REASON_PAUSE = 40;
+export const EXIT_REASON_ENTRY_FAILURE_MACHINE_CHECK = 41;
+export const EXIT_REASON_TPR_BELOW_THRESHOLD = 43;
+export const EXIT_REASON_APIC_ACCESS = 44;
+export const EXIT_REASON_VIRTUALIZED_EOI = 45;
+export const EXIT_REASON_GDTR_IDTR_ACCESS = 46;
+export const EXIT_REASON_LDTR_TR_ACCESS = 47;
+export const EXIT_REASON_EPT_VIOLATION = 48;
+export const EXIT_REASON_EPT_MISCONFIGURATION = 49;
+export const EXIT_REASON_INVEPT = 50;
+export const EXIT_REASON_RDTSCP = 51;
+export const EXIT_REASON_PREEMPTION_TIMER = 52;
+export const EXIT_REASON_INVVPID = 53;
+export const EXIT_REASON_WBINVD = 54;
+export const EXIT_REASON_XSETBV = 55;
+export const EXIT_REASON_APIC_WRITE = 56;
+export const EXIT_REASON_RDRAND = 57;
+export const EXIT_REASON_INVPCID = 58;
+export const EXIT_REASON_VMFUNC = 59;
+export const EXIT_REASON_ENCLS = 60;
+export const EXIT_REASON_RDSEED = 61;
+export const EXIT_REASON_PML_FULL = 62;
+export const EXIT_REASON_XSAVES = 63;
+export const EXIT_REASON_XRSTORS = 64;
+export const EXIT_REASON_PCONFIG = 65;
+/** Bit 31 of the exit reason: the exit is a VM-entry failure. SDM 3C 25.9.1. */
+export const EXIT_REASON_ENTRY_FAILURE_BIT = 0x80000000;
+
+/** Exit qualification of a VM-entry failure exit with reason 33, SDM 3C 28.8 (27.8) Table. */
+export const ENTRY_FAILURE_QUAL_DEFAULT = 0;
+export const ENTRY_FAILURE_QUAL_PDPTE = 2;
+export const ENTRY_FAILURE_QUAL_NMI_INJECTION = 3;
+export const ENTRY_FAILURE_QUAL_VMCS_LINK_POINTER = 4;
