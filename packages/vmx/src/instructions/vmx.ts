@@ -190,9 +190,9 @@ export class Vmx {
       const cr4 = ctx.cr4 >>> 0;
       if (
         ctx.cpl > 0 ||
-        (cr0 & caps.cr0Fixed0.lo) !== caps.cr0Fixed0.lo ||
+        (cr0 & caps.cr0Fixed0.lo) >>> 0 !== caps.cr0Fixed0.lo ||
         (cr0 & ~caps.cr0Fixed1.lo) !== 0 ||
-        (cr4 & caps.cr4Fixed0.lo) !== caps.cr4Fixed0.lo ||
+        (cr4 & caps.cr4Fixed0.lo) >>> 0 !== caps.cr4Fixed0.lo ||
         (cr4 & ~caps.cr4Fixed1.lo) !== 0 ||
         (this.featureControl & FEATURE_CONTROL_LOCK) === 0 ||
         (this.featureControl & FEATURE_CONTROL_VMX_OUTSIDE_SMX) === 0
