@@ -98,3 +98,29 @@ export {
   runEntryChecks,
 } from './entry/entry-checks.ts';
 export * from './exit/exit-reason.ts';
+export { VmxControls } from './vmcs/control-view.ts';
+export {
+  CR_ACCESS_CLTS,
+  CR_ACCESS_LMSW,
+  CR_ACCESS_MOV_FROM_CR,
+  CR_ACCESS_MOV_TO_CR,
+  cr3LoadExits,
+  crAccessQualification,
+  crWriteExits,
+  EPT_VIOLATION_EXECUTABLE,
+  EPT_VIOLATION_FETCH,
+  EPT_VIOLATION_LINEAR_VALID,
+  EPT_VIOLATION_NMI_UNBLOCKING,
+  EPT_VIOLATION_READ,
+  EPT_VIOLATION_READABLE,
+  EPT_VIOLATION_TRANSLATED,
+  EPT_VIOLATION_WRITABLE,
+  EPT_VIOLATION_WRITE,
+  exceptionExits,
+  guestTsc,
+  ioExits,
+  ioQualification,
+  movDrQualification,
+  msrExits,
+  shadowedCr,
+} from './exit/exit-conditions.ts';
