@@ -1,0 +1,322 @@
+import {
+  EPT_QUAL_LINEAR_VALID,
+  EPT_QUAL_READ,
+  EPT_QUAL_TRANSLATED,
+  EPT_QUAL_WRITE,
+  EPTP_AD_ENABLE,
+} from '../ept/ept-state.ts';
+import { eptWalk } from '../ept/ept-walk.ts';
+import { accessErrorBits, checkAccess, RIGHT_NO_EXECUTE, RIGHT_USER, RIGHT_WRITABLE } from './access-rights.ts';
+import {
+  ACCESS_FETCH,
+  ACCESS_NO_AD_UPDATE,
+  ACCESS_WRITE,
+  CR4_PGE,
+  CR4_PSE,
+  EFER_NXE,
+  PF_PRESENT,
+  PF_RSVD,
+  VECTOR_GP,
+  VECTOR_PF,
+} from './control-bits.ts';
+import type { PagingMemory } from './paging-memory.ts';
+import { PagingMode, type PagingState } from './paging-state.ts';
+import { entryFrame, reservedHighMask, tableIndex } from './table-index.ts';
+import { TraceKind, type WalkResult, WalkStatus } from './walk-result.ts';
+
+const PTE_P = 1 << 0;
+const PTE_A = 1 << 5;
+const PTE_D = 1 << 6;
+const PTE_PS = 1 << 7;
+const PTE_G = 1 << 8;
+
+// Scratch for the entry just read: module state, never allocated per walk.
+let entryLo = 0;
+let entryHi = 0;
+
+/**
+ * Reads the paging-structure entry at guest-physical `gpa` (through EPT when on) into
+ * entryLo/entryHi and returns the address it was read from, or -1 after an EPT exit.
+ */
+function readEntry(
+  memory: PagingMemory,
+  state: PagingState,
+  gpa: number,
+  level: number,
+  wide: boolean,
+  out: WalkResult,
+): number {
+  let address = gpa;
+  const ept = state.ept;
+  if (ept !== null) {
+    // SDM 3C 29.3.3.2: with EPT A/D on, guest paging-structure accesses count as writes.
+    const access = (ept.eptp & EPTP_AD_ENABLE) !== 0 ? EPT_QUAL_READ | EPT_QUAL_WRITE : EPT_QUAL_READ;
+    address = eptWalk(memory, ept, gpa, access, EPT_QUAL_LINEAR_VALID, out);
+    if (address < 0) return -1;
+  }
+  entryLo = memory.read32(address);
+  entryHi = wide ? memory.read32(address + 4) : 0;
+  out.memoryReferences++;
+  if (out.trace) out.record(TraceKind.Guest, level, address, entryLo, entryHi);
+  return address;
+}
+
+/** Sets bits in the low half of a guest paging entry; with EPT (A/D off) the update must be EPT-writable. */
+function updateEntry(
+  memory: PagingMemory,
+  state: PagingState,
+  gpa: number,
+  address: number,
+  value: number,
+  out: WalkResult,
+): boolean {
+  const ept = state.ept;
+  if (ept !== null && (ept.eptp & EPTP_AD_ENABLE) === 0) {
+    if (eptWalk(memory, ept, gpa, EPT_QUAL_WRITE, EPT_QUAL_LINEAR_VALID, out) < 0) return false;
+  }
+  memory.write32(address, value >>> 0);
+  return true;
+}
+
+function pageFault(out: WalkResult, errorCode: number): false {
+  out.status = WalkStatus.PageFault;
+  out.vector = VECTOR_PF;
+  out.errorCode = errorCode;
+  return false;
+}
+
+/** Finishes a translation: the guest-physical address through EPT when on. */
+function finish(memory: PagingMemory, state: PagingState, gpa: number, access: number, out: WalkResult): boolean {
+  out.guestPhysical = gpa;
+  const ept = state.ept;
+  if (ept === null) {
+    out.physical = gpa;
+    return true;
+  }
+  const eptAccess = (access & ACCESS_FETCH) !== 0 ? 4 : (access & ACCESS_WRITE) !== 0 ? 2 : 1;
+  const host = eptWalk(memory, ept, gpa, eptAccess, EPT_QUAL_LINEAR_VALID | EPT_QUAL_TRANSLATED, out);
+  if (host < 0) return false;
+  out.physical = host;
+  return true;
+}
+
+/**
+ * Loads the four PAE PDPTE registers from the 32-byte table at CR3[31:5] (SDM 3A 4.4.1), as MOV to
+ * CR3 (and to CR0/CR4 entering PAE paging) does. Returns false when a present PDPTE has a reserved
+ * bit set (bits 2:1, 8:5, 63:MAXPHYADDR): the instruction then raises #GP(0) and the registers are
+ * left unchanged. With EPT the VMX model loads them from the VMCS instead.
+ */
+export function loadPaePdptes(memory: PagingMemory, state: PagingState): boolean {
+  const base = (state.cr3 & 0xffffffe0) >>> 0;
+  const rsvdHi = reservedHighMask(state.maxPhyAddr) | 0xfff00000;
+  const values = new Uint32Array(8);
+  for (let i = 0; i < 4; i++) {
+    const lo = memory.read32(base + i * 8);
+    const hi = memory.read32(base + i * 8 + 4);
+    if ((lo & PTE_P) !== 0 && ((lo & 0x1e6) !== 0 || (hi & rsvdHi) !== 0)) return false;
+    values[2 * i] = lo;
+    values[2 * i + 1] = hi;
+  }
+  state.pdpte.set(values);
+  state.pdptesLoaded = true;
+  return true;
+}
+
+/**
+ * The headline API: translates a linear address the way the processor does, without a cpu.
+ *
+ * Given the control-register state, a linear address (lo/hi 32-bit halves; for 32-bit modes pass
+ * hi = 0) and an access kind (`ACCESS_*` bits), it walks the paging structures of the current mode
+ * (none, 32-bit with PSE/PSE-36, PAE, 4-level, 5-level), checks reserved bits against MAXPHYADDR and
+ * every permission rule (U/S, R/W, XD, WP, SMEP, SMAP/AC, PKRU/PKRS), sets accessed and dirty flags in
+ * the SDM's order (A on each entry used, A and D on the leaf only when the access is allowed), and
+ * with `state.ept` set does the two-dimensional walk: every guest paging-structure read and the final
+ * address go through EPT.
+ *
+ * Returns true with `out.physical` set, or false with `out.status` telling #PF (`out.errorCode`;
+ * CR2 is the linear address), EPT violation or misconfiguration, or #GP (bad PAE PDPTE). With
+ * `out.trace = true`, `out.entries()` lists every entry read. Nothing is allocated.
+ *
+ * @example
+ * ```ts
+ * const mem = new PhysicalMemory();
+ * mem.addRam(guestPhysical(0), 1 << 20);
+ * const state = new PagingState();
+ * state.cr0 = CR0_PG | CR0_PE; state.cr4 = CR4_PAE; state.efer = EFER_LME | EFER_LMA;
+ * state.cr3 = 0x1000; // PML4 at 0x1000 -> PDPT 0x2000 -> PD 0x3000 -> PT 0x4000
+ * const out = new WalkResult();
+ * if (pageWalk(mem, state, 0x5123, 0, ACCESS_READ, out)) console.log(out.physical.toString(16));
+ * ```
+ */
+export function pageWalk(
+  memory: PagingMemory,
+  state: PagingState,
+  linearLo: number,
+  linearHi: number,
+  access: number,
+  out: WalkResult,
+): boolean {
+  out.reset();
+  const mode = state.mode();
+  if (mode === PagingMode.None) {
+    out.pageSize = 0x1_0000_0000;
+    out.rights = RIGHT_WRITABLE | RIGHT_USER;
+    return finish(memory, state, linearLo >>> 0, access, out);
+  }
+  if (mode === PagingMode.Bits32) return walk32(memory, state, linearLo >>> 0, access, out);
+  return walk64(memory, state, mode, linearLo >>> 0, linearHi >>> 0, access, out);
+}
+
+/** 32-bit paging (SDM 3A 4.3): 4 KiB pages, 4 MiB pages with CR4.PSE and PSE-36 above 4 GiB. */
+function walk32(memory: PagingMemory, state: PagingState, linear: number, access: number, out: WalkResult): boolean {
+  const noAd = (access & ACCESS_NO_AD_UPDATE) !== 0;
+  const errorBits = accessErrorBits(state.cr4, state.efer, access);
+  const pdeGpa = (state.cr3 & 0xfffff000) + (linear >>> 22) * 4;
+  const pdeAddress = readEntry(memory, state, pdeGpa, 2, false, out);
+  if (pdeAddress < 0) return false;
+  const pde = entryLo;
+  if ((pde & PTE_P) === 0) return pageFault(out, errorBits);
+  let leafGpa: number;
+  let leafAddress: number;
+  let leaf: number;
+  let gpa: number;
+  let rights: number;
+  if ((pde & PTE_PS) !== 0 && (state.cr4 & CR4_PSE) !== 0) {
+    // PSE-36: PDE bits 20:13 hold physical bits 39:32; those at and above MAXPHYADDR, and bit 21, are reserved.
+    const m = Math.min(state.maxPhyAddr, 40);
+    const rsvd = 0x200000 | (m > 32 ? (0x1fe000 & ~((1 << (13 + m - 32)) - 1)) >>> 0 : 0x1fe000);
+    if ((pde & rsvd) !== 0) return pageFault(out, errorBits | PF_PRESENT | PF_RSVD);
+    leafGpa = pdeGpa;
+    leafAddress = pdeAddress;
+    leaf = pde;
+    rights = pde & (RIGHT_WRITABLE | RIGHT_USER);
+    gpa = ((pde >>> 13) & 0xff) * 0x1_0000_0000 + ((pde & 0xffc00000) >>> 0) + (linear & 0x3fffff);
+    out.pageSize = 0x400000;
+  } else {
+    if (!noAd && (pde & PTE_A) === 0 && !updateEntry(memory, state, pdeGpa, pdeAddress, pde | PTE_A, out)) {
+      return false;
+    }
+    leafGpa = ((pde & 0xfffff000) >>> 0) + ((linear >>> 12) & 0x3ff) * 4;
+    leafAddress = readEntry(memory, state, leafGpa, 1, false, out);
+    if (leafAddress < 0) return false;
+    leaf = entryLo;
+    if ((leaf & PTE_P) === 0) return pageFault(out, errorBits);
+    rights = pde & leaf & (RIGHT_WRITABLE | RIGHT_USER);
+    gpa = ((leaf & 0xfffff000) >>> 0) + (linear & 0xfff);
+    out.pageSize = 0x1000;
+  }
+  return finishLeaf(memory, state, access, out, rights, 0, false, leaf, leafGpa, leafAddress, gpa);
+}
+
+/** PAE, 4-level and 5-level paging (SDM 3A 4.4, 4.5): 64-bit entries, XD, 2 MiB and 1 GiB pages. */
+function walk64(
+  memory: PagingMemory,
+  state: PagingState,
+  mode: PagingMode,
+  lo: number,
+  hi: number,
+  access: number,
+  out: WalkResult,
+): boolean {
+  const noAd = (access & ACCESS_NO_AD_UPDATE) !== 0;
+  const errorBits = accessErrorBits(state.cr4, state.efer, access);
+  const nxe = (state.efer & EFER_NXE) !== 0;
+  // Bits 51:MAXPHYADDR are reserved; so is XD (bit 63) when EFER.NXE=0.
+  const rsvdHi = (reservedHighMask(state.maxPhyAddr) | (nxe ? 0 : 0x80000000)) >>> 0;
+  let rights = RIGHT_WRITABLE | RIGHT_USER;
+  let level: number;
+  let table: number;
+  if (mode === PagingMode.Pae) {
+    if (!state.pdptesLoaded && !loadPaePdptes(memory, state)) {
+      out.status = WalkStatus.GeneralProtection;
+      out.vector = VECTOR_GP;
+      return false;
+    }
+    const i = lo >>> 30;
+    const pLo = state.pdpte[2 * i]!;
+    const pHi = state.pdpte[2 * i + 1]!;
+    if (out.trace) out.record(TraceKind.PaePdpte, 3, ((state.cr3 & 0xffffffe0) >>> 0) + i * 8, pLo, pHi);
+    if ((pLo & PTE_P) === 0) return pageFault(out, errorBits);
+    table = entryFrame(pLo, pHi);
+    level = 2;
+  } else {
+    table = state.cr3 - (state.cr3 & 0xfff);
+    level = mode === PagingMode.Level5 ? 5 : 4;
+  }
+  for (;;) {
+    const gpa = table + tableIndex(lo, hi, level) * 8;
+    const address = readEntry(memory, state, gpa, level, true, out);
+    if (address < 0) return false;
+    const eLo = entryLo;
+    const eHi = entryHi;
+    if ((eLo & PTE_P) === 0) return pageFault(out, errorBits);
+    const ps = (eLo & PTE_PS) !== 0;
+    let rsvd = (eHi & rsvdHi) !== 0;
+    if (ps) {
+      if (level >= 4) rsvd = true;
+      else if (level === 3) rsvd ||= !state.pages1G || mode === PagingMode.Pae || (eLo & 0x3fffe000) !== 0;
+      else if (level === 2) rsvd ||= (eLo & 0x1fe000) !== 0;
+    }
+    if (rsvd) return pageFault(out, errorBits | PF_PRESENT | PF_RSVD);
+    rights &= eLo & (RIGHT_WRITABLE | RIGHT_USER);
+    if (eHi >>> 31 !== 0) rights |= RIGHT_NO_EXECUTE;
+    if (level === 1 || ps) {
+      let phys: number;
+      if (level === 1) {
+        phys = entryFrame(eLo, eHi) + (lo & 0xfff);
+        out.pageSize = 0x1000;
+      } else if (level === 2) {
+        phys = (eHi & 0xfffff) * 0x1_0000_0000 + ((eLo & 0xffe00000) >>> 0) + (lo & 0x1fffff);
+        out.pageSize = 0x200000;
+      } else {
+        phys = (eHi & 0xfffff) * 0x1_0000_0000 + ((eLo & 0xc0000000) >>> 0) + (lo & 0x3fffffff);
+        out.pageSize = 0x40000000;
+      }
+      const ia32e = mode !== PagingMode.Pae;
+      return finishLeaf(
+        memory,
+        state,
+        access,
+        out,
+        rights,
+        ia32e ? (eHi >>> 27) & 0xf : 0,
+        ia32e,
+        eLo,
+        gpa,
+        address,
+        phys,
+      );
+    }
+    if (!noAd && (eLo & PTE_A) === 0 && !updateEntry(memory, state, gpa, address, eLo | PTE_A, out)) return false;
+    table = entryFrame(eLo, eHi);
+    level--;
+  }
+}
+
+/** Permission check on the leaf, EPT translation of the result, then A and D on the leaf. */
+function finishLeaf(
+  memory: PagingMemory,
+  state: PagingState,
+  access: number,
+  out: WalkResult,
+  rights: number,
+  pkey: number,
+  ia32e: boolean,
+  leaf: number,
+  leafGpa: number,
+  leafAddress: number,
+  gpa: number,
+): boolean {
+  out.rights = rights;
+  out.pkey = pkey;
+  out.global = (leaf & PTE_G) !== 0 && (state.cr4 & CR4_PGE) !== 0;
+  const fault = checkAccess(state.cr0, state.cr4, state.efer, state.pkru, state.pkrs, ia32e, access, rights, pkey);
+  if (fault !== 0) return pageFault(out, fault);
+  if (!finish(memory, state, gpa, access, out)) return false;
+  let updated = leaf | PTE_A;
+  if ((access & ACCESS_WRITE) !== 0) updated |= PTE_D;
+  if ((access & ACCESS_NO_AD_UPDATE) !== 0) updated = leaf;
+  else if (updated !== leaf && !updateEntry(memory, state, leafGpa, leafAddress, updated, out)) return false;
+  out.dirty = (updated & PTE_D) !== 0;
+  return true;
+}
