@@ -13,8 +13,10 @@ export const SELECTORS = [
   { name: 'REXB', key: 'rexb', count: 2 },
   { name: 'OSZ', key: 'osz', count: 3 },
   { name: 'ASZ', key: 'asz', count: 3 },
+  { name: 'P66', key: 'p66', count: 2 },
 ] as const;
-/** OSZ variants: default-64 (PUSH/POP/near branches) and forced-64 (Intel ignores 66 on near branches). */
+/** OSZ variants: default-64 (PUSH/POP/near branches) and forced-64 (Intel ignores 66 on near branches).
+ * Their numbers follow the selectors above. */
 export const SEL_OSZ_D64 = SELECTORS.length;
 export const SEL_OSZ_F64 = SELECTORS.length + 1;
 
@@ -30,7 +32,9 @@ export interface Tables {
 // (F3 90 PAUSE over NOP over XCHG r, rAX; F3 0F BC TZCNT over BSF).
 const specificity = (f: FormRecord): number =>
   SELECTORS.reduce(
-    (n, s) => n + ((f[s.key as Key] as number) >= 0 ? (s.key === 'pfx' ? 8 : s.key === 'rexb' ? 4 : 1) : 0),
+    (n, s) =>
+      n +
+      ((f[s.key as Key] as number) >= 0 ? (s.key === 'pfx' ? 8 : s.key === 'rexb' ? 4 : s.key === 'mode' ? 0 : 1) : 0),
     0,
   );
 
@@ -72,7 +76,9 @@ export function buildTables(forms: FormRecord[], codeOf: Map<FormRecord, number>
     const nextUsed = new Set(used);
     nextUsed.add(sel);
     for (let v = 0; v < count; v++) {
-      const sub = set.filter((f) => (f[key as Key] as number) < 0 || f[key as Key] === v);
+      let sub = set.filter((f) => (f[key as Key] as number) < 0 || f[key as Key] === v);
+      // REX.W on a form that has no 64-bit operand size leaves it at 32 bits (IN/OUT/INS/OUTS)
+      if (key === 'osz' && v === 2 && sub.length === 0) sub = set.filter((f) => f.osz === 1);
       // a more specific record shadows an unconstrained one only at the leaves (see specificity)
       children.push(build(sub, nextUsed, where));
     }

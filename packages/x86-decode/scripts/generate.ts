@@ -28,6 +28,8 @@ export const ATTRS = [
   'fmt:far',
   'fmt:short',
   'nolockreg',
+  'nocs',
+  'ignmod',
 ] as const;
 
 const arr = (name: string, type: string, values: number[], doc: string): string => {

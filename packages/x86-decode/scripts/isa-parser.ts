@@ -25,6 +25,8 @@ export interface FormRecord {
   w: number;
   l: number;
   rexb: number;
+  /** 66 prefix present (1) or absent (0), -1 = any. */
+  p66: number;
   hasModrm: boolean;
   /** Operand descriptors (OperandType | class << 8 | fixed register << 16). */
   ops: number[];
@@ -319,6 +321,7 @@ function buildForm(
     w: -1,
     l: -1,
     rexb: -1,
+    p66: -1,
     hasModrm: false,
     ops: [],
     memSize: MemorySize.Unknown,
@@ -329,6 +332,7 @@ function buildForm(
   const toks = opcodeCol.split(/\s+/).filter(Boolean);
   let vex = false;
   let opcodeReg = false;
+  let modrmPlusI = false; // `D8 C0+i`: ModRM mod=11 with a fixed reg field and ST(i) in rm
   let sawEscape = false;
   const bytes: number[] = [];
   for (const t of toks) {
@@ -362,6 +366,7 @@ function buildForm(
       if (t !== '+') f.w = 1;
     } else if (t === 'W0') f.w = 0;
     else if (t === 'rex.b=0') f.rexb = 0;
+    else if (t === 'no66') f.p66 = 0;
     else if (t === 'mod=mem') f.mod = 0;
     else if (t === 'mod=reg') f.mod = 1;
     else if (t === 'NP' && bytes.length === 0) f.pfx = 0;
@@ -375,7 +380,8 @@ function buildForm(
       // immediates are described by the operands
     } else if (plusReg) {
       bytes.push(Number.parseInt(plusReg[1]!, 16));
-      opcodeReg = true;
+      if (plusReg[2] === 'i') modrmPlusI = true;
+      else opcodeReg = true;
     } else if (/^[0-9A-F]{2}$/.test(t)) {
       bytes.push(Number.parseInt(t, 16));
       if (t === '0F') sawEscape = true;
@@ -404,7 +410,7 @@ function buildForm(
     f.hasModrm = true;
     f.mod = modrm >> 6 === 3 ? 1 : 0;
     f.reg = (modrm >> 3) & 7;
-    f.rm = modrm & 7;
+    f.rm = modrmPlusI ? -1 : modrm & 7;
   }
   if (f.map >= 2) f.hasModrm = true;
   if (modes === '16/32') f.mode = 0;
@@ -442,6 +448,9 @@ function buildForm(
       if (opcodeReg) {
         locs[k] = 'O';
         opcodeReg = false;
+      } else if (modrmPlusI) {
+        locs[k] = 'M';
+        haveM = true;
       } else if (!haveR) {
         locs[k] = 'R';
         haveR = true;
@@ -489,7 +498,7 @@ function buildForm(
           f.memSize = p.mem!;
         } else {
           f.ops.push(desc(OperandType.ModrmRmReg, p.cls));
-          if (f.mod < 0) f.mod = 1;
+          if (f.mod < 0 && !attrs.includes('ignmod')) f.mod = 1;
         }
         break;
       default:

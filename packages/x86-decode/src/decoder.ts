@@ -43,6 +43,10 @@ export const ATTR_NO66 = 1 << 12;
 export const ATTR_FMT_FAR = 1 << 13;
 export const ATTR_FMT_SHORT = 1 << 14;
 export const ATTR_NOLOCKREG = 1 << 15;
+/** MOV Sreg, r/m: loading CS is #UD (SDM 2 MOV). */
+export const ATTR_NOCS = 1 << 16;
+/** MOV CR/DR: ModRM.mod is ignored and always names a register (SDM 2 MOV—Move to/from Control Registers). */
+export const ATTR_IGNMOD = 1 << 17;
 
 // Tree selector kinds (scripts/build-tables.ts SELECTORS order).
 const SEL_PFX = 0;
@@ -55,8 +59,9 @@ const SEL_RM = 6;
 const SEL_REXB = 7;
 const SEL_OSZ = 8;
 const SEL_ASZ = 9;
-const SEL_OSZ_D64 = 10;
-const SEL_OSZ_F64 = 11;
+const SEL_P66 = 10;
+const SEL_OSZ_D64 = 11;
+const SEL_OSZ_F64 = 12;
 
 const MAX_LENGTH = 15;
 const TWO32 = 4294967296;
@@ -320,7 +325,7 @@ export class Decoder {
       if (p >= lim) return this.fail(insn, start, p, lim);
       modrm = b[p++]!;
     }
-    const mod = modrm >> 6;
+    let mod = modrm >> 6;
     const reg = (modrm >> 3) & 7;
     const rm = modrm & 7;
     const oszIndex = mode64 ? (rexW !== 0 ? 2 : osz66 ? 0 : 1) : (bitness === 32) !== osz66 ? 1 : 0;
@@ -358,6 +363,9 @@ export class Decoder {
         case SEL_ASZ:
           v = addrSize >> 2;
           break;
+        case SEL_P66:
+          v = osz66 ? 1 : 0;
+          break;
         case SEL_OSZ_D64:
           v = mode64 ? (rexW !== 0 || !osz66 ? 2 : 0) : oszIndex;
           break;
@@ -371,6 +379,8 @@ export class Decoder {
     if (code === 0) return this.invalid(insn, start, p);
     const attrs = CODE_ATTRS[code]!;
     if ((prefixes & PREFIX_LOCK) !== 0 && ((attrs & ATTR_LOCK) === 0 || mod === 3)) return this.invalid(insn, start, p);
+    if ((attrs & ATTR_NOCS) !== 0 && reg === 1) return this.invalid(insn, start, p);
+    if ((attrs & ATTR_IGNMOD) !== 0) mod = 3;
 
     // ---- operands ----
     const operandSize = mode64
@@ -622,6 +632,7 @@ export class Decoder {
     insn.opCount = opCount;
     insn.prefixes = prefixes;
     insn.segmentPrefix = seg;
+    insn.lastRepPrefix = repKind === 2 ? 0xf3 : repKind === 3 ? 0xf2 : 0;
     insn.rex = rex;
     insn.vectorLength = vexL;
     const f = code * 5;

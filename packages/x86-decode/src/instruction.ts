@@ -124,6 +124,8 @@ export class Instruction {
   prefixes = 0;
   /** Segment override prefix register (last one wins), `None` if none. */
   segmentPrefix: Register = Register.None;
+  /** The last of the F2/F3 prefixes (0xf2 or 0xf3), 0 if neither: it decides REP vs REPNE. */
+  lastRepPrefix = 0;
   /** REX byte value in effect (0x40..0x4f), or 0. */
   rex = 0;
   /** VEX.L / EVEX.L'L vector length: 0 = 128, 1 = 256, 2 = 512. */

@@ -1,7 +1,10 @@
 import {
   ATTR_BND,
+  ATTR_D64,
+  ATTR_F64,
   ATTR_FMT_FAR,
   ATTR_FMT_NOSIZE,
+  ATTR_FMT_SHORT,
   ATTR_FMT_SIZE,
   ATTR_HLE,
   ATTR_NOTRACK,
@@ -14,7 +17,26 @@ import { DecodeStatus, type Instruction, OperandKind, PREFIX_LOCK, PREFIX_REP, P
 import { MemorySize, OperandType, RegisterClass } from './operand-type.ts';
 import { Register, registerName } from './register.ts';
 
-const MNEMONICS_LOWER = MNEMONIC_NAMES.map((m) => m.toLowerCase());
+// iced/XED spellings that differ from the SDM mnemonic in the data file
+const RENAMES: Readonly<Record<string, string>> = { retf: 'ret far', sal: 'shl', iretw: 'iret' };
+const LEA = MNEMONIC_NAMES.indexOf('LEA');
+// Instructions whose text does not show the operand size: iced prefixes `data16/32/64` when it is not the default.
+const SIZE_HIDDEN = new Set(['push', 'pop', 'call', 'jmp', 'ret', 'ret far', 'enter', 'leave', 'xbegin']);
+const FORMAT_MNEMONIC = MNEMONIC_NAMES.map((m) => RENAMES[m.toLowerCase()] ?? m.toLowerCase());
+// x87 forms that iced prints without operands when the other register is ST(1)
+const X87_IMPLICIT_ST1 = new Set([
+  'fxch',
+  'fcom',
+  'fcomp',
+  'fucom',
+  'fucomp',
+  'faddp',
+  'fmulp',
+  'fsubp',
+  'fsubrp',
+  'fdivp',
+  'fdivrp',
+]);
 const REG_NAMES: string[] = [];
 for (let r = 0; r < 249; r++) REG_NAMES.push(registerName(r));
 
@@ -47,14 +69,16 @@ SIZE_KEYWORDS[MemorySize.FpuEnv] = '';
 SIZE_KEYWORDS[MemorySize.FpuState] = '';
 SIZE_KEYWORDS[MemorySize.Fxsave] = '';
 SIZE_KEYWORDS[MemorySize.Xsave] = '';
-SIZE_KEYWORDS[MemorySize.Word2] = 'word ptr ';
+SIZE_KEYWORDS[MemorySize.Word2] = '';
 SIZE_KEYWORDS[MemorySize.B384] = '';
 SIZE_KEYWORDS[MemorySize.B512] = '';
 const MEM_SIZE_BYTES_FOR_MATCH = [0, 1, 2, 4, 8, 10, 16, 32, 64];
 
 /** iced-style hex: `0FFh`, small values (0..9) in decimal, optional zero padding to `digits`. */
 function hex(lo: number, hi: number, digits: number): string {
-  if (digits === 0 && hi === 0 && lo <= 9) return String(lo);
+  // iced-x86 1.21 tests "small enough for decimal" on the low 32 bits only, so 100000001h
+  // prints as `1`; we mirror it so the two stay diffable line by line (see README).
+  if (digits === 0 && lo <= 9) return String(lo);
   let s =
     hi !== 0
       ? hi.toString(16).toUpperCase() + lo.toString(16).toUpperCase().padStart(8, '0')
@@ -85,7 +109,7 @@ export class IntelFormatter {
     if (insn.status !== DecodeStatus.Ok) return '(bad)';
     const code = insn.code;
     const attrs = CODE_ATTRS[code]!;
-    const mnemonic = MNEMONICS_LOWER[insn.mnemonic]!;
+    const mnemonic = FORMAT_MNEMONIC[insn.mnemonic]!;
     const prefixes = insn.prefixes;
     const seg = insn.segmentPrefix;
     const mode64 = insn.bitness === 64;
@@ -100,13 +124,27 @@ export class IntelFormatter {
     // ---- prefixes, in iced's order ----
     let out = '';
     const lock = (prefixes & PREFIX_LOCK) !== 0;
-    const rep = (prefixes & PREFIX_REP) !== 0;
-    const repne = (prefixes & PREFIX_REPNE) !== 0;
+    // iced reports only the last of F2/F3 as the REP/REPNE prefix
+    const rep = (prefixes & PREFIX_REP) !== 0 && insn.lastRepPrefix === 0xf3;
+    const repne = (prefixes & PREFIX_REPNE) !== 0 && insn.lastRepPrefix === 0xf2;
     const isLoopLike =
       mnemonic.startsWith('loop') || mnemonic === 'jcxz' || mnemonic === 'jecxz' || mnemonic === 'jrcxz';
-    if (isLoopLike && !mnemonic.startsWith('j')) {
-      const defaultAsz = insn.bitness === 16 ? 2 : insn.bitness === 32 ? 4 : 8;
-      if (insn.addressSize !== defaultAsz) out += `addr${insn.addressSize * 8} `;
+    const defaultAsz = insn.bitness === 16 ? 2 : insn.bitness === 32 ? 4 : 8;
+    if (SIZE_HIDDEN.has(mnemonic) || isJccOrLoop(mnemonic, attrs) || isLoopLike) {
+      let hidden = true;
+      for (let k = 0; k < insn.opCount; k++) {
+        const kind = insn.opKind[k]!;
+        if (kind === OperandKind.Memory) hidden = false;
+        else if (kind === OperandKind.Register && insn.opRegister[k]! <= Register.R15) hidden = false;
+      }
+      const def = insn.bitness === 16 ? 2 : (attrs & (ATTR_D64 | ATTR_F64)) !== 0 && insn.bitness === 64 ? 8 : 4;
+      if (hidden && insn.operandSize !== def) out += `data${insn.operandSize * 8} `;
+    }
+    if (
+      (isLoopLike && !mnemonic.startsWith('j')) ||
+      (hasMem && insn.memBase === Register.None && insn.memIndex === Register.None)
+    ) {
+      if (insn.addressSize !== defaultAsz && !(hasMem && !isMoffs(insn))) out += `addr${insn.addressSize * 8} `;
     }
     let xacquire = false;
     let xrelease = false;
@@ -133,23 +171,42 @@ export class IntelFormatter {
     }
     const bnd = (attrs & ATTR_BND) !== 0 && repne;
     if (bnd) out += 'bnd ';
-    if (rep && ((attrs & ATTR_REP) !== 0 || mnemonic === 'ret')) out += (attrs & ATTR_REPNE) !== 0 ? 'repe ' : 'rep ';
+    if (rep && ((attrs & ATTR_REP) !== 0 || (mnemonic === 'ret' && insn.opCount === 0)))
+      out += (attrs & ATTR_REPNE) !== 0 ? 'repe ' : 'rep ';
     if (!bnd && repne && (attrs & ATTR_REP) !== 0) out += 'repne ';
     out += mnemonic;
     if ((attrs & ATTR_FMT_FAR) !== 0) out += ' far';
 
     // ---- operands ----
+    if (insn.opCount === 2 && X87_IMPLICIT_ST1.has(mnemonic) && insn.opKind[0] === OperandKind.Register) {
+      const a = insn.opRegister[0]!;
+      const b = insn.opRegister[1]!;
+      if (
+        (a === Register.ST0 && b === Register.ST0 + 1) ||
+        (b === Register.ST0 && a === Register.ST0 + 1 && mnemonic.endsWith('p'))
+      ) {
+        return out;
+      }
+    }
     let first = true;
     const memSeg = this.memorySegmentText(insn, hasString, notrack);
     for (let k = 0; k < insn.opCount; k++) {
       const kind = insn.opKind[k]!;
       // string instructions name only their memory operands and DX (iced/XED style)
       if (hasString && kind === OperandKind.Register && insn.opRegister[k] !== Register.DX) continue;
+      // XED style: `imul eax,eax,5` prints as `imul eax,5`
+      if (k === 1 && insn.opCount === 3 && mnemonic === 'imul' && kind === OperandKind.Register) {
+        if (insn.opKind[0] === OperandKind.Register && insn.opRegister[0] === insn.opRegister[1]) continue;
+      }
       let text: string;
       switch (kind) {
-        case OperandKind.Register:
-          text = REG_NAMES[insn.opRegister[k]!]!;
+        case OperandKind.Register: {
+          const r = insn.opRegister[k]!;
+          // ST(i) from ModRM prints as st(0); the implicit top of stack as st
+          text =
+            r === Register.ST0 && (CODE_OPS[code * 5 + k]! & 0xff) !== OperandType.FixedReg ? 'st(0)' : REG_NAMES[r]!;
           break;
+        }
         case OperandKind.Memory:
           text = this.memorySizeText(insn, k, attrs) + memSeg + this.memoryText(insn);
           break;
@@ -168,7 +225,7 @@ export class IntelFormatter {
           text = hex(insn.immediate2, 0, 0);
           break;
         case OperandKind.NearBranch: {
-          const digits = insn.operandSize === 8 ? 16 : insn.operandSize * 2;
+          const digits = insn.operandSize === 8 ? 16 : mnemonic === 'xbegin' ? 8 : insn.operandSize * 2;
           text = hex(insn.branchLo, insn.branchHi, digits);
           if (this.isShortBranch(insn, mnemonic, attrs)) {
             text = `short ${text}`;
@@ -190,14 +247,14 @@ export class IntelFormatter {
 
   /** `jmp short` / `jcc short` for rel8 encodings (iced's ShortBranch flow control). */
   private isShortBranch(insn: Instruction, mnemonic: string, attrs: number): boolean {
-    if ((attrs & ATTR_BND) === 0 || mnemonic === 'call') return false;
+    if (((attrs & ATTR_BND) === 0 && (attrs & ATTR_FMT_SHORT) === 0) || mnemonic === 'call') return false;
     const d = CODE_OPS[insn.code * 5]!;
     return (d & 0xff) === OperandType.Rel8;
   }
 
   private memorySegmentText(insn: Instruction, hasString: boolean, notrack: boolean): string {
     const seg = insn.segmentPrefix;
-    if (seg === Register.None || notrack) return '';
+    if (seg === Register.None || notrack || insn.mnemonic === LEA) return '';
     if (insn.bitness === 64) {
       return seg === Register.FS || seg === Register.GS ? `${REG_NAMES[seg]}:` : '';
     }
@@ -222,6 +279,7 @@ export class IntelFormatter {
     const bytes = MEM_SIZE_BYTES_FOR_MATCH[kind] ?? -1;
     for (let j = 0; j < insn.opCount; j++) {
       if (j === k || insn.opKind[j] !== OperandKind.Register) continue;
+      if ((CODE_OPS[insn.code * 5 + j]! & 0xff) === OperandType.FixedReg) continue;
       const r = insn.opRegister[j]!;
       if (r >= Register.MM0 || (r >= Register.XMM0 && r < Register.K0)) return '';
       if (r <= Register.R15 && regBytes(r) === bytes) return '';
@@ -247,7 +305,8 @@ export class IntelFormatter {
     if (index !== Register.None) {
       if (needPlus) s += '+';
       s += REG_NAMES[index];
-      if (insn.memScale !== 1) s += `*${insn.memScale}`;
+      // without a base the SIB scale is always shown, also *1
+      if (insn.memScale !== 1 || base === Register.None) s += `*${insn.memScale}`;
       needPlus = true;
     }
     const lo = insn.memDisplacementLo;
@@ -272,6 +331,18 @@ export class IntelFormatter {
     }
     return `${s}]`;
   }
+}
+
+/** Jcc (rel8/rel32) and LOOPcc: their operand size shows only through a prefix. */
+function isJccOrLoop(mnemonic: string, attrs: number): boolean {
+  return mnemonic.charCodeAt(0) === 106 /* j */ && (attrs & ATTR_BND) !== 0;
+}
+
+function isMoffs(insn: Instruction): boolean {
+  for (let k = 0; k < insn.opCount; k++) {
+    if ((CODE_OPS[insn.code * 5 + k]! & 0xff) === OperandType.Moffs) return true;
+  }
+  return false;
 }
 
 function regBytes(r: number): number {
