@@ -88,6 +88,7 @@ export {
   INVVPID_SINGLE_CONTEXT_RETAINING_GLOBALS,
   Vmx,
   type VmxOptions,
+  type VmExitOutcome,
   type VmxTlbPort,
 } from './instructions/vmx.ts';
 export {
@@ -124,3 +125,26 @@ export {
   msrExits,
   shadowedCr,
 } from './exit/exit-conditions.ts';
+export {
+  VMX_ABORT_HOST_PDPTE,
+  VMX_ABORT_LOADING_HOST_MSRS,
+  VMX_ABORT_MACHINE_CHECK,
+  VMX_ABORT_SAVING_GUEST_MSRS,
+  VMX_ABORT_VMCS_CORRUPTED,
+  VmExit,
+} from './exit/vm-exit.ts';
+export {
+  SEG_CS,
+  SEG_DS,
+  SEG_ES,
+  SEG_FS,
+  SEG_GS,
+  SEG_LDTR,
+  SEG_SS,
+  SEG_TR,
+  SegmentState,
+  type VmxMsrPort,
+  type VmxProcessorPort,
+  VmxProcessorState,
+} from './processor/processor-state.ts';
+export { loadGuestState, loadHostState, saveGuestState } from './processor/state-transfer.ts';

@@ -23,7 +23,18 @@ import {
   EXIT_REASON_VMXOFF,
   EXIT_REASON_VMXON,
 } from '../exit/exit-reason.ts';
+import {
+  loadMsrs,
+  recordExitInformation,
+  storeMsrs,
+  VMX_ABORT_LOADING_HOST_MSRS,
+  VMX_ABORT_SAVING_GUEST_MSRS,
+  VmExit,
+} from '../exit/vm-exit.ts';
 import type { PhysicalMemory } from '../memory/physical-memory.ts';
+import type { VmxProcessorPort } from '../processor/processor-state.ts';
+import { loadGuestState, loadHostState, saveGuestState } from '../processor/state-transfer.ts';
+import { INTR_INFO_VALID } from '../vmcs/controls.ts';
 import { isHighAccess, slotOf, supportedSlots, VMCS_FIELDS } from '../vmcs/field-encoding.ts';
 import { VmcsField } from '../vmcs/fields.ts';
 import { LAUNCH_STATE_CLEAR, VMCS_LAUNCH_STATE_OFFSET, VMCS_SHADOW_INDICATOR } from '../vmcs/vmcs-layout.ts';
@@ -47,6 +58,16 @@ const CR4_VMXE = 1 << 13;
 const SLOT_INSTRUCTION_ERROR = slotOf(VmcsField.VM_INSTRUCTION_ERROR);
 const SLOT_EXIT_REASON = slotOf(VmcsField.EXIT_REASON);
 const SLOT_EXIT_QUALIFICATION = slotOf(VmcsField.EXIT_QUALIFICATION);
+const SLOT_ENTRY_MSR_LOAD_ADDRESS = slotOf(VmcsField.VM_ENTRY_MSR_LOAD_ADDRESS);
+const SLOT_ENTRY_MSR_LOAD_COUNT = slotOf(VmcsField.VM_ENTRY_MSR_LOAD_COUNT);
+const SLOT_EXIT_MSR_STORE_ADDRESS = slotOf(VmcsField.VM_EXIT_MSR_STORE_ADDRESS);
+const SLOT_EXIT_MSR_STORE_COUNT = slotOf(VmcsField.VM_EXIT_MSR_STORE_COUNT);
+const SLOT_EXIT_MSR_LOAD_ADDRESS = slotOf(VmcsField.VM_EXIT_MSR_LOAD_ADDRESS);
+const SLOT_EXIT_MSR_LOAD_COUNT = slotOf(VmcsField.VM_EXIT_MSR_LOAD_COUNT);
+const SLOT_ENTRY_INTR_INFO = slotOf(VmcsField.VM_ENTRY_INTERRUPTION_INFORMATION);
+const SLOT_ENTRY_ERROR_CODE = slotOf(VmcsField.VM_ENTRY_EXCEPTION_ERROR_CODE);
+const SLOT_ENTRY_INSTRUCTION_LENGTH = slotOf(VmcsField.VM_ENTRY_INSTRUCTION_LENGTH);
+const SLOT_PREEMPTION_TIMER = slotOf(VmcsField.VMX_PREEMPTION_TIMER_VALUE);
 
 /** INVEPT types, SDM 3C 31.3 INVEPT. */
 export const INVEPT_SINGLE_CONTEXT = 1;
@@ -77,7 +98,17 @@ export interface VmxOptions {
   /** Initial IA32_FEATURE_CONTROL (low 32 bits); default 0 (unlocked, VMX disabled) as after reset. */
   readonly featureControl?: number;
   readonly tlb?: VmxTlbPort;
+  /**
+   * The processor VM entries load and VM exits save (registers and MSRs). Without it the
+   * model runs the VMCS side only: checks, launch state, exit information.
+   */
+  readonly processor?: VmxProcessorPort;
 }
+
+/** What {@link Vmx.performExit} did: the exit completed, or a VMX abort shut the processor down. */
+export type VmExitOutcome =
+  | { readonly kind: 'exited'; readonly exit: VmExit }
+  | { readonly kind: 'abort'; readonly indicator: number };
 
 /**
  * The VMX state of one logical processor and its VMX instructions (SDM 3C chapter 31),
@@ -124,7 +155,20 @@ export class Vmx {
   pointerHi = 0xffffffff;
   /** The check that made the last VM entry fail, or `undefined` after a successful one. */
   lastEntryFailure: EntryCheckFailure | undefined;
+  /** The last VM exit (rewritten by every exit). Fill it with {@link VmExit.reset} and call {@link Vmx.performExit}. */
+  readonly exit = new VmExit();
+  /**
+   * The event VM entry injects (SDM 3C 27.6): interruption information with bit 31 set, or 0.
+   * The CPU delivers it through the guest IDT before the guest's first instruction.
+   */
+  injectionInfo = 0;
+  injectionErrorCode = 0;
+  injectionInstructionLength = 0;
+  /** VMX-preemption timer value loaded at entry; the CPU counts it down (SDM 3C 26.5.1). */
+  preemptionTimer = 0;
   private readonly tlb: VmxTlbPort | undefined;
+  private readonly processor: VmxProcessorPort | undefined;
+  private readonly exitedOutcome: VmExitOutcome;
   private readonly featureControlValue = { lo: 0, hi: 0 };
 
   constructor(options: VmxOptions) {
@@ -132,6 +176,8 @@ export class Vmx {
     this.memory = options.memory;
     this.featureControl = (options.featureControl ?? 0) >>> 0;
     this.tlb = options.tlb;
+    this.processor = options.processor;
+    this.exitedOutcome = Object.freeze({ kind: 'exited', exit: this.exit });
     this.vmcs = new VmcsAccess(this.current);
     this.supported = supportedSlots(this.capabilities.features);
   }
@@ -344,16 +390,72 @@ export class Vmx {
     this.lastEntryFailure = failure;
     if (failure) {
       if (failure.error !== 0) return this.fail(failure.error);
-      // SDM 3C 27.8: the failure is reported as a VM exit; host state gets loaded.
-      const exitReason = (EXIT_REASON_ENTRY_FAILURE_BIT | failure.exitReason) >>> 0;
-      this.current.set(SLOT_EXIT_REASON, exitReason, 0);
-      this.current.set(SLOT_EXIT_QUALIFICATION, failure.qualification, 0);
-      const out: VmEntryFailed = { kind: 'entryFailed', exitReason, qualification: failure.qualification };
-      return out;
+      return this.entryFailure(failure.exitReason, failure.qualification);
     }
-    if (launch) this.current.launched = true;
+    const v = this.current;
+    const p = this.processor;
+    if (p) {
+      // SDM 3C 27.3.2 then 27.4: guest state, then the VM-entry MSR-load area.
+      loadGuestState(v, p.state, this.memory);
+      const failed = loadMsrs(this.memory, p.msrs, v.lo(SLOT_ENTRY_MSR_LOAD_ADDRESS), v.lo(SLOT_ENTRY_MSR_LOAD_COUNT));
+      if (failed !== 0) return this.entryFailure(34, failed);
+    }
+    if (launch) v.launched = true;
+    // SDM 3C 27.6: the event to inject, delivered by the CPU as the guest's first act.
+    const info = v.lo(SLOT_ENTRY_INTR_INFO);
+    this.injectionInfo = info & INTR_INFO_VALID ? info : 0;
+    this.injectionErrorCode = v.lo(SLOT_ENTRY_ERROR_CODE);
+    this.injectionInstructionLength = v.lo(SLOT_ENTRY_INSTRUCTION_LENGTH);
+    this.preemptionTimer = v.lo(SLOT_PREEMPTION_TIMER);
     this.nonRoot = true;
     return VM_ENTERED;
+  }
+
+  /** SDM 3C 27.8: a failed entry is reported like a VM exit; host state (and the exit MSR-load area) get loaded. */
+  private entryFailure(reason: number, qualification: number): VmxOutcome {
+    const exitReason = (EXIT_REASON_ENTRY_FAILURE_BIT | reason) >>> 0;
+    const v = this.current;
+    v.set(SLOT_EXIT_REASON, exitReason, 0);
+    v.set(SLOT_EXIT_QUALIFICATION, qualification, 0);
+    this.exit.reset(reason, qualification, 0).entryFailure = true;
+    const p = this.processor;
+    if (p) {
+      loadHostState(v, p.state);
+      loadMsrs(this.memory, p.msrs, v.lo(SLOT_EXIT_MSR_LOAD_ADDRESS), v.lo(SLOT_EXIT_MSR_LOAD_COUNT));
+    }
+    const out: VmEntryFailed = { kind: 'entryFailed', exitReason, qualification };
+    return out;
+  }
+
+  /**
+   * Performs the VM exit that {@link Vmx.exit} describes (fill it first with
+   * `vmx.exit.reset(reason, qualification)` and any other information), in the SDM's order
+   * (SDM 3C 28.2-28.6): exit information, guest-state saving, MSR-store area, host-state
+   * loading, MSR-load area. Leaves VMX non-root operation. A failure in the MSR areas is a
+   * VMX abort (SDM 3C 28.7): the abort indicator is written to the VMCS region.
+   */
+  performExit(): VmExitOutcome {
+    const v = this.current;
+    recordExitInformation(v, this.exit);
+    this.nonRoot = false;
+    this.injectionInfo = 0;
+    const p = this.processor;
+    if (!p) return this.exitedOutcome;
+    saveGuestState(v, p.state, this.preemptionTimer);
+    if (!storeMsrs(this.memory, p.msrs, v.lo(SLOT_EXIT_MSR_STORE_ADDRESS), v.lo(SLOT_EXIT_MSR_STORE_COUNT))) {
+      return this.abort(VMX_ABORT_SAVING_GUEST_MSRS);
+    }
+    loadHostState(v, p.state);
+    if (loadMsrs(this.memory, p.msrs, v.lo(SLOT_EXIT_MSR_LOAD_ADDRESS), v.lo(SLOT_EXIT_MSR_LOAD_COUNT)) !== 0) {
+      return this.abort(VMX_ABORT_LOADING_HOST_MSRS);
+    }
+    return this.exitedOutcome;
+  }
+
+  private abort(indicator: number): VmExitOutcome {
+    // SDM 3C 28.7: the indicator goes to bytes 7:4 of the VMCS region; the processor shuts down.
+    this.memory.writeU32(this.current.address + 4, indicator);
+    return { kind: 'abort', indicator };
   }
 
   /**
