@@ -258,7 +258,7 @@ function walk64(
       else if (level === 2) rsvd ||= (eLo & 0x1fe000) !== 0;
     }
     if (rsvd) return pageFault(out, errorBits | PF_PRESENT | PF_RSVD);
-    rights &= eLo & (RIGHT_WRITABLE | RIGHT_USER);
+    rights &= (eLo & (RIGHT_WRITABLE | RIGHT_USER)) | RIGHT_NO_EXECUTE;
     if (eHi >>> 31 !== 0) rights |= RIGHT_NO_EXECUTE;
     if (level === 1 || ps) {
       let phys: number;

@@ -95,7 +95,6 @@ export class WalkResult {
 
   /** @internal Records one entry when tracing. */
   record(kind: TraceKind, level: number, address: number, lo: number, hi: number): void {
-    this.memoryReferences++;
     if (!this.trace || this.traceCount >= MAX_TRACE_ENTRIES) return;
     const i = this.traceCount++;
     this.traceKind[i] = kind;
