@@ -83,6 +83,7 @@ export function eptWalk(
     table = entryFrame(lo, hi);
     level--;
   }
+  out.eptRights = rwx;
   if ((access & ~rwx & 7) !== 0) {
     out.status = WalkStatus.EptViolation;
     out.eptGuestPhysical = guestPhysical;

@@ -33,6 +33,8 @@ const PTE_G = 1 << 8;
 // Scratch for the entry just read: module state, never allocated per walk.
 let entryLo = 0;
 let entryHi = 0;
+/** EPT rights of the entry just read (7 without EPT). */
+let entryEptRights = 7;
 
 /**
  * Reads the paging-structure entry at guest-physical `gpa` (through EPT when on) into
@@ -47,12 +49,14 @@ function readEntry(
   out: WalkResult,
 ): number {
   let address = gpa;
+  entryEptRights = 7;
   const ept = state.ept;
   if (ept !== null) {
     // SDM 3C 29.3.3.2: with EPT A/D on, guest paging-structure accesses count as writes.
     const access = (ept.eptp & EPTP_AD_ENABLE) !== 0 ? EPT_QUAL_READ | EPT_QUAL_WRITE : EPT_QUAL_READ;
     address = eptWalk(memory, ept, gpa, access, EPT_QUAL_LINEAR_VALID, out);
     if (address < 0) return -1;
+    entryEptRights = out.eptRights;
   }
   entryLo = memory.read32(address);
   entryHi = wide ? memory.read32(address + 4) : 0;
@@ -61,18 +65,24 @@ function readEntry(
   return address;
 }
 
-/** Sets bits in the low half of a guest paging entry; with EPT (A/D off) the update must be EPT-writable. */
+/**
+ * Sets bits in the low half of a guest paging entry. With EPT (A/D off) the update is a write to
+ * the entry's guest-physical page: without EPT write permission it is an EPT violation.
+ */
 function updateEntry(
   memory: PagingMemory,
   state: PagingState,
   gpa: number,
   address: number,
   value: number,
+  eptRights: number,
   out: WalkResult,
 ): boolean {
-  const ept = state.ept;
-  if (ept !== null && (ept.eptp & EPTP_AD_ENABLE) === 0) {
-    if (eptWalk(memory, ept, gpa, EPT_QUAL_WRITE, EPT_QUAL_LINEAR_VALID, out) < 0) return false;
+  if (state.ept !== null && (eptRights & 2) === 0) {
+    out.status = WalkStatus.EptViolation;
+    out.eptGuestPhysical = gpa;
+    out.eptQualification = EPT_QUAL_WRITE | (eptRights << 3) | EPT_QUAL_LINEAR_VALID;
+    return false;
   }
   memory.write32(address, value >>> 0);
   return true;
@@ -181,6 +191,7 @@ function walk32(memory: PagingMemory, state: PagingState, linear: number, access
   let leaf: number;
   let gpa: number;
   let rights: number;
+  let leafEptRights = entryEptRights;
   if ((pde & PTE_PS) !== 0 && (state.cr4 & CR4_PSE) !== 0) {
     // PSE-36: PDE bits 20:13 hold physical bits 39:32; those at and above MAXPHYADDR, and bit 21, are reserved.
     const m = Math.min(state.maxPhyAddr, 40);
@@ -193,19 +204,24 @@ function walk32(memory: PagingMemory, state: PagingState, linear: number, access
     gpa = ((pde >>> 13) & 0xff) * 0x1_0000_0000 + ((pde & 0xffc00000) >>> 0) + (linear & 0x3fffff);
     out.pageSize = 0x400000;
   } else {
-    if (!noAd && (pde & PTE_A) === 0 && !updateEntry(memory, state, pdeGpa, pdeAddress, pde | PTE_A, out)) {
+    if (
+      !noAd &&
+      (pde & PTE_A) === 0 &&
+      !updateEntry(memory, state, pdeGpa, pdeAddress, pde | PTE_A, entryEptRights, out)
+    ) {
       return false;
     }
     leafGpa = ((pde & 0xfffff000) >>> 0) + ((linear >>> 12) & 0x3ff) * 4;
     leafAddress = readEntry(memory, state, leafGpa, 1, false, out);
     if (leafAddress < 0) return false;
     leaf = entryLo;
+    leafEptRights = entryEptRights;
     if ((leaf & PTE_P) === 0) return pageFault(out, errorBits);
     rights = pde & leaf & (RIGHT_WRITABLE | RIGHT_USER);
     gpa = ((leaf & 0xfffff000) >>> 0) + (linear & 0xfff);
     out.pageSize = 0x1000;
   }
-  return finishLeaf(memory, state, access, out, rights, 0, false, leaf, leafGpa, leafAddress, gpa);
+  return finishLeaf(memory, state, access, out, rights, 0, false, leaf, leafGpa, leafAddress, leafEptRights, gpa);
 }
 
 /** PAE, 4-level and 5-level paging (SDM 3A 4.4, 4.5): 64-bit entries, XD, 2 MiB and 1 GiB pages. */
@@ -249,6 +265,7 @@ function walk64(
     if (address < 0) return false;
     const eLo = entryLo;
     const eHi = entryHi;
+    const eptRights = entryEptRights;
     if ((eLo & PTE_P) === 0) return pageFault(out, errorBits);
     const ps = (eLo & PTE_PS) !== 0;
     let rsvd = (eHi & rsvdHi) !== 0;
@@ -284,10 +301,12 @@ function walk64(
         eLo,
         gpa,
         address,
+        eptRights,
         phys,
       );
     }
-    if (!noAd && (eLo & PTE_A) === 0 && !updateEntry(memory, state, gpa, address, eLo | PTE_A, out)) return false;
+    if (!noAd && (eLo & PTE_A) === 0 && !updateEntry(memory, state, gpa, address, eLo | PTE_A, eptRights, out))
+      return false;
     table = entryFrame(eLo, eHi);
     level--;
   }
@@ -305,6 +324,7 @@ function finishLeaf(
   leaf: number,
   leafGpa: number,
   leafAddress: number,
+  leafEptRights: number,
   gpa: number,
 ): boolean {
   out.rights = rights;
@@ -316,7 +336,8 @@ function finishLeaf(
   let updated = leaf | PTE_A;
   if ((access & ACCESS_WRITE) !== 0) updated |= PTE_D;
   if ((access & ACCESS_NO_AD_UPDATE) !== 0) updated = leaf;
-  else if (updated !== leaf && !updateEntry(memory, state, leafGpa, leafAddress, updated, out)) return false;
+  else if (updated !== leaf && !updateEntry(memory, state, leafGpa, leafAddress, updated, leafEptRights, out))
+    return false;
   out.dirty = (updated & PTE_D) !== 0;
   return true;
 }

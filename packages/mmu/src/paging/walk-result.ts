@@ -62,6 +62,8 @@ export class WalkResult {
   eptQualification = 0;
   /** EPT: guest-physical address that caused the violation or misconfiguration. */
   eptGuestPhysical = 0;
+  /** EPT: the AND of the R/W/X bits (2:0) of the EPT entries used by the last EPT translation. */
+  eptRights = 0;
   /** EPT: memory type of the leaf EPT entry (bits 5:3) and its IPAT bit. */
   eptMemoryType = 0;
   eptIgnorePat = false;
