@@ -163,6 +163,7 @@ export class VmxCapabilities {
   /** Mask of physical-address bits at or above MAXPHYADDR within the high 32 bits. */
   readonly physicalHighMask: number;
   private readonly msrs: Map<number, MsrValue>;
+  private readonly allowedByKind: Readonly<Record<'pin' | 'proc' | 'proc2' | 'exit' | 'entry', AllowedSettings>>;
 
   constructor(features: VmxFeatures) {
     this.features = features;
@@ -297,6 +298,15 @@ export class VmxCapabilities {
     const w = f.physicalAddressWidth;
     this.physicalHighMask = w >= 64 ? 0 : w <= 32 ? 0xffffffff : (~((1 << (w - 32)) - 1) >>> 0) >>> 0;
 
+    const t = f.trueControls;
+    const settings = (v: MsrValue): AllowedSettings => Object.freeze({ mustBeOne: v.lo, mayBeOne: v.hi });
+    this.allowedByKind = Object.freeze({
+      pin: settings(t ? this.truePinbased : this.pinbased),
+      proc: settings(t ? this.trueProcbased : this.procbased),
+      proc2: settings(this.procbased2),
+      exit: settings(t ? this.trueExit : this.exit),
+      entry: settings(t ? this.trueEntry : this.entry),
+    });
     this.msrs = new Map<number, MsrValue>([
       [IA32_VMX_BASIC, this.basic],
       [IA32_VMX_PINBASED_CTLS, this.pinbased],
@@ -333,26 +343,7 @@ export class VmxCapabilities {
 
   /** The settings VM entry enforces for a control word: the TRUE_ MSR when BASIC[55] is 1. SDM 3D A.2. */
   allowed(kind: 'pin' | 'proc' | 'proc2' | 'exit' | 'entry'): AllowedSettings {
-    const t = this.features.trueControls;
-    const v =
-      kind === 'pin'
-        ? t
-          ? this.truePinbased
-          : this.pinbased
-        : kind === 'proc'
-          ? t
-            ? this.trueProcbased
-            : this.procbased
-          : kind === 'proc2'
-            ? this.procbased2
-            : kind === 'exit'
-              ? t
-                ? this.trueExit
-                : this.exit
-              : t
-                ? this.trueEntry
-                : this.entry;
-    return { mustBeOne: v.lo, mayBeOne: v.hi };
+    return this.allowedByKind[kind];
   }
 
   /** Whether a physical address is at most MAXPHYADDR bits wide. */

@@ -62,8 +62,8 @@ const msrEntries = (v: VmcsAccess, m: FlatPhysicalMemory, entries: [number, numb
   v.write(F.VM_ENTRY_MSR_LOAD_ADDRESS, 0xf000);
   v.write(F.VM_ENTRY_MSR_LOAD_COUNT, entries.length);
   entries.forEach(([index, reserved], i) => {
-    m.writeU32(0xf000 + 16 * i, index);
-    m.writeU32(0xf000 + 16 * i + 4, reserved);
+    m.write32(0xf000 + 16 * i, index);
+    m.write32(0xf000 + 16 * i + 4, reserved);
   });
 };
 
@@ -115,7 +115,7 @@ const CASES: BrokenVmcs[] = [
     breakIt: (v, m) => {
       tprShadow(v);
       v.write(F.TPR_THRESHOLD, 5);
-      m.writeU32(0x5080, 0x40);
+      m.write32(0x5080, 0x40);
     },
   },
   {
@@ -673,7 +673,7 @@ const CASES: BrokenVmcs[] = [
     breakIt: (v, m) => {
       notIa32eGuest(v);
       v.write(F.GUEST_CR3, 0xe000);
-      m.writeU32(0xe008, 0x21);
+      m.write32(0xe008, 0x21);
     },
   },
   // 27.4

@@ -284,7 +284,7 @@ control(
   (s) => {
     if (!(s.proc & C.PROC_USE_TPR_SHADOW)) return true;
     if (s.proc2 & (C.PROC2_VIRTUAL_INTERRUPT_DELIVERY | C.PROC2_VIRTUALIZE_APIC_ACCESSES)) return true;
-    const vtpr = s.memory.readU32(s.lo(F.VIRTUAL_APIC_ADDRESS) + 0x80) & 0xff;
+    const vtpr = s.memory.read32(s.lo(F.VIRTUAL_APIC_ADDRESS) + 0x80) & 0xff;
     return (s.lo(F.TPR_THRESHOLD) & 0xf) <= vtpr >>> 4;
   },
 );
@@ -835,9 +835,16 @@ guest(
 const S_GSEG = '27.3.1.2';
 const SEGS = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'] as const;
 type Seg = (typeof SEGS)[number] | 'TR' | 'LDTR';
-const sel = (s: EntryState, g: Seg) => s.lo(F[`GUEST_${g}_SELECTOR`]) & 0xffff;
-const ar = (s: EntryState, g: Seg) => s.lo(F[`GUEST_${g}_ACCESS_RIGHTS`]);
-const limit = (s: EntryState, g: Seg) => s.lo(F[`GUEST_${g}_LIMIT`]) >>> 0;
+const ALL_SEGS = [...SEGS, 'TR', 'LDTR'] as const;
+const SEL_SLOT = Object.fromEntries(ALL_SEGS.map((g) => [g, slotOf(F[`GUEST_${g}_SELECTOR`])])) as Record<Seg, number>;
+const AR_SLOT = Object.fromEntries(ALL_SEGS.map((g) => [g, slotOf(F[`GUEST_${g}_ACCESS_RIGHTS`])])) as Record<
+  Seg,
+  number
+>;
+const LIMIT_SLOT = Object.fromEntries(ALL_SEGS.map((g) => [g, slotOf(F[`GUEST_${g}_LIMIT`])])) as Record<Seg, number>;
+const sel = (s: EntryState, g: Seg) => s.vmcs.lo(SEL_SLOT[g]) & 0xffff;
+const ar = (s: EntryState, g: Seg) => s.vmcs.lo(AR_SLOT[g]);
+const limit = (s: EntryState, g: Seg) => s.vmcs.lo(LIMIT_SLOT[g]) >>> 0;
 const usable = (s: EntryState, g: Seg) => (ar(s, g) & C.AR_UNUSABLE) === 0;
 const type = (s: EntryState, g: Seg) => ar(s, g) & C.AR_TYPE_MASK;
 const dpl = (s: EntryState, g: Seg) => (ar(s, g) >> C.AR_DPL_SHIFT) & 3;
@@ -874,13 +881,14 @@ guest(
   (s) => !strict(s) || (sel(s, 'SS') & 3) === (sel(s, 'CS') & 3),
 );
 for (const g of SEGS) {
+  const base = F[`GUEST_${g}_BASE`];
   const l = g.toLowerCase();
   guest(
     `guest.${l}.v8086-base`,
     S_GSEG,
     [`GUEST_${g}_BASE`, `GUEST_${g}_SELECTOR`],
     `in virtual-8086 mode, ${g} base is selector << 4`,
-    (s) => !s.v86 || (s.lo(F[`GUEST_${g}_BASE`]) === sel(s, g) * 16 && s.hi(F[`GUEST_${g}_BASE`]) === 0),
+    (s) => !s.v86 || (s.lo(base) === sel(s, g) * 16 && s.hi(base) === 0),
   );
   guest(
     `guest.${l}.v8086-limit`,
@@ -898,8 +906,9 @@ for (const g of SEGS) {
   );
 }
 for (const g of ['TR', 'FS', 'GS'] as const) {
+  const base = F[`GUEST_${g}_BASE`];
   guest(`guest.${g.toLowerCase()}.base-canonical`, S_GSEG, [`GUEST_${g}_BASE`], `guest ${g} base is canonical`, (s) =>
-    canon(s, F[`GUEST_${g}_BASE`]),
+    canon(s, base),
   );
 }
 guest(
@@ -917,12 +926,13 @@ guest(
   (s) => s.hi(F.GUEST_CS_BASE) === 0,
 );
 for (const g of ['SS', 'DS', 'ES'] as const) {
+  const base = F[`GUEST_${g}_BASE`];
   guest(
     `guest.${g.toLowerCase()}.base-upper`,
     S_GSEG,
     [`GUEST_${g}_BASE`],
     `a usable guest ${g} base has bits 63:32 clear`,
-    (s) => !usable(s, g) || s.hi(F[`GUEST_${g}_BASE`]) === 0,
+    (s) => !usable(s, g) || s.hi(base) === 0,
   );
 }
 // CS (not virtual-8086)
@@ -1351,7 +1361,7 @@ guest(
   'a VMCS link pointer other than all ones points at a VMCS with our revision and, without VMCS shadowing, shadow indicator 0',
   (s) => {
     if (!linkSet(s)) return true;
-    const rev = s.memory.readU32(s.lo(F.VMCS_LINK_POINTER));
+    const rev = s.memory.read32(s.lo(F.VMCS_LINK_POINTER));
     return (rev & 0x7fffffff) === s.caps.basic.lo && (rev >>> 31 === 1) === ((s.proc2 & C.PROC2_VMCS_SHADOWING) !== 0);
   },
   ENTRY_FAILURE_QUAL_VMCS_LINK_POINTER,
@@ -1381,7 +1391,7 @@ guest(
     if (!paePaging(s) || s.proc2 & C.PROC2_ENABLE_EPT) return true;
     const base = s.lo(F.GUEST_CR3) & 0xffffffe0;
     for (let i = 0; i < 4; i++) {
-      if (!pdpteValid(s, s.memory.readU32(base + 8 * i), s.memory.readU32(base + 8 * i + 4))) return false;
+      if (!pdpteValid(s, s.memory.read32(base + 8 * i), s.memory.read32(base + 8 * i + 4))) return false;
     }
     return true;
   },
@@ -1464,8 +1474,8 @@ function checkMsrLoadArea(s: EntryState): EntryCheckFailure | undefined {
   const count = s.lo(F.VM_ENTRY_MSR_LOAD_COUNT) >>> 0;
   const base = s.lo(F.VM_ENTRY_MSR_LOAD_ADDRESS) >>> 0;
   for (let i = 0; i < count; i++) {
-    const index = s.memory.readU32(base + 16 * i) >>> 0;
-    const reserved = s.memory.readU32(base + 16 * i + 4);
+    const index = s.memory.read32(base + 16 * i) >>> 0;
+    const reserved = s.memory.read32(base + 16 * i + 4);
     const n = i + 1;
     if (reserved !== 0) return failureOf(byId(MSR_RESERVED), n);
     if (index === IA32_FS_BASE || index === IA32_GS_BASE) return failureOf(byId(MSR_FS_GS), n);

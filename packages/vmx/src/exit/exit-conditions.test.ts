@@ -22,7 +22,7 @@ function vmcs() {
   return { cache, v: new VmcsAccess(cache), memory: new FlatPhysicalMemory(0x10000) };
 }
 const setBit = (m: FlatPhysicalMemory, base: number, bit: number) =>
-  m.writeU32(base + (bit >>> 5) * 4, m.readU32(base + (bit >>> 5) * 4) | (1 << (bit & 31)));
+  m.write32(base + (bit >>> 5) * 4, m.read32(base + (bit >>> 5) * 4) | (1 << (bit & 31)));
 
 describe('ioExits', () => {
   it('exits on every port with "unconditional I/O exiting" and no bitmaps, never without either', () => {

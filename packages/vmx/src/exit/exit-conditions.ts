@@ -35,7 +35,7 @@ export function ioExits(vmcs: VmcsCache, memory: PhysicalMemory, port: number, s
   for (let p = port; p < port + size; p++) {
     const base = p < 0x8000 ? vmcs.data[2 * S_IO_A]! : vmcs.data[2 * S_IO_B]!;
     const bit = p & 0x7fff;
-    const byte = memory.readU32(base + (bit >>> 5) * 4);
+    const byte = memory.read32(base + (bit >>> 5) * 4);
     if ((byte >>> (bit & 31)) & 1) return true;
   }
   return false;
@@ -57,7 +57,7 @@ export function msrExits(vmcs: VmcsCache, memory: PhysicalMemory, index: number,
   if (write) offset += 2048;
   const bit = i & 0x1fff;
   const base = vmcs.data[2 * S_MSR_BITMAPS]!;
-  return ((memory.readU32(base + offset + (bit >>> 5) * 4) >>> (bit & 31)) & 1) === 1;
+  return ((memory.read32(base + offset + (bit >>> 5) * 4) >>> (bit & 31)) & 1) === 1;
 }
 
 /**

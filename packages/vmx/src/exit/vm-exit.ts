@@ -112,11 +112,11 @@ const msrValue = new Uint32Array(2);
 export function storeMsrs(memory: PhysicalMemory, msrs: VmxMsrPort, address: number, count: number): boolean {
   for (let i = 0; i < count; i++) {
     const a = address + 16 * i;
-    const index = memory.readU32(a) >>> 0;
-    if (memory.readU32(a + 4) !== 0 || index >>> 8 === 0x8 || index === IA32_SMBASE) return false;
+    const index = memory.read32(a) >>> 0;
+    if (memory.read32(a + 4) !== 0 || index >>> 8 === 0x8 || index === IA32_SMBASE) return false;
     if (!msrs.readMsr(index, msrValue)) return false;
-    memory.writeU32(a + 8, msrValue[0]!);
-    memory.writeU32(a + 12, msrValue[1]!);
+    memory.write32(a + 8, msrValue[0]!);
+    memory.write32(a + 12, msrValue[1]!);
   }
   return true;
 }
@@ -129,9 +129,9 @@ export function storeMsrs(memory: PhysicalMemory, msrs: VmxMsrPort, address: num
 export function loadMsrs(memory: PhysicalMemory, msrs: VmxMsrPort, address: number, count: number): number {
   for (let i = 0; i < count; i++) {
     const a = address + 16 * i;
-    const index = memory.readU32(a) >>> 0;
+    const index = memory.read32(a) >>> 0;
     if (
-      memory.readU32(a + 4) !== 0 ||
+      memory.read32(a + 4) !== 0 ||
       index === IA32_FS_BASE ||
       index === IA32_GS_BASE ||
       index >>> 8 === 0x8 ||
@@ -140,7 +140,7 @@ export function loadMsrs(memory: PhysicalMemory, msrs: VmxMsrPort, address: numb
     ) {
       return i + 1;
     }
-    if (!msrs.writeMsr(index, memory.readU32(a + 8), memory.readU32(a + 12))) return i + 1;
+    if (!msrs.writeMsr(index, memory.read32(a + 8), memory.read32(a + 12))) return i + 1;
   }
   return 0;
 }

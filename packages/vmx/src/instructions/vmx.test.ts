@@ -36,7 +36,7 @@ function setup(features: Partial<VmxFeatures> = {}, featureControl = FEATURE_CON
     },
   });
   const rev = vmx.capabilities.basic.lo;
-  for (const a of [VMXON_REGION, VMCS_A, VMCS_B]) memory.writeU32(a, rev);
+  for (const a of [VMXON_REGION, VMCS_A, VMCS_B]) memory.write32(a, rev);
   return { memory, vmx, invalidations };
 }
 
@@ -71,8 +71,8 @@ describe('Vmx.vmxon', () => {
   it.each<[string, number, number, (m: FlatPhysicalMemory) => void]>([
     ['a pointer that is not 4K-aligned', 0x1008, 0, () => {}],
     ['a pointer beyond MAXPHYADDR', 0x1000, 0x4000, () => {}],
-    ['a region with the wrong revision', 0x4000, 0, (m) => m.writeU32(0x4000, 7)],
-    ['a region with the shadow-VMCS bit set', 0x4000, 0, (m) => m.writeU32(0x4000, 0x80000001)],
+    ['a region with the wrong revision', 0x4000, 0, (m) => m.write32(0x4000, 7)],
+    ['a region with the shadow-VMCS bit set', 0x4000, 0, (m) => m.write32(0x4000, 0x80000001)],
   ])('fails VMfailInvalid for %s', (_name, lo, hi, prepare) => {
     const { vmx, memory } = setup();
     prepare(memory);
@@ -167,7 +167,7 @@ describe('Vmx.vmclear / vmptrld / vmptrst', () => {
     vmx.vmwrite(ROOT64, F.GUEST_RIP, 0, 0x1234, 0);
     expect(vmx.vmclear(ROOT64, VMCS_A, 0)).toBe(VM_SUCCEED);
     expect(vmx.current.address).toBe(-1);
-    expect(memory.readU32(VMCS_A + VMCS_LAUNCH_STATE_OFFSET)).toBe(0);
+    expect(memory.read32(VMCS_A + VMCS_LAUNCH_STATE_OFFSET)).toBe(0);
     expect(vmx.vmptrld(ROOT64, VMCS_A, 0)).toBe(VM_SUCCEED);
     expect(vmx.vmread(ROOT64, F.GUEST_RIP, 0)).toBe(VM_SUCCEED);
     expect(vmx.readLo).toBe(0x1234);
@@ -367,7 +367,7 @@ describe('Vmx.vmxoff', () => {
     vmx.vmptrld(ROOT64, VMCS_A, 0);
     vmx.vmread(ROOT64, F.GUEST_RIP, 0);
     expect(vmx.readLo).toBe(0x5555);
-    expect(memory.readU32(VMCS_A)).toBe(vmx.capabilities.basic.lo);
+    expect(memory.read32(VMCS_A)).toBe(vmx.capabilities.basic.lo);
   });
 });
 

@@ -125,7 +125,7 @@ export type VmExitOutcome =
  * import { FlatPhysicalMemory, FEATURE_CONTROL_VMX_READY, Vmx } from '@typevisor/vmx';
  * const memory = new FlatPhysicalMemory(1 << 20);
  * const vmx = new Vmx({ memory, featureControl: FEATURE_CONTROL_VMX_READY });
- * memory.writeU32(0x1000, vmx.capabilities.basic.lo); // revision identifier
+ * memory.write32(0x1000, vmx.capabilities.basic.lo); // revision identifier
  * const ctx = { cr0: 0x80000031, cr4: 0x2020, cpl: 0, v8086: false, ia32e: true, csL: true, blockedByMovSs: false };
  * vmx.vmxon(ctx, 0x1000, 0).kind; // 'succeed'
  * ```
@@ -246,7 +246,7 @@ export class Vmx {
         return FAULT_GP0;
       }
       if (!this.pointerValid(pointerLo, pointerHi)) return VM_FAIL_INVALID;
-      const rev = this.memory.readU32(pointerLo >>> 0);
+      const rev = this.memory.read32(pointerLo >>> 0);
       // SDM 3C 31.3 VMXON: revision bits 30:0 must match and bit 31 must be 0.
       if ((rev & 0x7fffffff) !== caps.basic.lo || (rev & VMCS_SHADOW_INDICATOR) !== 0) return VM_FAIL_INVALID;
       this.vmxonPointer = pointerLo >>> 0;
@@ -284,7 +284,7 @@ export class Vmx {
       this.current.address = -1;
     } else {
       // Not cached: its data is already in memory; only its launch state changes.
-      this.memory.writeU32(address + VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_CLEAR);
+      this.memory.write32(address + VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_CLEAR);
     }
     return VM_SUCCEED;
   }
@@ -296,7 +296,7 @@ export class Vmx {
     if (!this.pointerValid(pointerLo, pointerHi)) return this.fail(VmInstructionError.VMPTRLD_INVALID_ADDRESS);
     const address = pointerLo >>> 0;
     if (address === this.vmxonPointer) return this.fail(VmInstructionError.VMPTRLD_VMXON_POINTER);
-    const rev = this.memory.readU32(address);
+    const rev = this.memory.read32(address);
     // Bit 31 (shadow VMCS) needs VMCS shadowing, which this model does not offer.
     if ((rev & 0x7fffffff) !== this.capabilities.basic.lo || (rev & VMCS_SHADOW_INDICATOR) !== 0) {
       return this.fail(VmInstructionError.VMPTRLD_INCORRECT_REVISION);
@@ -454,7 +454,7 @@ export class Vmx {
 
   private abort(indicator: number): VmExitOutcome {
     // SDM 3C 28.7: the indicator goes to bytes 7:4 of the VMCS region; the processor shuts down.
-    this.memory.writeU32(this.current.address + 4, indicator);
+    this.memory.write32(this.current.address + 4, indicator);
     return { kind: 'abort', indicator };
   }
 

@@ -9,9 +9,9 @@
  */
 export interface PhysicalMemory {
   /** Reads the 32-bit little-endian value at `address`. */
-  readU32(address: number): number;
+  read32(address: number): number;
   /** Writes the low 32 bits of `value` at `address`, little-endian. */
-  writeU32(address: number, value: number): void;
+  write32(address: number, value: number): void;
 }
 
 /**
@@ -23,8 +23,8 @@ export interface PhysicalMemory {
  * ```ts
  * import { FlatPhysicalMemory } from '@typevisor/vmx';
  * const mem = new FlatPhysicalMemory(1 << 20);
- * mem.writeU32(0x1000, 0xdeadbeef);
- * mem.readU32(0x1000); // 0xdeadbeef
+ * mem.write32(0x1000, 0xdeadbeef);
+ * mem.read32(0x1000); // 0xdeadbeef
  * ```
  */
 export class FlatPhysicalMemory implements PhysicalMemory {
@@ -36,12 +36,12 @@ export class FlatPhysicalMemory implements PhysicalMemory {
     this.view = new DataView(this.bytes.buffer);
   }
 
-  readU32(address: number): number {
+  read32(address: number): number {
     if (address < 0 || address + 4 > this.bytes.length) return 0xffffffff;
     return this.view.getUint32(address, true);
   }
 
-  writeU32(address: number, value: number): void {
+  write32(address: number, value: number): void {
     if (address < 0 || address + 4 > this.bytes.length) return;
     this.view.setUint32(address, value >>> 0, true);
   }

@@ -42,8 +42,8 @@ function machine() {
   const state = new VmxProcessorState();
   const msrs = new MapMsrs();
   const vmx = new Vmx({ memory, featureControl: FEATURE_CONTROL_VMX_READY, processor: { state, msrs } });
-  memory.writeU32(0x1000, vmx.capabilities.basic.lo);
-  memory.writeU32(0x2000, vmx.capabilities.basic.lo);
+  memory.write32(0x1000, vmx.capabilities.basic.lo);
+  memory.write32(0x2000, vmx.capabilities.basic.lo);
   expect(vmx.vmxon(ROOT64, 0x1000, 0)).toBe(VM_SUCCEED);
   expect(vmx.vmptrld(ROOT64, 0x2000, 0)).toBe(VM_SUCCEED);
   writeBaseline(vmx.vmcs, vmx.capabilities);
@@ -62,8 +62,8 @@ describe('VM entry with a processor', () => {
 
   it('writes the VM-entry MSR-load area through the MSR port', () => {
     const { vmx, v, memory, msrs } = machine();
-    memory.writeU32(0xf000, 0x174);
-    memory.writeU32(0xf008, 0x33);
+    memory.write32(0xf000, 0x174);
+    memory.write32(0xf008, 0x33);
     v.write(F.VM_ENTRY_MSR_LOAD_ADDRESS, 0xf000);
     v.write(F.VM_ENTRY_MSR_LOAD_COUNT, 1);
     expect(vmx.vmlaunch(ROOT64)).toEqual({ kind: 'entered' });
@@ -73,7 +73,7 @@ describe('VM entry with a processor', () => {
   it('fails with exit 34 naming the entry whose WRMSR would #GP, and loads host state', () => {
     const { vmx, v, memory, msrs, state } = machine();
     msrs.readOnly.add(0x10);
-    for (const [i, index] of [0x174, 0x10].entries()) memory.writeU32(0xf000 + 16 * i, index);
+    for (const [i, index] of [0x174, 0x10].entries()) memory.write32(0xf000 + 16 * i, index);
     v.write(F.VM_ENTRY_MSR_LOAD_ADDRESS, 0xf000);
     v.write(F.VM_ENTRY_MSR_LOAD_COUNT, 2);
     expect(vmx.vmlaunch(ROOT64)).toEqual({ kind: 'entryFailed', exitReason: 0x80000022, qualification: 2 });
@@ -94,8 +94,8 @@ describe('VM entry with a processor', () => {
     v.write(F.VM_ENTRY_CONTROLS, vmx.capabilities.allowed('entry').mustBeOne);
     v.write(F.GUEST_CS_ACCESS_RIGHTS, 0xc09b);
     v.write(F.GUEST_CR3, 0x3000);
-    memory.writeU32(0x3000, 0x4001);
-    memory.writeU32(0x3018, 0x7001);
+    memory.write32(0x3000, 0x4001);
+    memory.write32(0x3018, 0x7001);
     expect(vmx.vmlaunch(ROOT64)).toEqual({ kind: 'entered' });
     expect([state.pdpte[0], state.pdpte[6]]).toEqual([0x4001, 0x7001]);
   });
@@ -148,27 +148,27 @@ describe('Vmx.performExit', () => {
   it('stores MSRs into the MSR-store area and loads the host MSR-load area', () => {
     const { vmx, v, memory, msrs } = entered();
     msrs.values.set(0x176, [0xabc, 0]);
-    memory.writeU32(0xe000, 0x176);
+    memory.write32(0xe000, 0x176);
     v.write(F.VM_EXIT_MSR_STORE_ADDRESS, 0xe000);
     v.write(F.VM_EXIT_MSR_STORE_COUNT, 1);
-    memory.writeU32(0xe100, 0x175);
-    memory.writeU32(0xe108, 0x9000);
+    memory.write32(0xe100, 0x175);
+    memory.write32(0xe108, 0x9000);
     v.write(F.VM_EXIT_MSR_LOAD_ADDRESS, 0xe100);
     v.write(F.VM_EXIT_MSR_LOAD_COUNT, 1);
     vmx.exit.reset(EXIT_REASON_CPUID);
     expect(vmx.performExit().kind).toBe('exited');
-    expect(memory.readU32(0xe008)).toBe(0xabc);
+    expect(memory.read32(0xe008)).toBe(0xabc);
     expect(msrs.values.get(0x175)).toEqual([0x9000, 0]);
   });
 
   it('aborts with indicator 1 when an MSR-store entry cannot be read, writing it to the VMCS region', () => {
     const { vmx, v, memory } = entered();
-    memory.writeU32(0xe000, 0x12345);
+    memory.write32(0xe000, 0x12345);
     v.write(F.VM_EXIT_MSR_STORE_ADDRESS, 0xe000);
     v.write(F.VM_EXIT_MSR_STORE_COUNT, 1);
     vmx.exit.reset(EXIT_REASON_CPUID);
     expect(vmx.performExit()).toEqual({ kind: 'abort', indicator: 1 });
-    expect(memory.readU32(0x2004)).toBe(1);
+    expect(memory.read32(0x2004)).toBe(1);
   });
 
   it('lets VMRESUME re-enter the guest after an exit', () => {

@@ -132,7 +132,7 @@ export function loadGuestState(v: VmcsCache, p: VmxProcessorState, memory: Physi
       }
     } else {
       const base = p.cr3Lo & 0xffffffe0;
-      for (let i = 0; i < 8; i++) p.pdpte[i] = memory.readU32(base + 4 * i);
+      for (let i = 0; i < 8; i++) p.pdpte[i] = memory.read32(base + 4 * i);
     }
   }
 }

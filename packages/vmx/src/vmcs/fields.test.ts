@@ -76,6 +76,6 @@ describe('VmcsAccess', () => {
     cache.launched = true;
     cache.flush(memory);
     const off = 0x1000 + slotOffset(slotOf(F.GUEST_RIP));
-    expect([memory.readU32(off), memory.readU32(off + 4), memory.readU32(0x1008)]).toEqual([0x11223344, 0x55667788, 1]);
+    expect([memory.read32(off), memory.read32(off + 4), memory.read32(0x1008)]).toEqual([0x11223344, 0x55667788, 1]);
   });
 });

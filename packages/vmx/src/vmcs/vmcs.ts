@@ -26,10 +26,10 @@ export class VmcsCache {
     const d = this.data;
     for (let s = 0; s < VMCS_FIELD_COUNT; s++) {
       const off = address + slotOffset(s);
-      d[2 * s] = memory.readU32(off);
-      d[2 * s + 1] = memory.readU32(off + 4);
+      d[2 * s] = memory.read32(off);
+      d[2 * s + 1] = memory.read32(off + 4);
     }
-    this.launched = memory.readU32(address + VMCS_LAUNCH_STATE_OFFSET) === LAUNCH_STATE_LAUNCHED;
+    this.launched = memory.read32(address + VMCS_LAUNCH_STATE_OFFSET) === LAUNCH_STATE_LAUNCHED;
     this.address = address;
   }
 
@@ -40,10 +40,10 @@ export class VmcsCache {
     const d = this.data;
     for (let s = 0; s < VMCS_FIELD_COUNT; s++) {
       const off = a + slotOffset(s);
-      memory.writeU32(off, d[2 * s]!);
-      memory.writeU32(off + 4, d[2 * s + 1]!);
+      memory.write32(off, d[2 * s]!);
+      memory.write32(off + 4, d[2 * s + 1]!);
     }
-    memory.writeU32(a + VMCS_LAUNCH_STATE_OFFSET, this.launched ? LAUNCH_STATE_LAUNCHED : LAUNCH_STATE_CLEAR);
+    memory.write32(a + VMCS_LAUNCH_STATE_OFFSET, this.launched ? LAUNCH_STATE_LAUNCHED : LAUNCH_STATE_CLEAR);
   }
 
   /** Low 32 bits of a field by slot. */
