@@ -184,6 +184,16 @@ function parseOperand(raw: string, where: string): ParsedOperand {
     };
   }
   if (s in MEM_SIZES) return { kind: 'mem', cls: RegisterClass.None, mem: MEM_SIZES[s]!, name };
+  // VSIB memory (gathers): the index is a vector register
+  m = /^vm(32|64)([xy])$/.exec(s);
+  if (m) {
+    return {
+      kind: 'mem',
+      cls: m[2] === 'x' ? RegisterClass.Xmm : RegisterClass.Ymm,
+      mem: m[1] === '32' ? MemorySize.Dword : MemorySize.Qword,
+      name,
+    };
+  }
   // r/m8, r32/m16, xmm2/m64, mm/m64, st(i)
   m = /^(r\/m|[a-z]+(?:\(i\))?)(\d*)(?:\/(m[\w:&/]*))?$/.exec(s);
   if (m) {
@@ -370,7 +380,7 @@ function buildForm(
     else if (t === 'mod=mem') f.mod = 0;
     else if (t === 'mod=reg') f.mod = 1;
     else if (t === 'NP' && bytes.length === 0) f.pfx = 0;
-    else if ((t === '66' || t === 'F3' || t === 'F2') && bytes.length === 0 && !sawEscape)
+    else if ((t === '66' || t === 'F3' || t === 'F2') && bytes.length === 0 && !sawEscape && !vex)
       f.pfx = t === '66' ? 1 : t === 'F3' ? 2 : 3;
     else if (digit) {
       f.reg = Number(digit[1]);
@@ -432,7 +442,9 @@ function buildForm(
     const regTaken = f.reg >= 0 && f.hasModrm;
     let haveR = regTaken;
     let haveM = false;
-    let haveV = !vex;
+    // a VEX form with only two register/memory operands leaves VEX.vvvv unused (Op/En RM or MR)
+    const rmOperands = parsed.filter((p) => p.kind !== 'fixed' && p.kind !== 'imm').length;
+    let haveV = !vex || (rmOperands === 2 && !regTaken);
     parsed.forEach((p, k) => {
       if (p.kind === 'fixed' || p.kind === 'imm') locs[k] = p.kind === 'fixed' ? 'Z' : 'I';
       else if (p.kind === 'rm' || p.kind === 'mem') {
@@ -490,7 +502,7 @@ function buildForm(
       case 'M':
         f.hasModrm = true;
         if (p.kind === 'mem') {
-          f.ops.push(desc(OperandType.ModrmRmMem));
+          f.ops.push(desc(OperandType.ModrmRmMem, p.cls));
           f.memSize = p.mem!;
           if (f.mod < 0) f.mod = 0;
         } else if (p.kind === 'rm') {

@@ -9,6 +9,7 @@ import {
   DECODE_ROOTS,
   DECODE_TREE,
   HAS_MODRM,
+  MNEMONIC_NAMES,
 } from './generated/tables.ts';
 import {
   DecodeStatus,
@@ -64,6 +65,7 @@ const SEL_OSZ_D64 = 11;
 const SEL_OSZ_F64 = 12;
 
 const MAX_LENGTH = 15;
+const XBEGIN = MNEMONIC_NAMES.indexOf('XBEGIN');
 const TWO32 = 4294967296;
 
 // 16-bit addressing (SDM 2 Table 2-1): base and index per ModRM.rm.
@@ -226,7 +228,8 @@ export class Decoder {
       if (p >= lim) return this.fail(insn, start, p, lim);
       c = b[p]!;
       if (c === 0x26 || c === 0x2e || c === 0x36 || c === 0x3e) {
-        seg = Register.ES + ((c >> 3) & 3);
+        // 64-bit mode ignores ES/CS/SS/DS overrides: they do not displace an FS/GS prefix
+        if (!mode64 || seg < Register.FS) seg = Register.ES + ((c >> 3) & 3);
         prefixes |= PREFIX_SEGMENT;
       } else if (c === 0x64 || c === 0x65) {
         seg = c === 0x64 ? Register.FS : Register.GS;
@@ -442,12 +445,15 @@ export class Decoder {
           } else {
             let base = rm;
             let index = -1;
+            // VSIB (gathers): a ModrmRmMem operand with a vector class needs a SIB byte
+            const vsib = (d & 0xff) === OperandType.ModrmRmMem && cls !== 0;
+            if (vsib && rm !== 4) return this.invalid(insn, start, p);
             if (rm === 4) {
               if (p >= lim) return this.fail(insn, start, p, lim);
               const sib = b[p++]!;
               insn.memScale = 1 << (sib >> 6);
               index = ((sib >> 3) & 7) | (rexX << 3);
-              if (index === 4) index = -1;
+              if (index === 4 && !vsib) index = -1;
               base = sib & 7;
               if (base === 5 && mod === 0) base = -1;
               else base |= rexB << 3;
@@ -457,7 +463,10 @@ export class Decoder {
             } else base |= rexB << 3;
             const regBase = addrSize === 8 ? Register.RAX : Register.EAX;
             if (base >= 0) insn.memBase = regBase + base;
-            if (index >= 0) insn.memIndex = regBase + index;
+            if (index >= 0)
+              insn.memIndex = vsib
+                ? (cls === RegisterClass.Xmm ? Register.XMM0 : Register.YMM0) + index
+                : regBase + index;
             if (ripRel !== 0) insn.memBase = ripRel === 8 ? Register.RIP : Register.EIP;
             let disp = 0;
             if (mod === 1) {
@@ -648,7 +657,8 @@ export class Decoder {
       const sum = ipLo + length + disp;
       let lo = sum >>> 0;
       let hi = (ipHi + Math.floor(sum / TWO32)) >>> 0;
-      const width = ripRel !== 0 ? ripRel : operandSize;
+      // XBEGIN's target is computed in EIP even with a 16-bit operand size (SDM 2 XBEGIN)
+      const width = ripRel !== 0 ? ripRel : operandSize === 2 && CODE_MNEMONIC[code] === XBEGIN ? 4 : operandSize;
       if (width === 4) hi = 0;
       else if (width === 2) {
         hi = 0;

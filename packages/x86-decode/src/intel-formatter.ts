@@ -74,11 +74,11 @@ SIZE_KEYWORDS[MemorySize.B384] = '';
 SIZE_KEYWORDS[MemorySize.B512] = '';
 const MEM_SIZE_BYTES_FOR_MATCH = [0, 1, 2, 4, 8, 10, 16, 32, 64];
 
-/** iced-style hex: `0FFh`, small values (0..9) in decimal, optional zero padding to `digits`. */
+/** iced-style hex: `0FFh`, small values (0..9) in decimal (also when padding is asked for), else zero-padded to `digits`. */
 function hex(lo: number, hi: number, digits: number): string {
   // iced-x86 1.21 tests "small enough for decimal" on the low 32 bits only, so 100000001h
   // prints as `1`; we mirror it so the two stay diffable line by line (see README).
-  if (digits === 0 && lo <= 9) return String(lo);
+  if (lo <= 9) return String(lo);
   let s =
     hi !== 0
       ? hi.toString(16).toUpperCase() + lo.toString(16).toUpperCase().padStart(8, '0')
@@ -281,7 +281,7 @@ export class IntelFormatter {
       if (j === k || insn.opKind[j] !== OperandKind.Register) continue;
       if ((CODE_OPS[insn.code * 5 + j]! & 0xff) === OperandType.FixedReg) continue;
       const r = insn.opRegister[j]!;
-      if (r >= Register.MM0 || (r >= Register.XMM0 && r < Register.K0)) return '';
+      if (r >= Register.MM0 || (r >= Register.XMM0 && r < Register.BND0)) return '';
       if (r <= Register.R15 && regBytes(r) === bytes) return '';
       if (r >= Register.ES && r <= Register.GS && bytes === 2) return '';
     }
