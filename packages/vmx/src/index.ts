@@ -148,3 +148,4 @@ export {
   VmxProcessorState,
 } from './processor/processor-state.ts';
 export { loadGuestState, loadHostState, saveGuestState } from './processor/state-transfer.ts';
+export { writeBaseline as writeFlat64Vmcs } from './testing/baseline-vmcs.ts';

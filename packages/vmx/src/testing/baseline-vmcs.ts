@@ -1,5 +1,5 @@
-// Test support: a VMCS that passes every VM-entry check, for tests to break one check at a
-// time. A 64-bit host and a 64-bit guest with flat segments, nothing optional enabled.
+// A VMCS that passes every VM-entry check, for tests to break one check at a time and for
+// examples: a 64-bit host and a 64-bit guest with flat segments, nothing optional enabled.
 import { VmxCapabilities } from '../capabilities/capabilities.ts';
 import { DEFAULT_VMX_FEATURES, type VmxFeatures } from '../capabilities/features.ts';
 import {
@@ -18,7 +18,21 @@ export interface Baseline {
   readonly vmcs: VmcsAccess;
 }
 
-/** Writes the baseline state into `vmcs`. */
+/**
+ * Writes a VMCS that passes every VM-entry check (exported as `writeFlat64Vmcs`): controls
+ * at their required minimum, a 64-bit host (CS 08H, SS/DS/ES/FS/GS 10H, TR 18H, RIP
+ * 401000H, RSP 80000H, CR3 1000H) and a 64-bit guest with flat segments (RIP 1000H,
+ * RSP 8000H, CR3 2000H). Change the fields you care about afterwards.
+ *
+ * @example
+ * ```ts
+ * import { VmcsAccess, VmcsCache, VmxCapabilities, DEFAULT_VMX_FEATURES, runEntryChecks, writeFlat64Vmcs, FlatPhysicalMemory } from '@typevisor/vmx';
+ * const caps = new VmxCapabilities(DEFAULT_VMX_FEATURES);
+ * const cache = new VmcsCache();
+ * writeFlat64Vmcs(new VmcsAccess(cache), caps);
+ * runEntryChecks(cache, caps, new FlatPhysicalMemory(4096), true); // undefined: no check fails
+ * ```
+ */
 export function writeBaseline(vmcs: VmcsAccess, caps: VmxCapabilities): void {
   vmcs.write(F.PIN_BASED_CONTROLS, caps.allowed('pin').mustBeOne);
   vmcs.write(F.PRIMARY_PROCESSOR_BASED_CONTROLS, caps.allowed('proc').mustBeOne | PROC_ACTIVATE_SECONDARY_CONTROLS);
