@@ -83,4 +83,5 @@ export { loadPaePdptes, pageWalk } from './paging/page-walk.ts';
 export { PageTableBuilder, type TableFormat } from './paging/page-table-builder.ts';
 export type { PagingMemory } from './paging/paging-memory.ts';
 export { PagingMode, PagingState } from './paging/paging-state.ts';
+export { InveptType, InvpcidType, InvvpidType, Tlb } from './tlb/tlb.ts';
 export { MAX_TRACE_ENTRIES, type TracedEntry, TraceKind, WalkResult, WalkStatus } from './paging/walk-result.ts';
