@@ -66,10 +66,12 @@ export {
   FAULT_GP0,
   FAULT_UD,
   RFLAGS_VMX_STATUS_MASK,
+  VM_DONE,
   VM_ENTERED,
   VM_FAIL_INVALID,
   VM_SUCCEED,
   type VmEntered,
+  type VmxDone,
   type VmEntryFailed,
   type VmFailInvalid,
   type VmFailValid,
@@ -149,3 +151,16 @@ export {
 } from './processor/processor-state.ts';
 export { loadGuestState, loadHostState, saveGuestState } from './processor/state-transfer.ts';
 export { writeBaseline as writeFlat64Vmcs } from './testing/baseline-vmcs.ts';
+export {
+  cltsExits,
+  cr3StoreExits,
+  cr8Exits,
+  type ExitingInstruction,
+  INSTRUCTION_EXITS,
+  INSTRUCTION_RAISES_UD,
+  INSTRUCTION_RUNS,
+  type InstructionExitRule,
+  instructionExit,
+  lmswExits,
+} from './exit/instruction-exits.ts';
+export { type BoundaryEvents, boundaryExit, NO_EXIT, preemptionTimerAfter } from './exit/event-exits.ts';

@@ -66,6 +66,11 @@ export interface VmEntryFailed {
   readonly qualification: number;
 }
 
+/** The instruction completed without touching RFLAGS (VMFUNC). */
+export interface VmxDone {
+  readonly kind: 'done';
+}
+
 /** Every outcome of a VMX instruction. */
 export type VmxOutcome =
   | VmSucceed
@@ -74,7 +79,8 @@ export type VmxOutcome =
   | VmxFault
   | VmxExitRequest
   | VmEntered
-  | VmEntryFailed;
+  | VmEntryFailed
+  | VmxDone;
 
 /** The VMsucceed outcome. */
 export const VM_SUCCEED: VmSucceed = Object.freeze({ kind: 'succeed' });
@@ -82,6 +88,8 @@ export const VM_SUCCEED: VmSucceed = Object.freeze({ kind: 'succeed' });
 export const VM_FAIL_INVALID: VmFailInvalid = Object.freeze({ kind: 'failInvalid' });
 /** The successful VM entry outcome. */
 export const VM_ENTERED: VmEntered = Object.freeze({ kind: 'entered' });
+/** An instruction completed with no status flags (VMFUNC). */
+export const VM_DONE: VmxDone = Object.freeze({ kind: 'done' });
 /** #UD. */
 export const FAULT_UD: VmxFault = Object.freeze({ kind: 'fault', vector: 6, errorCode: 0 });
 /** #GP(0). */

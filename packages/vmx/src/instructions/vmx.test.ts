@@ -397,3 +397,38 @@ describe('applyOutcomeToRflags', () => {
     expect(applyOutcomeToRflags(0xad7, outcome)).toBe(expected);
   });
 });
+
+describe('Vmx.vmfunc (EPTP switching)', () => {
+  function guestWithVmfunc() {
+    const s = inRoot();
+    const v = s.vmx.vmcs;
+    writeBaseline(v, s.vmx.capabilities);
+    v.write(F.SECONDARY_PROCESSOR_BASED_CONTROLS, (1 << 1) | (1 << 13));
+    v.write(F.EPT_POINTER, 0x801e);
+    v.write(F.VM_FUNCTION_CONTROLS, 1);
+    v.write(F.EPTP_LIST_ADDRESS, 0x6000);
+    s.memory.write32(0x6000 + 8 * 3, 0x901e);
+    expect(s.vmx.vmlaunch(ROOT64)).toEqual({ kind: 'entered' });
+    return s;
+  }
+
+  it('raises #UD in VMX root operation', () => {
+    expect(inRoot().vmx.vmfunc(0, 0)).toBe(FAULT_UD);
+  });
+
+  it('switches to the EPTP at the list index and records the index', () => {
+    const { vmx } = guestWithVmfunc();
+    expect(vmx.vmfunc(0, 3)).toEqual({ kind: 'done' });
+    expect([vmx.vmcs.read(F.EPT_POINTER), vmx.vmcs.read(F.EPTP_INDEX)]).toEqual([0x901e, 3]);
+  });
+
+  it.each<[string, number, number]>([
+    ['a function that is not enabled', 1, 0],
+    ['an index of 512 or more', 0, 512],
+    ['an invalid EPTP-list entry', 0, 4],
+  ])('exits with reason 59 for %s', (_name, eax, ecx) => {
+    const { vmx } = guestWithVmfunc();
+    expect(vmx.vmfunc(eax, ecx)).toEqual({ kind: 'exit', reason: 59 });
+    expect(vmx.vmcs.read(F.EPT_POINTER)).toBe(0x801e);
+  });
+});

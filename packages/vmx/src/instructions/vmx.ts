@@ -14,6 +14,7 @@ import {
   EXIT_REASON_INVVPID,
   EXIT_REASON_VMCALL,
   EXIT_REASON_VMCLEAR,
+  EXIT_REASON_VMFUNC,
   EXIT_REASON_VMLAUNCH,
   EXIT_REASON_VMPTRLD,
   EXIT_REASON_VMPTRST,
@@ -34,7 +35,7 @@ import {
 import type { PhysicalMemory } from '../memory/physical-memory.ts';
 import type { VmxProcessorPort } from '../processor/processor-state.ts';
 import { loadGuestState, loadHostState, saveGuestState } from '../processor/state-transfer.ts';
-import { INTR_INFO_VALID } from '../vmcs/controls.ts';
+import { INTR_INFO_VALID, PROC_ACTIVATE_SECONDARY_CONTROLS, PROC2_ENABLE_VM_FUNCTIONS } from '../vmcs/controls.ts';
 import { isHighAccess, slotOf, supportedSlots, VMCS_FIELDS } from '../vmcs/field-encoding.ts';
 import { VmcsField } from '../vmcs/fields.ts';
 import { LAUNCH_STATE_CLEAR, VMCS_LAUNCH_STATE_OFFSET, VMCS_SHADOW_INDICATOR } from '../vmcs/vmcs-layout.ts';
@@ -44,6 +45,7 @@ import {
   exitRequest,
   FAULT_GP0,
   FAULT_UD,
+  VM_DONE,
   VM_ENTERED,
   VM_FAIL_INVALID,
   VM_SUCCEED,
@@ -68,6 +70,12 @@ const SLOT_ENTRY_INTR_INFO = slotOf(VmcsField.VM_ENTRY_INTERRUPTION_INFORMATION)
 const SLOT_ENTRY_ERROR_CODE = slotOf(VmcsField.VM_ENTRY_EXCEPTION_ERROR_CODE);
 const SLOT_ENTRY_INSTRUCTION_LENGTH = slotOf(VmcsField.VM_ENTRY_INSTRUCTION_LENGTH);
 const SLOT_PREEMPTION_TIMER = slotOf(VmcsField.VMX_PREEMPTION_TIMER_VALUE);
+const SLOT_PROC = slotOf(VmcsField.PRIMARY_PROCESSOR_BASED_CONTROLS);
+const SLOT_PROC2 = slotOf(VmcsField.SECONDARY_PROCESSOR_BASED_CONTROLS);
+const SLOT_VMFUNC_CONTROLS = slotOf(VmcsField.VM_FUNCTION_CONTROLS);
+const SLOT_EPTP_LIST = slotOf(VmcsField.EPTP_LIST_ADDRESS);
+const SLOT_EPT_POINTER = slotOf(VmcsField.EPT_POINTER);
+const SLOT_EPTP_INDEX = slotOf(VmcsField.EPTP_INDEX);
 
 /** INVEPT types, SDM 3C 31.3 INVEPT. */
 export const INVEPT_SINGLE_CONTEXT = 1;
@@ -502,6 +510,33 @@ export class Vmx {
     }
     this.tlb?.invalidateVpid(type, vpid, d2, d3);
     return VM_SUCCEED;
+  }
+
+  /**
+   * VMFUNC with EAX (function) and ECX (argument), SDM 3C 31.3 VMFUNC and 26.5.6: #UD
+   * outside VMX non-root operation or without "enable VM functions"; a VM exit (reason 59)
+   * for a function not enabled, or for EPTP switching (function 0) with ECX >= 512 or an
+   * invalid EPTP-list entry; otherwise EPTP switching loads the new EPTP and EPTP index.
+   * The CPU must start using the new EPTP for the next access.
+   */
+  vmfunc(eax: number, ecx: number): VmxOutcome {
+    const v = this.current;
+    if (!this.nonRoot) return FAULT_UD;
+    const proc2 = v.lo(SLOT_PROC) & PROC_ACTIVATE_SECONDARY_CONTROLS ? v.lo(SLOT_PROC2) : 0;
+    if ((proc2 & PROC2_ENABLE_VM_FUNCTIONS) === 0) return FAULT_UD;
+    const fn = eax >>> 0;
+    const enabled =
+      fn < 32 ? (v.lo(SLOT_VMFUNC_CONTROLS) >>> fn) & 1 : fn < 64 ? (v.hi(SLOT_VMFUNC_CONTROLS) >>> (fn - 32)) & 1 : 0;
+    if (!enabled || fn !== 0) return exitRequest(EXIT_REASON_VMFUNC);
+    const index = ecx >>> 0;
+    if (index >= 512) return exitRequest(EXIT_REASON_VMFUNC);
+    const entry = v.lo(SLOT_EPTP_LIST) + 8 * index;
+    const lo = this.memory.read32(entry);
+    const hi = this.memory.read32(entry + 4);
+    if (!eptPointerValid(lo, hi, this.capabilities)) return exitRequest(EXIT_REASON_VMFUNC);
+    v.set(SLOT_EPT_POINTER, lo, hi);
+    v.set(SLOT_EPTP_INDEX, index, 0);
+    return VM_DONE;
   }
 
   /**
