@@ -11,6 +11,7 @@ import {
   INSTRUCTION_EXITS,
   INSTRUCTION_RAISES_UD,
   INSTRUCTION_RUNS,
+  type InstructionExitRule,
   instructionExit,
   lmswExits,
 } from './instruction-exits.ts';
@@ -35,7 +36,7 @@ describe('instructionExit', () => {
   });
 
   const conditional = (Object.keys(INSTRUCTION_EXITS) as ExitingInstruction[]).filter((k) => {
-    const r: { exitsWhen?: { bit: number } } = INSTRUCTION_EXITS[k];
+    const r: InstructionExitRule = INSTRUCTION_EXITS[k];
     return r.exitsWhen !== undefined && r.exitsWhen.bit !== 0;
   });
 
