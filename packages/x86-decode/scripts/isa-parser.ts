@@ -184,6 +184,10 @@ function parseOperand(raw: string, where: string): ParsedOperand {
     };
   }
   if (s in MEM_SIZES) return { kind: 'mem', cls: RegisterClass.None, mem: MEM_SIZES[s]!, name };
+  // a.rax: rAX sized by the address size (SVM instructions, CLZERO)
+  m = /^a\.(r[a-z]{2})$/.exec(s);
+  if (m)
+    return { kind: 'imm', type: OperandType.AddrSizeReg, cls: RegisterClass.None, fixed: FIXED[m[1]!]!, name: m[1]! };
   // VSIB memory (gathers): the index is a vector register
   m = /^vm(32|64)([xy])$/.exec(s);
   if (m) {
@@ -422,7 +426,7 @@ function buildForm(
     f.reg = (modrm >> 3) & 7;
     f.rm = modrmPlusI ? -1 : modrm & 7;
   }
-  if (f.map >= 2) f.hasModrm = true;
+  if (f.map === 2 || f.map === 3 || f.map === 5 || f.map === 6) f.hasModrm = true; // 0F38/0F3A always have ModRM
   if (modes === '16/32') f.mode = 0;
   else if (modes === '64') f.mode = 1;
   else if (modes !== '') throw new Error(`${where}: bad modes ${modes}`);

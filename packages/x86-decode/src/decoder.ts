@@ -500,6 +500,11 @@ export class Decoder {
         case OperandType.FixedReg:
           r = d >>> 16;
           break;
+        case OperandType.AddrSizeReg:
+          r =
+            (addrSize === 8 ? Register.RAX : addrSize === 4 ? Register.EAX : Register.AX) +
+            (((d >>> 16) - Register.RAX) & 15);
+          break;
         case OperandType.Imm8:
         case OperandType.Imm8Sx:
         case OperandType.Imm16Sx: {
@@ -631,6 +636,13 @@ export class Decoder {
       opReg[k] = r;
     }
     if (isVex && !usesVvvv && vvvv !== 0) return this.invalid(insn, start, p);
+    // SDM 2 VPGATHERDD: #UD if destination, index and mask registers are not all different
+    if (insn.memIndex >= Register.XMM0 && insn.memIndex < Register.ZMM0 && opCount === 3) {
+      const idx = (insn.memIndex - Register.XMM0) & 31;
+      const dst = (opReg[0]! - Register.XMM0) & 31;
+      const mask = (opReg[2]! - Register.XMM0) & 31;
+      if (idx === dst || idx === mask || dst === mask) return this.invalid(insn, start, p);
+    }
 
     // ---- finish ----
     const length = p - start;

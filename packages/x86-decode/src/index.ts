@@ -42,3 +42,4 @@ export { type ElfText, findElfText, isElf } from './elf-text.ts';
 export { OperandType, RegisterClass } from './operand-type.ts';
 /** The generated instruction tables (read-only typed arrays), for encoders and tools. */
 export * as decodeTables from './generated/tables.ts';
+export { type DisassembleOptions, disassembleEach, disassembleLines } from './disassemble.ts';

@@ -13,7 +13,15 @@ import {
   ATTR_XRELEASE,
 } from './decoder.ts';
 import { CODE_ATTRS, CODE_OPS, MNEMONIC_NAMES } from './generated/tables.ts';
-import { DecodeStatus, type Instruction, OperandKind, PREFIX_LOCK, PREFIX_REP, PREFIX_REPNE } from './instruction.ts';
+import {
+  DecodeStatus,
+  type Instruction,
+  OperandKind,
+  PREFIX_LOCK,
+  PREFIX_OPERAND_SIZE,
+  PREFIX_REP,
+  PREFIX_REPNE,
+} from './instruction.ts';
 import { MemorySize, OperandType, RegisterClass } from './operand-type.ts';
 import { Register, registerName } from './register.ts';
 
@@ -22,6 +30,8 @@ const RENAMES: Readonly<Record<string, string>> = { retf: 'ret far', sal: 'shl',
 const LEA = MNEMONIC_NAMES.indexOf('LEA');
 // Instructions whose text does not show the operand size: iced prefixes `data16/32/64` when it is not the default.
 const SIZE_HIDDEN = new Set(['push', 'pop', 'call', 'jmp', 'ret', 'ret far', 'enter', 'leave', 'xbegin']);
+// Instructions with an implicit rAX/rDI address: iced shows a non-default address size as a prefix.
+const ADDR_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu']);
 const FORMAT_MNEMONIC = MNEMONIC_NAMES.map((m) => RENAMES[m.toLowerCase()] ?? m.toLowerCase());
 // x87 forms that iced prints without operands when the other register is ST(1)
 const X87_IMPLICIT_ST1 = new Set([
@@ -112,7 +122,6 @@ export class IntelFormatter {
     const mnemonic = FORMAT_MNEMONIC[insn.mnemonic]!;
     const prefixes = insn.prefixes;
     const seg = insn.segmentPrefix;
-    const mode64 = insn.bitness === 64;
     let hasMem = false;
     let hasString = false;
     for (let k = 0; k < insn.opCount; k++) {
@@ -144,7 +153,8 @@ export class IntelFormatter {
       (isLoopLike && !mnemonic.startsWith('j')) ||
       (hasMem && insn.memBase === Register.None && insn.memIndex === Register.None)
     ) {
-      if (insn.addressSize !== defaultAsz && !(hasMem && !isMoffs(insn))) out += `addr${insn.addressSize * 8} `;
+      if (insn.addressSize !== defaultAsz && (ADDR_SHOWN.has(mnemonic) || isLoopLike || isMoffs(insn)))
+        out += `addr${insn.addressSize * 8} `;
     }
     let xacquire = false;
     let xrelease = false;
@@ -159,16 +169,8 @@ export class IntelFormatter {
       mnemonic.charCodeAt(0) === 106 /* j */ && mnemonic !== 'jmp' && !isLoopLike && (attrs & ATTR_BND) !== 0;
     if (isJcc && seg === Register.CS) out += 'hint-not-taken ';
     else if (isJcc && seg === Register.DS) out += 'hint-taken ';
-    let notrack = false;
-    if ((attrs & ATTR_NOTRACK) !== 0 && seg === Register.DS) {
-      const b = insn.memBase;
-      notrack = !(
-        insn.opKind[0] === OperandKind.Memory &&
-        !mode64 &&
-        (b === Register.BP || b === Register.EBP || b === Register.ESP)
-      );
-      if (notrack) out += 'notrack ';
-    }
+    // NOTRACK is a DS prefix on an indirect CALL/JMP; the memory operand still shows ds: where SS is the default
+    if ((attrs & ATTR_NOTRACK) !== 0 && seg === Register.DS) out += 'notrack ';
     const bnd = (attrs & ATTR_BND) !== 0 && repne;
     if (bnd) out += 'bnd ';
     if (rep && ((attrs & ATTR_REP) !== 0 || (mnemonic === 'ret' && insn.opCount === 0)))
@@ -189,9 +191,10 @@ export class IntelFormatter {
       }
     }
     let first = true;
-    const memSeg = this.memorySegmentText(insn, hasString, notrack);
+    const memSeg = this.memorySegmentText(insn, hasString);
     for (let k = 0; k < insn.opCount; k++) {
       const kind = insn.opKind[k]!;
+      if ((CODE_OPS[code * 5 + k]! & 0xff) === OperandType.ImplicitMemory) continue;
       // string instructions name only their memory operands and DX (iced/XED style)
       if (hasString && kind === OperandKind.Register && insn.opRegister[k] !== Register.DX) continue;
       // XED style: `imul eax,eax,5` prints as `imul eax,5`
@@ -252,9 +255,9 @@ export class IntelFormatter {
     return (d & 0xff) === OperandType.Rel8;
   }
 
-  private memorySegmentText(insn: Instruction, hasString: boolean, notrack: boolean): string {
+  private memorySegmentText(insn: Instruction, hasString: boolean): string {
     const seg = insn.segmentPrefix;
-    if (seg === Register.None || notrack || insn.mnemonic === LEA) return '';
+    if (seg === Register.None || insn.mnemonic === LEA) return '';
     if (insn.bitness === 64) {
       return seg === Register.FS || seg === Register.GS ? `${REG_NAMES[seg]}:` : '';
     }
@@ -266,6 +269,12 @@ export class IntelFormatter {
 
   private memorySizeText(insn: Instruction, k: number, attrs: number): string {
     const kind = insn.memSizeKind;
+    if (kind === MemorySize.FpuEnv || kind === MemorySize.FpuState) {
+      // only an operand-size prefix makes iced name the x87 environment/state layout
+      if ((insn.prefixes & PREFIX_OPERAND_SIZE) === 0) return '';
+      const small = insn.operandSize === 2;
+      return kind === MemorySize.FpuEnv ? `fpuenv${small ? 14 : 28} ptr ` : `fpustate${small ? 94 : 108} ptr `;
+    }
     if ((attrs & ATTR_FMT_NOSIZE) !== 0) return '';
     const kw = SIZE_KEYWORDS[kind] ?? '';
     if ((attrs & ATTR_FMT_SIZE) !== 0) return kw;

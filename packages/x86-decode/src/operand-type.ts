@@ -61,6 +61,8 @@ export enum OperandType {
   Imm16Sx = 27,
   /** imm16 zero-extended as displayed (RET imm16, ENTER). Same decode as Imm16. */
   Imm16Zx = 28,
+  /** rAX/rCX... sized by the address size (VMRUN rAX, INVLPGA, CLZERO): fixed register field holds the 64-bit register. */
+  AddrSizeReg = 29,
 }
 
 /** Register classes a register operand can draw from. */

@@ -11,6 +11,8 @@ const iced: any = require('iced-x86');
 
 export interface Disagreement {
   offset: number;
+  /** A disagreement class we know and document (README), or '' when it is a new one. */
+  knownClass: string;
   hex: string;
   ours: string;
   theirs: string;
@@ -25,6 +27,10 @@ export interface Comparison {
   sameLength: number;
   /** Same formatted text (or both invalid). */
   sameText: number;
+  /** Disagreements outside the known classes (must stay 0). */
+  unknown: number;
+  /** Disagreements per known class. */
+  byClass: Record<string, number>;
   disagreements: Disagreement[];
 }
 
@@ -39,7 +45,7 @@ export function compareWithIced(bitness: 16 | 32 | 64, bytes: Uint8Array, ip: nu
   const ours = new Instruction();
   const dec = new Decoder(bitness, bytes);
   const fmt = new IntelFormatter();
-  const result: Comparison = { total: 0, sameLength: 0, sameText: 0, disagreements: [] };
+  const result: Comparison = { total: 0, sameLength: 0, sameText: 0, unknown: 0, byClass: {}, disagreements: [] };
   let pos = 0;
   while (pos < bytes.length) {
     d.position = pos;
@@ -55,10 +61,18 @@ export function compareWithIced(bitness: 16 | 32 | 64, bytes: Uint8Array, ip: nu
     const tText = theirInvalid ? '(bad)' : f.format(theirs);
     const oText = fmt.format(ours);
     if (lenOk && tText === oText) result.sameText++;
-    else if (result.disagreements.length < maxReport) {
+    else {
+      const known = theirInvalid ? '' : knownClass(theirs.encoding, tText);
+      if (known === '') result.unknown++;
+      else result.byClass[known] = (result.byClass[known] ?? 0) + 1;
+      if (result.disagreements.length >= maxReport) {
+        pos += tLen;
+        continue;
+      }
       const n = Math.max(theirInvalid ? 1 : theirs.length, Math.min(ours.length, 15));
       result.disagreements.push({
         offset: pos,
+        knownClass: known,
         hex: Array.from(bytes.subarray(pos, pos + n), (x) => x.toString(16).padStart(2, '0')).join(''),
         ours: oText,
         theirs: tText,
@@ -72,4 +86,32 @@ export function compareWithIced(bitness: 16 | 32 | 64, bytes: Uint8Array, ip: nu
   d.free?.();
   f.free?.();
   return result;
+}
+
+// iced-x86 EncodingKind: Legacy 0, VEX 1, EVEX 2, XOP 3, D3NOW 4, MVEX 5
+const FMA4 = /^vfn?m(add|sub)(sub|add)?(ps|pd|ss|sd)$/;
+
+/** The documented class of an instruction we do not decode yet (README "Known disagreements"). */
+export function knownClass(encoding: number, icedText: string): string {
+  if (encoding === 2) return 'EVEX (AVX-512)';
+  if (encoding === 3) return 'XOP (AMD)';
+  if (encoding === 4) return '3DNow! (AMD)';
+  if (encoding === 5) return 'MVEX';
+  const mnemonic = icedText
+    .replace(/^((rep|repne|lock|xacquire|xrelease|bnd|notrack|data\d+|addr\d+) )*/, '')
+    .split(' ')[0]!;
+  if (encoding === 1 && FMA4.test(mnemonic)) return 'FMA4 (AMD, VEX)';
+  if (encoding === 1 && mnemonic.startsWith('k')) return 'AVX-512 opmask (VEX)';
+  return '';
+}
+
+/** Deterministic pseudo-random bytes (LCG), so failures reproduce. */
+export function randomBytes(count: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(count);
+  let x = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  return bytes;
 }
