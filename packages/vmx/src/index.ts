@@ -164,3 +164,4 @@ export {
   lmswExits,
 } from './exit/instruction-exits.ts';
 export { type BoundaryEvents, boundaryExit, NO_EXIT, preemptionTimerAfter } from './exit/event-exits.ts';
+export { type CpuStateSync, NonRootExits, type VmxInstructionOperands } from './binding/non-root-exits.ts';

@@ -1,0 +1,337 @@
+// The VMX model's answer to the CPU's interception interface (`VmxInterception` of
+// @typevisor/cpu, typed structurally here): for every instruction and event VMX non-root
+// operation can intercept, decide from the current VMCS whether it exits (SDM 3C ch. 26)
+// and, when it does, perform the VM exit (ch. 28) with the exit information the SDM
+// records. No allocation on any path.
+import { guestTsc as offsetTsc } from '../exit/exit-conditions.ts';
+import {
+  crAccessQualification,
+  crWriteExits,
+  cr3LoadExits,
+  exceptionExits,
+  ioExits,
+  ioQualification,
+  movDrQualification,
+  msrExits,
+  shadowedCr,
+} from '../exit/exit-conditions.ts';
+import * as R from '../exit/exit-reason.ts';
+import { preemptionTimerAfter } from '../exit/event-exits.ts';
+import {
+  cltsExits,
+  cr3StoreExits,
+  cr8Exits,
+  type ExitingInstruction,
+  INSTRUCTION_RUNS,
+  instructionExit,
+  lmswExits,
+} from '../exit/instruction-exits.ts';
+import type { Vmx } from '../instructions/vmx.ts';
+import { VmxControls } from '../vmcs/control-view.ts';
+import * as C from '../vmcs/controls.ts';
+
+/**
+ * How the exit handler moves state between the CPU and the VMX model around a VM exit:
+ * `save` copies the CPU's registers into `vmx`'s processor state (before guest-state
+ * saving), `restore` copies the processor state back onto the CPU (after host-state
+ * loading) and tells the CPU it is in root operation again.
+ */
+export interface CpuStateSync {
+  save(): void;
+  restore(): void;
+}
+
+// Instruction kinds as the CPU numbers them (UnconditionalExit, ConditionalExit, CrAccess,
+// VmxOperation of @typevisor/cpu), mapped to our tables.
+const UNCONDITIONAL_REASONS = [R.EXIT_REASON_GETSEC, R.EXIT_REASON_INVD, R.EXIT_REASON_XSETBV];
+const CONDITIONAL: readonly ExitingInstruction[] = [
+  'MONITOR',
+  'MWAIT',
+  'PAUSE',
+  'WBINVD',
+  'RDRAND',
+  'RDSEED',
+  'LGDT',
+  'LIDT',
+  'SGDT',
+  'SIDT',
+  'LLDT',
+  'LTR',
+  'SLDT',
+  'STR',
+  'XSAVES',
+  'XRSTORS',
+];
+const VMX_OPERATION_REASONS = [
+  R.EXIT_REASON_VMCALL,
+  R.EXIT_REASON_VMCLEAR,
+  R.EXIT_REASON_VMLAUNCH,
+  R.EXIT_REASON_VMPTRLD,
+  R.EXIT_REASON_VMPTRST,
+  R.EXIT_REASON_VMREAD,
+  R.EXIT_REASON_VMRESUME,
+  R.EXIT_REASON_VMWRITE,
+  R.EXIT_REASON_VMXOFF,
+  R.EXIT_REASON_VMXON,
+  R.EXIT_REASON_INVEPT,
+  R.EXIT_REASON_INVVPID,
+  R.EXIT_REASON_VMFUNC,
+];
+const CR_ACCESS_LMSW = 3;
+const CR_ACCESS_CLTS = 2;
+
+/** The operands the CPU decodes for a VMX instruction (structurally `VmxOperands`). */
+export interface VmxInstructionOperands {
+  readonly instructionLength: number;
+  readonly isMemory: boolean;
+  readonly linearLo: number;
+  readonly linearHi: number;
+}
+
+/**
+ * Implements the CPU's `VmxInterception` for one logical processor in VMX non-root
+ * operation. Install it as `cpu.interception` after a successful VMLAUNCH/VMRESUME.
+ *
+ * @example
+ * ```ts
+ * import { FlatPhysicalMemory, NonRootExits, Vmx } from '@typevisor/vmx';
+ * const vmx = new Vmx({ memory: new FlatPhysicalMemory(1 << 20) });
+ * const exits = new NonRootExits(vmx, { save() {}, restore() {} });
+ * // cpu.interception = exits;  — the CPU then asks it at every interceptable instruction
+ * ```
+ */
+export class NonRootExits {
+  readonly vmx: Vmx;
+  private readonly sync: CpuStateSync;
+  private readonly controls: VmxControls;
+  private tsc = 0;
+
+  constructor(vmx: Vmx, sync: CpuStateSync) {
+    this.vmx = vmx;
+    this.sync = sync;
+    this.controls = new VmxControls(vmx.current);
+  }
+
+  /** Performs a VM exit with the given basic reason, qualification and instruction length. */
+  exitWith(reason: number, qualificationLo: number, qualificationHi: number, instructionLength: number): boolean {
+    const e = this.vmx.exit.reset(reason, qualificationLo, qualificationHi);
+    e.instructionLength = instructionLength;
+    return this.finish();
+  }
+
+  private finish(): boolean {
+    this.sync.save();
+    this.vmx.performExit();
+    this.sync.restore();
+    return true;
+  }
+
+  cpuid(_eax: number, _ecx: number, instructionLength: number): boolean {
+    return this.exitWith(R.EXIT_REASON_CPUID, 0, 0, instructionLength);
+  }
+
+  unconditional(kind: number, instructionLength: number): boolean {
+    return this.exitWith(UNCONDITIONAL_REASONS[kind] ?? R.EXIT_REASON_INVD, 0, 0, instructionLength);
+  }
+
+  vmxInstruction(op: number, operands: VmxInstructionOperands): boolean {
+    const e = this.vmx.exit.reset(VMX_OPERATION_REASONS[op] ?? R.EXIT_REASON_VMCALL);
+    e.instructionLength = operands.instructionLength;
+    if (operands.isMemory) {
+      e.guestLinearAddressLo = operands.linearLo >>> 0;
+      e.guestLinearAddressHi = operands.linearHi >>> 0;
+    }
+    return this.finish();
+  }
+
+  hlt(instructionLength: number): boolean {
+    return this.controls.hltExiting && this.exitWith(R.EXIT_REASON_HLT, 0, 0, instructionLength);
+  }
+
+  invlpg(linearLo: number, linearHi: number, instructionLength: number): boolean {
+    // SDM 3C Table 28-1: the qualification of INVLPG is the linear-address operand.
+    return this.controls.invlpgExiting && this.exitWith(R.EXIT_REASON_INVLPG, linearLo, linearHi, instructionLength);
+  }
+
+  invpcid(_type: number, _descLo: number, _descHi: number, instructionLength: number): boolean {
+    return (
+      instructionExit(this.vmx.current, 'INVPCID') === R.EXIT_REASON_INVPCID &&
+      this.exitWith(R.EXIT_REASON_INVPCID, 0, 0, instructionLength)
+    );
+  }
+
+  rdpmc(instructionLength: number): boolean {
+    return this.controls.rdpmcExiting && this.exitWith(R.EXIT_REASON_RDPMC, 0, 0, instructionLength);
+  }
+
+  rdtsc(rdtscp: boolean, instructionLength: number): boolean {
+    return (
+      this.controls.rdtscExiting &&
+      this.exitWith(rdtscp ? R.EXIT_REASON_RDTSCP : R.EXIT_REASON_RDTSC, 0, 0, instructionLength)
+    );
+  }
+
+  guestTsc(hostLo: number, hostHi: number, out: Uint32Array): void {
+    offsetTsc(this.vmx.current, hostLo, hostHi, out);
+  }
+
+  rdmsr(index: number, instructionLength: number): boolean {
+    return (
+      msrExits(this.vmx.current, this.vmx.memory, index, false) &&
+      this.exitWith(R.EXIT_REASON_RDMSR, 0, 0, instructionLength)
+    );
+  }
+
+  wrmsr(index: number, _lo: number, _hi: number, instructionLength: number): boolean {
+    return (
+      msrExits(this.vmx.current, this.vmx.memory, index, true) &&
+      this.exitWith(R.EXIT_REASON_WRMSR, 0, 0, instructionLength)
+    );
+  }
+
+  movToCr(
+    cr: number,
+    access: number,
+    valueLo: number,
+    valueHi: number,
+    gpr: number,
+    instructionLength: number,
+  ): boolean {
+    const v = this.vmx.current;
+    let exits: boolean;
+    if (access === CR_ACCESS_CLTS) exits = cltsExits(v);
+    else if (access === CR_ACCESS_LMSW) exits = lmswExits(v, valueLo);
+    else if (cr === 0 || cr === 4) exits = crWriteExits(v, cr, valueLo);
+    else if (cr === 3) exits = cr3LoadExits(v, valueLo, valueHi);
+    else if (cr === 8) exits = cr8Exits(v, true);
+    else exits = false;
+    if (!exits) return false;
+    const qualification =
+      access === CR_ACCESS_LMSW
+        ? crAccessQualification(0, access, 0, gpr < 0, valueLo)
+        : crAccessQualification(cr, access, Math.max(gpr, 0));
+    return this.exitWith(R.EXIT_REASON_CR_ACCESS, qualification, 0, instructionLength);
+  }
+
+  movFromCr(cr: number, gpr: number, instructionLength: number): boolean {
+    const v = this.vmx.current;
+    const exits = cr === 3 ? cr3StoreExits(v) : cr === 8 ? cr8Exits(v, false) : false;
+    return exits && this.exitWith(R.EXIT_REASON_CR_ACCESS, crAccessQualification(cr, 1, gpr), 0, instructionLength);
+  }
+
+  readShadowedCr(cr: 0 | 4, actual: number): number {
+    return shadowedCr(this.vmx.current, cr, actual);
+  }
+
+  movDr(dr: number, toDr: boolean, gpr: number, instructionLength: number): boolean {
+    return (
+      this.controls.movDrExiting &&
+      this.exitWith(R.EXIT_REASON_MOV_DR, movDrQualification(dr, !toDr, gpr), 0, instructionLength)
+    );
+  }
+
+  io(
+    port: number,
+    size: 1 | 2 | 4,
+    isIn: boolean,
+    string: boolean,
+    rep: boolean,
+    immediate: boolean,
+    instructionLength: number,
+  ): boolean {
+    if (!ioExits(this.vmx.current, this.vmx.memory, port, size)) return false;
+    return this.exitWith(
+      R.EXIT_REASON_IO_INSTRUCTION,
+      ioQualification(size, isIn, string, rep, immediate, port),
+      0,
+      instructionLength,
+    );
+  }
+
+  conditional(kind: number, instructionLength: number): boolean {
+    const instruction = CONDITIONAL[kind];
+    if (instruction === undefined) return false;
+    const reason = instructionExit(this.vmx.current, instruction);
+    return reason !== INSTRUCTION_RUNS && reason >= 0 && this.exitWith(reason, 0, 0, instructionLength);
+  }
+
+  exception(vector: number, errorCode: number, hasErrorCode: boolean, software: boolean): boolean {
+    if (!exceptionExits(this.vmx.current, vector, errorCode)) return false;
+    // SDM 3C 25.9.2: VM-exit interruption information; #BP/#OF are software exceptions (type 6).
+    const type = software ? C.INTR_TYPE_SOFTWARE_EXCEPTION : C.INTR_TYPE_HARDWARE_EXCEPTION;
+    const e = this.vmx.exit.reset(R.EXIT_REASON_EXCEPTION_OR_NMI);
+    e.interruptionInformation =
+      (C.INTR_INFO_VALID | (type << 8) | vector | (hasErrorCode ? C.INTR_INFO_DELIVER_ERROR_CODE : 0)) >>> 0;
+    e.interruptionErrorCode = hasErrorCode ? errorCode >>> 0 : 0;
+    return this.finish();
+  }
+
+  tripleFault(): boolean {
+    return this.exitWith(R.EXIT_REASON_TRIPLE_FAULT, 0, 0, 0);
+  }
+
+  externalInterrupt(controller: { hasInterrupt(): boolean; acknowledge(): number }): boolean {
+    if (!this.controls.externalInterruptExiting) return false;
+    const e = this.vmx.exit.reset(R.EXIT_REASON_EXTERNAL_INTERRUPT);
+    // SDM 3C 28.2.2: with "acknowledge interrupt on exit" the vector is acknowledged and recorded.
+    if (this.controls.acknowledgeInterruptOnExit) {
+      e.interruptionInformation = (C.INTR_INFO_VALID | controller.acknowledge()) >>> 0;
+    }
+    return this.finish();
+  }
+
+  nmi(): boolean {
+    if (!this.controls.nmiExiting) return false;
+    const e = this.vmx.exit.reset(R.EXIT_REASON_EXCEPTION_OR_NMI);
+    e.interruptionInformation = (C.INTR_INFO_VALID | (C.INTR_TYPE_NMI << 8) | 2) >>> 0;
+    return this.finish();
+  }
+
+  window(interruptible: boolean, nmiUnblocked: boolean): boolean {
+    if (this.controls.nmiWindowExiting && nmiUnblocked) return this.exitWith(R.EXIT_REASON_NMI_WINDOW, 0, 0, 0);
+    if (this.controls.interruptWindowExiting && interruptible)
+      return this.exitWith(R.EXIT_REASON_INTERRUPT_WINDOW, 0, 0, 0);
+    return false;
+  }
+
+  get windowsArmed(): boolean {
+    const c = this.controls;
+    return c.interruptWindowExiting || c.nmiWindowExiting || c.preemptionTimer;
+  }
+
+  timer(tscDelta: number): boolean {
+    if (!this.controls.preemptionTimer) return false;
+    const before = this.tsc;
+    this.tsc += tscDelta;
+    const vmx = this.vmx;
+    vmx.preemptionTimer = preemptionTimerAfter(
+      vmx.preemptionTimer,
+      vmx.capabilities.features.preemptionTimerRate,
+      before,
+      this.tsc,
+    );
+    return vmx.preemptionTimer === 0 && this.exitWith(R.EXIT_REASON_PREEMPTION_TIMER, 0, 0, 0);
+  }
+
+  ept(misconfig: boolean, qualification: number, gpa: number, linearLo: number, linearHi: number): boolean {
+    const e = this.vmx.exit.reset(
+      misconfig ? R.EXIT_REASON_EPT_MISCONFIGURATION : R.EXIT_REASON_EPT_VIOLATION,
+      misconfig ? 0 : qualification,
+    );
+    e.guestPhysicalAddressLo = gpa % 4294967296;
+    e.guestPhysicalAddressHi = Math.floor(gpa / 4294967296);
+    e.guestLinearAddressLo = linearLo >>> 0;
+    e.guestLinearAddressHi = linearHi >>> 0;
+    return this.finish();
+  }
+
+  taskSwitch(selector: number, source: number, instructionLength: number): boolean {
+    // SDM 3C Table 28-2: selector in bits 15:0, source of the switch in bits 31:30.
+    return this.exitWith(
+      R.EXIT_REASON_TASK_SWITCH,
+      ((selector & 0xffff) | ((source & 3) << 30)) >>> 0,
+      0,
+      instructionLength,
+    );
+  }
+}
