@@ -83,5 +83,33 @@ export { loadPaePdptes, pageWalk } from './paging/page-walk.ts';
 export { PageTableBuilder, type TableFormat } from './paging/page-table-builder.ts';
 export type { PagingMemory } from './paging/paging-memory.ts';
 export { PagingMode, PagingState } from './paging/paging-state.ts';
+export {
+  DescriptorFields,
+  decodeDescriptor,
+  encodeDescriptor,
+  makeSegmentDescriptor,
+  SystemType,
+  TYPE_ACCESSED,
+  TYPE_CODE,
+  TYPE_EXPAND_DOWN_OR_CONFORMING,
+  TYPE_WRITABLE_OR_READABLE,
+} from './segmentation/descriptor.ts';
+export { checkCanonical, checkSegmentAccess, linearAddress, SegAccess } from './segmentation/segment-access.ts';
+export {
+  AR_UNUSABLE,
+  SegmentFault,
+  SegmentRegister,
+  SegReg,
+  VECTOR_GP_SEG,
+  VECTOR_NP,
+  VECTOR_SS,
+  VECTOR_TS,
+} from './segmentation/segment-register.ts';
+export {
+  CpuMode,
+  type DescriptorTableAccess,
+  loadSegment,
+  SegmentationContext,
+} from './segmentation/selector-load.ts';
 export { InveptType, InvpcidType, InvvpidType, Tlb } from './tlb/tlb.ts';
 export { MAX_TRACE_ENTRIES, type TracedEntry, TraceKind, WalkResult, WalkStatus } from './paging/walk-result.ts';
