@@ -165,3 +165,11 @@ export {
 } from './exit/instruction-exits.ts';
 export { type BoundaryEvents, boundaryExit, NO_EXIT, preemptionTimerAfter } from './exit/event-exits.ts';
 export { type CpuStateSync, NonRootExits, type VmxInstructionOperands } from './binding/non-root-exits.ts';
+export {
+  createRootInstructionHook,
+  HOOK_CONTINUE,
+  HOOK_ENTERED,
+  HOOK_FAULT,
+  type RootCpuPort,
+  type RootInstructionOperands,
+} from './binding/root-instruction-hook.ts';

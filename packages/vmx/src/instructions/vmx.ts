@@ -225,7 +225,13 @@ export class Vmx {
    * The common checks that open every VMX instruction other than VMXON and VMCALL, in the
    * SDM's order: #UD outside VMX operation / real mode / v8086 / compatibility mode, VM exit
    * in non-root operation, #GP(0) at CPL > 0. Returns `undefined` when execution continues.
+   * A CPU calls it before reading an instruction's memory operand, so that these faults
+   * take priority over the operand's own (#PF, #GP for limits).
    */
+  checkCommon(ctx: VmxInstructionContext, exitReason: number): VmxOutcome | undefined {
+    return this.common(ctx, exitReason);
+  }
+
   private common(ctx: VmxInstructionContext, exitReason: number): VmxOutcome | undefined {
     if (!this.inVmxOperation || (ctx.cr0 & CR0_PE) === 0 || ctx.v8086 || (ctx.ia32e && !ctx.csL)) return FAULT_UD;
     if (this.nonRoot) return exitRequest(exitReason);
