@@ -15,6 +15,7 @@ import {
   CR0_WP,
   CR4_PAE,
   CR4_PKE,
+  CR4_PSE,
   CR4_SMAP,
   CR4_SMEP,
   EFER_LMA,
@@ -70,7 +71,7 @@ const A = 0x20;
 const D = 0x40;
 
 /** The SDM's rules for one access, written in the shape of access.c's ac_emulate_access. */
-function emulate(f: Case): Expected {
+function emulate(f: Case, mode: Mode = 'level4'): Expected {
   const F = (x: Flag) => f.has(x);
   let error = 1 | (F('access.user') ? 4 : 0) | (F('access.write') ? 2 : 0) | (F('access.fetch') ? 16 : 0);
   let fault = false;
@@ -119,7 +120,7 @@ function emulate(f: Case): Expected {
     }
   }
   // SDM 3A 4.7: I/D is reported only with SMEP, or with PAE paging and NXE.
-  if (!F('cpu.efer.nx') && !F('cpu.cr4.smep')) error &= ~16;
+  if ((mode === 'bits32' || !F('cpu.efer.nx')) && !F('cpu.cr4.smep')) error &= ~16;
   return { fault, errorCode: fault ? error : 0, pteAD, pdeAD };
 }
 
@@ -129,12 +130,19 @@ const LINEAR_HI = 0x1234;
 const PDE_ADDRESS = 0x3000 + 2 * 8;
 const PTE_ADDRESS = 0x4000 + 1 * 8;
 
-function makeMachine() {
+/** The paging modes the access test runs in. */
+type Mode = 'level4' | 'pae' | 'bits32';
+
+function makeMachine(mode: Mode = 'level4') {
   const mem = new PhysicalMemory();
   mem.addRam(gpa(0), 0x100_0000);
-  mem.write64(gpa(0x1000 + ((LINEAR_HI >>> 7) & 0x1ff) * 8), 0x2000 | 7, 0);
-  mem.write64(gpa(0x2000 + (((LINEAR_HI & 0x7f) << 2) | (LINEAR_LO >>> 30)) * 8), 0x3000 | 7, 0);
-  return { mem, state: new PagingState(), out: new WalkResult() };
+  if (mode === 'level4') {
+    mem.write64(gpa(0x1000 + ((LINEAR_HI >>> 7) & 0x1ff) * 8), 0x2000 | 7, 0);
+    mem.write64(gpa(0x2000 + (((LINEAR_HI & 0x7f) << 2) | (LINEAR_LO >>> 30)) * 8), 0x3000 | 7, 0);
+  } else if (mode === 'pae') {
+    mem.write64(gpa(0x1000), 0x3000 | 1, 0); // PDPTE 0 -> the PD at 0x3000 (P only: other bits reserved)
+  }
+  return { mem, mode, state: new PagingState(), out: new WalkResult() };
 }
 
 type Machine = ReturnType<typeof makeMachine>;
@@ -142,7 +150,7 @@ type Machine = ReturnType<typeof makeMachine>;
 /** Sets up the entries and registers for one case, runs the walk and compares with `emulate`. */
 function runCase(m: Machine, f: Case): string | null {
   const F = (x: Flag) => f.has(x);
-  const { mem, state, out } = m;
+  const { mem, state, out, mode } = m;
   let pdeLo = 0x4000;
   let pdeHi = 0x2 << 27; // key 2 on a non-leaf PDE: ignored (SDM 3A 4.6.2).
   if (F('pde.pse')) {
@@ -166,16 +174,25 @@ function runCase(m: Machine, f: Case): string | null {
   if (F('pte.d')) pteLo |= D;
   if (F('pte.nx')) pteHi |= 0x8000_0000;
   if (F('pte.bit51')) pteHi |= 1 << 19;
-  mem.write64(gpa(PDE_ADDRESS), pdeLo >>> 0, pdeHi >>> 0);
-  mem.write64(gpa(PTE_ADDRESS), pteLo >>> 0, pteHi >>> 0);
+  // 32-bit paging: the PD at 0x1000 (entry 1) and 4-byte entries; 64-bit entries otherwise.
+  const pdeAddress = mode === 'bits32' ? 0x1000 + 1 * 4 : PDE_ADDRESS;
+  const pteAddress = mode === 'bits32' ? 0x4000 + 1 * 4 : PTE_ADDRESS;
+  if (mode === 'bits32') {
+    mem.write32(gpa(pdeAddress), pdeLo >>> 0);
+    mem.write32(gpa(pteAddress), pteLo >>> 0);
+  } else {
+    mem.write64(gpa(pdeAddress), pdeLo >>> 0, pdeHi >>> 0);
+    mem.write64(gpa(pteAddress), pteLo >>> 0, pteHi >>> 0);
+  }
 
   state.cr0 = CR0_PE | CR0_PG | (F('cpu.cr0.wp') ? CR0_WP : 0);
   state.cr4 =
-    CR4_PAE |
+    (mode === 'bits32' ? CR4_PSE : CR4_PAE) |
     (F('cpu.cr4.smep') ? CR4_SMEP : 0) |
     (F('cpu.cr4.smap') ? CR4_SMAP : 0) |
     (F('cpu.cr4.pke') ? CR4_PKE : 0);
-  state.efer = EFER_LME | EFER_LMA | (F('cpu.efer.nx') ? EFER_NXE : 0);
+  state.efer = (mode === 'level4' ? EFER_LME | EFER_LMA : 0) | (F('cpu.efer.nx') ? EFER_NXE : 0);
+  state.pdptesLoaded = false;
   state.cr3 = 0x1000;
   state.maxPhyAddr = 46;
   // Key 1 gets the case's AD/WD; key 2 (the non-leaf PDE's) denies everything.
@@ -186,10 +203,10 @@ function runCase(m: Machine, f: Case): string | null {
     (F('access.fetch') ? ACCESS_FETCH : 0) |
     (F('cpu.eflags.ac') ? ACCESS_AC : 0);
 
-  const ok = pageWalk(mem, state, LINEAR_LO, LINEAR_HI, access, out);
-  const want = emulate(f);
-  const gotPde = mem.read32(gpa(PDE_ADDRESS)) & (A | D);
-  const gotPte = mem.read32(gpa(PTE_ADDRESS)) & (A | D);
+  const ok = pageWalk(mem, state, LINEAR_LO, mode === 'level4' ? LINEAR_HI : 0, access, out);
+  const want = emulate(f, mode);
+  const gotPde = mem.read32(gpa(pdeAddress)) & (A | D);
+  const gotPte = mem.read32(gpa(pteAddress)) & (A | D);
   const problems: string[] = [];
   if (ok === want.fault) problems.push(want.fault ? 'unexpected access' : 'unexpected fault');
   if (!ok && out.status === WalkStatus.PageFault && out.errorCode !== want.errorCode) {
@@ -220,8 +237,12 @@ function* combinations(varied: readonly Flag[], base: readonly Flag[] = []): Gen
   }
 }
 
-function runAll(varied: readonly Flag[], base: readonly Flag[] = []): { count: number; failures: string[] } {
-  const m = makeMachine();
+function runAll(
+  varied: readonly Flag[],
+  base: readonly Flag[] = [],
+  mode: Mode = 'level4',
+): { count: number; failures: string[] } {
+  const m = makeMachine(mode);
   const failures: string[] = [];
   let count = 0;
   for (const f of combinations(varied, base)) {
@@ -353,4 +374,15 @@ describe('pageWalk access test (4-level paging, kvm-unit-tests style)', () => {
   });
 });
 
-export { emulate as emulateAccess };
+describe('pageWalk access test in the legacy modes', () => {
+  const RULES: Flag[] = ['pte.p', 'pte.rw', 'pte.user', 'pde.p', 'pde.rw', 'pde.user', 'pde.pse', ...ACCESS];
+  const CPU: Flag[] = ['cpu.efer.nx', 'cpu.cr0.wp', 'cpu.cr4.smep', 'cpu.cr4.smap', 'cpu.eflags.ac'];
+  it.each<[Mode, Flag[], number]>([
+    ['pae', [...RULES, 'pte.nx', 'pde.nx', 'pte.a', 'pte.d', 'pde.bit51', ...CPU], 40000],
+    ['bits32', [...RULES, 'pte.a', 'pde.a', 'pde.d', ...CPU], 20000],
+  ])('%s paging: U/S, R/W, XD, WP, SMEP, SMAP/AC, A/D and reserved bits', (mode, varied, minimum) => {
+    const { count, failures } = runAll(varied, [], mode);
+    expect(failures).toEqual([]);
+    expect(count).toBeGreaterThanOrEqual(minimum);
+  });
+});
