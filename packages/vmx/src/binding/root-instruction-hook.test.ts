@@ -64,7 +64,7 @@ class FakeCpu implements RootCpuPort {
   setRflags(value: number): void {
     this.rflags = value;
   }
-  raiseFault(vector: number): void {
+  raiseFault(vector: number, _errorCode = 0): void {
     this.faults.push(vector);
   }
 }

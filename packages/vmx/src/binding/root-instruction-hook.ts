@@ -179,7 +179,7 @@ export function createRootInstructionHook(
         const hiLo = operands.linearLo + 8;
         if (!cpu.readLinear(hiLo >>> 0, (operands.linearHi + (hiLo > 0xffffffff ? 1 : 0)) >>> 0, 8, buf))
           return HOOK_FAULT;
-        const t = type > 0xffffffff ? 0xffffffff : type;
+        const t = Math.min(type, 0xffffffff);
         return settle(
           op === OP_INVEPT
             ? vmx.invept(ctx, t, d0, d1, buf[0]!, buf[1]!)
