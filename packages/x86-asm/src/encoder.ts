@@ -134,6 +134,12 @@ function mapOperands(code: number, ops: readonly Operand[]): boolean {
   return false;
 }
 
+function hasImm8Sx(code: number): boolean {
+  for (let k = field(code, F_OP_COUNT) - 1; k >= 0; k--)
+    if ((opDesc(code, k) & 0xff) === OperandType.Imm8Sx) return true;
+  return false;
+}
+
 /** Whether a form's operands are all implicit (string instructions, MONITOR...), so it may be written without them. */
 function allImplicit(code: number, n: number): boolean {
   let any = false;
@@ -257,7 +263,7 @@ export function encodeInto(
   minLength = 0,
 ): number {
   const name = canonicalMnemonic(mnemonic, bits);
-  let codes = codesOf(name);
+  const codes = codesOf(name);
   if (codes.length === 0) throw new AsmError('unknown-mnemonic', `unknown mnemonic '${mnemonic.toLowerCase()}'`);
   let bestLen = 0;
   let bestRank = Number.POSITIVE_INFINITY;
@@ -285,7 +291,11 @@ export function encodeInto(
         }
         if (penalty === sizesPenalty && w !== 0) sizes |= 1 << Math.min(w, 30);
       }
-      const rank = penalty * 64 + (len < minLength ? 32 : 0) + len;
+      // Shortest first; between equal lengths prefer an imm8 form (NASM's and llvm-mc's
+      // `83 /0 ib` over `05 iw` in 16-bit code) and a form without REX.W (llvm-mc's MOVQ).
+      let tie = lastRexW ? 2 : 0;
+      if (!hasImm8Sx(code)) tie += 1;
+      const rank = ((penalty * 2 + (len < minLength ? 1 : 0)) * 32 + len) * 4 + tie;
       if (rank < bestRank) {
         bestRank = rank;
         bestLen = len;
@@ -293,10 +303,11 @@ export function encodeInto(
         best.set(scratch.subarray(0, len));
       }
     }
-    // XCHG is symmetric: NASM and llvm-mc accept the operands in either order.
-    if (bestLen > 0 || name !== 'XCHG' || ops.length !== 2) break;
+    // XCHG is symmetric: try the operands swapped too; on a tie the swapped order wins,
+    // which puts the first register in ModRM.reg as llvm-mc does.
+    if (name !== 'XCHG' || ops.length !== 2) break;
     ops = [ops[1]!, ops[0]!];
-    codes = codesOf(name);
+    bestRank += 1;
   }
   void bestPenalty;
   if (bestLen === 0) {
@@ -337,6 +348,8 @@ export function encode(mnemonic: string, operands: readonly Operand[], options: 
 
 // Why the last encodeForm call failed: a value out of its field's range, or no encoding at all.
 let rangeFailure = false;
+// Whether the last successful encodeForm used REX.W (a tie-breaker between equal lengths).
+let lastRexW = false;
 const outOfRange = (): number => {
   rangeFailure = true;
   return -1;
@@ -624,7 +637,9 @@ function encodeForm(
     }
   }
 
-  if (bits !== 64 && (rexW || rexR || rexX || rexB || needRex)) return -1;
+  // VEX.W is a plain opcode bit; REX bits exist only in 64-bit mode.
+  if (bits !== 64 && (rexR || rexX || rexB || needRex || (rexW && !vex))) return -1;
+  lastRexW = rexW === 1 && !vex;
   const rex = rexW || rexR || rexX || rexB || needRex;
   if (rex && highByte && !vex) return -1;
 
