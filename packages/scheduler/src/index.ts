@@ -1,0 +1,45 @@
+// Named re-exports only: the public surface of @typevisor/scheduler is exactly what this file names.
+export {
+  Decision,
+  IDLE,
+  SchedulerError,
+  type SchedulerErrorCode,
+  type SchedulerHost,
+  type SchedulerPolicy,
+  type VmParams,
+} from './policy/scheduler-policy.ts';
+export { RoundRobinPolicy, type RoundRobinOptions } from './policies/round-robin.ts';
+export {
+  CREDIT_RATELIMIT_NS,
+  CREDIT_TICK_NS,
+  CREDIT_TICKS_PER_ACCT,
+  CREDIT_TSLICE_NS,
+  CreditPolicy,
+  type CreditOptions,
+  PRI_BOOST,
+  PRI_OVER,
+  PRI_UNDER,
+} from './policies/credit.ts';
+export {
+  type Behaviour,
+  type CpuBound,
+  DEFAULT_WEIGHT,
+  demandOf,
+  type IoBound,
+  type LatencySensitive,
+  type LockHolder,
+  type TickDodger,
+  validateWorkload,
+  type VmSpec,
+  vmParamsOf,
+  type Workload,
+} from './sim/workload.ts';
+export {
+  type SimulationOptions,
+  type SimulationResult,
+  simulate,
+  type TimelineSegment,
+  type VmMetrics,
+} from './sim/simulator.ts';
+export { type Claim, fairShares, jainIndex } from './metrics/entitlement.ts';
+export { LatencyHistogram } from './metrics/latency-histogram.ts';
