@@ -1,7 +1,5 @@
 import {
   CODE_ATTRS,
-  CODE_CPU,
-  CODE_FLAGS,
   CODE_MEM_SIZE,
   CODE_MNEMONIC,
   CODE_OP_COUNT,
@@ -24,7 +22,7 @@ import {
   PREFIX_SEGMENT,
   PREFIX_VEX,
 } from './instruction.ts';
-import { MEMORY_SIZE_BYTES, OperandType, RegisterClass } from './operand-type.ts';
+import { OperandType, RegisterClass } from './operand-type.ts';
 import { Register } from './register.ts';
 
 /** Attribute bits of the generated CODE_ATTRS table (order of ATTRS in scripts/generate.ts). */
@@ -65,6 +63,38 @@ const SEL_OSZ_D64 = 11;
 const SEL_OSZ_F64 = 12;
 
 const MAX_LENGTH = 15;
+
+// The per-code facts the decoder needs, interleaved so one instruction touches one cache line:
+// [attrs, opCount | memSize << 8, op0, op1, op2, op3, op4, 0].
+const INFO_STRIDE = 8;
+const INFO = new Int32Array(CODE_ATTRS.length * INFO_STRIDE);
+for (let c = 0; c < CODE_ATTRS.length; c++) {
+  INFO[c * INFO_STRIDE] = CODE_ATTRS[c]!;
+  INFO[c * INFO_STRIDE + 1] = CODE_OP_COUNT[c]! | (CODE_MEM_SIZE[c]! << 8);
+  for (let k = 0; k < 5; k++) INFO[c * INFO_STRIDE + 2 + k] = CODE_OPS[c * 5 + k]!;
+}
+
+// Prefix bytes (SDM 2 2.1.1): 1..6 segment ES..GS, then 66, 67, F0, F3, F2, REX (40..4F, 64-bit only).
+const PK_GS = 6;
+const PK_FS = 5;
+const PK_66 = 7;
+const PK_67 = 8;
+const PK_LOCK = 9;
+const PK_F3 = 10;
+const PK_REX = 12;
+const PREFIX_KIND = new Uint8Array(256);
+PREFIX_KIND[0x26] = 1;
+PREFIX_KIND[0x2e] = 2;
+PREFIX_KIND[0x36] = 3;
+PREFIX_KIND[0x3e] = 4;
+PREFIX_KIND[0x64] = 5;
+PREFIX_KIND[0x65] = 6;
+PREFIX_KIND[0x66] = PK_66;
+PREFIX_KIND[0x67] = PK_67;
+PREFIX_KIND[0xf0] = PK_LOCK;
+PREFIX_KIND[0xf3] = PK_F3;
+PREFIX_KIND[0xf2] = 11;
+for (let i = 0x40; i < 0x50; i++) PREFIX_KIND[i] = PK_REX;
 const XBEGIN = MNEMONIC_NAMES.indexOf('XBEGIN');
 const TWO32 = 4294967296;
 
@@ -190,34 +220,6 @@ export class Decoder {
     insn.bitness = bitness;
     insn.ipLo = ipLo;
     insn.ipHi = ipHi;
-    insn.opCount = 0;
-    insn.code = 0;
-    insn.mnemonic = 0;
-    insn.memSegment = Register.None;
-    insn.memBase = Register.None;
-    insn.memIndex = Register.None;
-    insn.memScale = 1;
-    insn.memDisplacementLo = 0;
-    insn.memDisplacementHi = 0;
-    insn.memDisplacementSize = 0;
-    insn.memSize = 0;
-    insn.memSizeKind = 0;
-    insn.immediateLo = 0;
-    insn.immediateHi = 0;
-    insn.immediateSize = 0;
-    insn.immediate2 = 0;
-    insn.branchLo = 0;
-    insn.branchHi = 0;
-    insn.farSelector = 0;
-    insn.farOffset = 0;
-    insn.vectorLength = 0;
-    insn.flagsRead = 0;
-    insn.flagsWritten = 0;
-    insn.flagsUndefined = 0;
-    insn.flagsCleared = 0;
-    insn.flagsSet = 0;
-    insn.cpuFeature = 0;
-
     // ---- legacy prefixes and REX (SDM 2 2.1, 2.2.1) ----
     let prefixes = 0;
     let seg: Register = Register.None;
@@ -227,27 +229,28 @@ export class Decoder {
     for (;;) {
       if (p >= lim) return this.fail(insn, start, p, lim);
       c = b[p]!;
-      if (c === 0x26 || c === 0x2e || c === 0x36 || c === 0x3e) {
-        // 64-bit mode ignores ES/CS/SS/DS overrides: they do not displace an FS/GS prefix
-        if (!mode64 || seg < Register.FS) seg = Register.ES + ((c >> 3) & 3);
-        prefixes |= PREFIX_SEGMENT;
-      } else if (c === 0x64 || c === 0x65) {
-        seg = c === 0x64 ? Register.FS : Register.GS;
-        prefixes |= PREFIX_SEGMENT;
-      } else if (c === 0x66) prefixes |= PREFIX_OPERAND_SIZE;
-      else if (c === 0x67) prefixes |= PREFIX_ADDRESS_SIZE;
-      else if (c === 0xf0) prefixes |= PREFIX_LOCK;
-      else if (c === 0xf3) {
-        prefixes |= PREFIX_REP;
-        repKind = 2;
-      } else if (c === 0xf2) {
-        prefixes |= PREFIX_REPNE;
-        repKind = 3;
-      } else if (mode64 && (c & 0xf0) === 0x40) {
+      const kind = PREFIX_KIND[c]!;
+      if (kind === 0) break;
+      if (kind === PK_REX) {
+        if (!mode64) break;
         rex = c;
         p++;
         continue;
-      } else break;
+      }
+      if (kind <= PK_GS) {
+        // 64-bit mode ignores ES/CS/SS/DS overrides: they do not displace an FS/GS prefix
+        if (!mode64 || kind >= PK_FS || seg < Register.FS) seg = Register.ES + kind - 1;
+        prefixes |= PREFIX_SEGMENT;
+      } else if (kind === PK_66) prefixes |= PREFIX_OPERAND_SIZE;
+      else if (kind === PK_67) prefixes |= PREFIX_ADDRESS_SIZE;
+      else if (kind === PK_LOCK) prefixes |= PREFIX_LOCK;
+      else if (kind === PK_F3) {
+        prefixes |= PREFIX_REP;
+        repKind = 2;
+      } else {
+        prefixes |= PREFIX_REPNE;
+        repKind = 3;
+      }
       // a legacy prefix after REX cancels it: REX must immediately precede the opcode
       rex = 0;
       p++;
@@ -380,7 +383,8 @@ export class Decoder {
     }
     const code = ~node;
     if (code === 0) return this.invalid(insn, start, p);
-    const attrs = CODE_ATTRS[code]!;
+    const info = code * INFO_STRIDE;
+    const attrs = INFO[info]!;
     if ((prefixes & PREFIX_LOCK) !== 0 && ((attrs & ATTR_LOCK) === 0 || mod === 3)) return this.invalid(insn, start, p);
     if ((attrs & ATTR_NOCS) !== 0 && reg === 1) return this.invalid(insn, start, p);
     if ((attrs & ATTR_IGNMOD) !== 0) mod = 3;
@@ -399,16 +403,17 @@ export class Decoder {
         : 2;
     insn.operandSize = operandSize;
     insn.addressSize = addrSize;
-    const opCount = CODE_OP_COUNT[code]!;
-    const memSizeKind = CODE_MEM_SIZE[code]!;
+    const opCount = INFO[info + 1]! & 0xff;
+    const memSizeKind = INFO[info + 1]! >> 8;
     let usesVvvv = false;
+    let vsibUsed = false;
     let ripRel = 0; // 0 none, 8 = RIP, 4 = EIP
     let rel = 0; // branch displacement, applied once the length is known
     let hasRel = false;
     const opKind = insn.opKind;
     const opReg = insn.opRegister;
     for (let k = 0; k < opCount; k++) {
-      const d = CODE_OPS[code * 5 + k]!;
+      const d = INFO[info + 2 + k]!;
       const cls = (d >> 8) & 0xff;
       let kind = OperandKind.Register;
       let r = 0;
@@ -426,65 +431,74 @@ export class Decoder {
             break;
           }
           kind = OperandKind.Memory;
-          // ---- memory operand (SDM 2 2.1.5) ----
-          if (addrSize === 2) {
+          {
+            // ---- memory operand (SDM 2 2.1.5); every mem* field is written exactly once ----
+            let memBase: Register = Register.None;
+            let memIndex: Register = Register.None;
+            let scale = 1;
             let disp = 0;
-            insn.memBase = rm === 6 && mod === 0 ? Register.None : BASE16[rm]!;
-            insn.memIndex = INDEX16[rm]!;
-            if (mod === 1) {
-              if (p >= lim) return this.fail(insn, start, p, lim);
-              disp = ((b[p++]! << 24) >> 24) & 0xffff;
-              insn.memDisplacementSize = 1;
-            } else if (mod === 2 || (mod === 0 && rm === 6)) {
-              if (p + 2 > lim) return this.fail(insn, start, p, lim);
-              disp = b[p]! | (b[p + 1]! << 8);
-              p += 2;
-              insn.memDisplacementSize = 2;
+            let dispSize = 0;
+            if (addrSize === 2) {
+              if (!(rm === 6 && mod === 0)) memBase = BASE16[rm]!;
+              memIndex = INDEX16[rm]!;
+              if (mod === 1) {
+                if (p >= lim) return this.fail(insn, start, p, lim);
+                disp = ((b[p++]! << 24) >> 24) & 0xffff;
+                dispSize = 1;
+              } else if (mod === 2 || (mod === 0 && rm === 6)) {
+                if (p + 2 > lim) return this.fail(insn, start, p, lim);
+                disp = b[p]! | (b[p + 1]! << 8);
+                p += 2;
+                dispSize = 2;
+              }
+              insn.memDisplacementLo = disp;
+              insn.memDisplacementHi = 0;
+            } else {
+              let base = rm;
+              let index = -1;
+              // VSIB (gathers): a ModrmRmMem operand with a vector class needs a SIB byte
+              const vsib = (d & 0xff) === OperandType.ModrmRmMem && cls !== 0;
+              vsibUsed = vsib;
+              if (vsib && rm !== 4) return this.invalid(insn, start, p);
+              if (rm === 4) {
+                if (p >= lim) return this.fail(insn, start, p, lim);
+                const sib = b[p++]!;
+                scale = 1 << (sib >> 6);
+                index = ((sib >> 3) & 7) | (rexX << 3);
+                if (index === 4 && !vsib) index = -1;
+                base = sib & 7;
+                if (base === 5 && mod === 0) base = -1;
+                else base |= rexB << 3;
+              } else if (rm === 5 && mod === 0) {
+                base = -1;
+                if (mode64) ripRel = addrSize;
+              } else base |= rexB << 3;
+              const regBase = addrSize === 8 ? Register.RAX : Register.EAX;
+              if (ripRel !== 0) memBase = ripRel === 8 ? Register.RIP : Register.EIP;
+              else if (base >= 0) memBase = regBase + base;
+              if (index >= 0) {
+                memIndex = vsib ? (cls === RegisterClass.Xmm ? Register.XMM0 : Register.YMM0) + index : regBase + index;
+              }
+              if (mod === 1) {
+                if (p >= lim) return this.fail(insn, start, p, lim);
+                disp = (b[p++]! << 24) >> 24;
+                dispSize = 1;
+              } else if (mod === 2 || base === -1) {
+                if (p + 4 > lim) return this.fail(insn, start, p, lim);
+                disp = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+                p += 4;
+                dispSize = 4;
+              }
+              insn.memDisplacementLo = disp >>> 0;
+              insn.memDisplacementHi = addrSize === 8 && disp < 0 ? 0xffffffff : 0;
             }
-            insn.memDisplacementLo = disp;
-          } else {
-            let base = rm;
-            let index = -1;
-            // VSIB (gathers): a ModrmRmMem operand with a vector class needs a SIB byte
-            const vsib = (d & 0xff) === OperandType.ModrmRmMem && cls !== 0;
-            if (vsib && rm !== 4) return this.invalid(insn, start, p);
-            if (rm === 4) {
-              if (p >= lim) return this.fail(insn, start, p, lim);
-              const sib = b[p++]!;
-              insn.memScale = 1 << (sib >> 6);
-              index = ((sib >> 3) & 7) | (rexX << 3);
-              if (index === 4 && !vsib) index = -1;
-              base = sib & 7;
-              if (base === 5 && mod === 0) base = -1;
-              else base |= rexB << 3;
-            } else if (rm === 5 && mod === 0) {
-              base = -1;
-              if (mode64) ripRel = addrSize;
-            } else base |= rexB << 3;
-            const regBase = addrSize === 8 ? Register.RAX : Register.EAX;
-            if (base >= 0) insn.memBase = regBase + base;
-            if (index >= 0)
-              insn.memIndex = vsib
-                ? (cls === RegisterClass.Xmm ? Register.XMM0 : Register.YMM0) + index
-                : regBase + index;
-            if (ripRel !== 0) insn.memBase = ripRel === 8 ? Register.RIP : Register.EIP;
-            let disp = 0;
-            if (mod === 1) {
-              if (p >= lim) return this.fail(insn, start, p, lim);
-              disp = (b[p++]! << 24) >> 24;
-              insn.memDisplacementSize = 1;
-            } else if (mod === 2 || base === -1) {
-              if (p + 4 > lim) return this.fail(insn, start, p, lim);
-              disp = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
-              p += 4;
-              insn.memDisplacementSize = 4;
-            }
-            insn.memDisplacementLo = disp >>> 0;
-            insn.memDisplacementHi = addrSize === 8 && disp < 0 ? 0xffffffff : 0;
+            insn.memBase = memBase;
+            insn.memIndex = memIndex;
+            insn.memScale = scale;
+            insn.memDisplacementSize = dispSize;
+            insn.memSegment = defaultSegment(memBase, seg, mode64);
+            insn.memSizeKind = memSizeKind;
           }
-          insn.memSegment = defaultSegment(insn.memBase, seg, mode64);
-          insn.memSizeKind = memSizeKind;
-          insn.memSize = MEMORY_SIZE_BYTES[memSizeKind]!;
           break;
         case OperandType.OpcodeReg:
           r = regOf(cls, (op & 7) | (rexB << 3), rex);
@@ -512,6 +526,7 @@ export class Decoder {
           const v = b[p++]!;
           kind = OperandKind.Immediate;
           insn.immediateSize = 1;
+          insn.immediateHi = 0;
           if ((d & 0xff) === OperandType.Imm8) insn.immediateLo = v;
           else {
             const s = (v << 24) >> 24;
@@ -526,6 +541,7 @@ export class Decoder {
           if (p + 2 > lim) return this.fail(insn, start, p, lim);
           kind = OperandKind.Immediate;
           insn.immediateLo = b[p]! | (b[p + 1]! << 8);
+          insn.immediateHi = 0;
           insn.immediateSize = 2;
           p += 2;
           break;
@@ -556,6 +572,8 @@ export class Decoder {
         case OperandType.Const1:
           kind = OperandKind.Immediate;
           insn.immediateLo = 1;
+          insn.immediateHi = 0;
+          insn.immediateSize = 0;
           break;
         case OperandType.Rel8:
           if (p >= lim) return this.fail(insn, start, p, lim);
@@ -593,6 +611,7 @@ export class Decoder {
         }
         case OperandType.Moffs:
           kind = OperandKind.Memory;
+          clearMemory(insn);
           if (p + addrSize > lim) return this.fail(insn, start, p, lim);
           if (addrSize === 2) insn.memDisplacementLo = b[p]! | (b[p + 1]! << 8);
           else insn.memDisplacementLo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
@@ -602,7 +621,6 @@ export class Decoder {
           p += addrSize;
           insn.memSegment = defaultSegment(Register.None, seg, mode64);
           insn.memSizeKind = memSizeKind;
-          insn.memSize = MEMORY_SIZE_BYTES[memSizeKind]!;
           break;
         case OperandType.StringSource:
         case OperandType.StringDestination:
@@ -618,6 +636,7 @@ export class Decoder {
                 : OperandKind.Memory;
           // ES:[rDI] is implied by the kind; the mem* fields describe the other memory operand
           if (t !== OperandType.StringDestination) {
+            clearMemory(insn);
             const base =
               t === OperandType.StringSource
                 ? gpr + 6
@@ -628,7 +647,6 @@ export class Decoder {
             insn.memSegment = defaultSegment(base, seg, mode64);
           }
           insn.memSizeKind = memSizeKind;
-          insn.memSize = MEMORY_SIZE_BYTES[memSizeKind]!;
           break;
         }
       }
@@ -637,7 +655,7 @@ export class Decoder {
     }
     if (isVex && !usesVvvv && vvvv !== 0) return this.invalid(insn, start, p);
     // SDM 2 VPGATHERDD: #UD if destination, index and mask registers are not all different
-    if (insn.memIndex >= Register.XMM0 && insn.memIndex < Register.ZMM0 && opCount === 3) {
+    if (vsibUsed && opCount === 3) {
       const idx = (insn.memIndex - Register.XMM0) & 31;
       const dst = (opReg[0]! - Register.XMM0) & 31;
       const mask = (opReg[2]! - Register.XMM0) & 31;
@@ -648,7 +666,6 @@ export class Decoder {
     const length = p - start;
     insn.status = DecodeStatus.Ok;
     insn.code = code;
-    insn.mnemonic = CODE_MNEMONIC[code]!;
     insn.length = length;
     insn.opCount = opCount;
     insn.prefixes = prefixes;
@@ -656,13 +673,6 @@ export class Decoder {
     insn.lastRepPrefix = repKind === 2 ? 0xf3 : repKind === 3 ? 0xf2 : 0;
     insn.rex = rex;
     insn.vectorLength = vexL;
-    const f = code * 5;
-    insn.flagsRead = CODE_FLAGS[f]!;
-    insn.flagsWritten = CODE_FLAGS[f + 1]!;
-    insn.flagsUndefined = CODE_FLAGS[f + 2]!;
-    insn.flagsCleared = CODE_FLAGS[f + 3]!;
-    insn.flagsSet = CODE_FLAGS[f + 4]!;
-    insn.cpuFeature = CODE_CPU[code]!;
     if (ripRel !== 0 || hasRel) {
       // next IP + displacement, over 64 bits
       const disp = ripRel !== 0 ? insn.memDisplacementLo | 0 : rel;
@@ -690,7 +700,6 @@ export class Decoder {
   private invalid(insn: Instruction, start: number, p: number): DecodeStatus {
     insn.status = DecodeStatus.Invalid;
     insn.code = 0;
-    insn.mnemonic = 0;
     insn.opCount = 0;
     insn.length = p > start ? p - start : 1;
     return DecodeStatus.Invalid;
@@ -707,6 +716,17 @@ export class Decoder {
     if (insn.length === 0) insn.length = 1;
     return DecodeStatus.Truncated;
   }
+}
+
+/** Resets the memory-operand fields; called only when the instruction has a memory operand. */
+function clearMemory(insn: Instruction): void {
+  insn.memSegment = Register.None;
+  insn.memBase = Register.None;
+  insn.memIndex = Register.None;
+  insn.memScale = 1;
+  insn.memDisplacementLo = 0;
+  insn.memDisplacementHi = 0;
+  insn.memDisplacementSize = 0;
 }
 
 /** Register of class `cls` with encoding number `n`, or 0 when that encoding names no register. */

@@ -1,3 +1,5 @@
+import { CODE_CPU, CODE_FLAGS, CODE_MNEMONIC } from './generated/tables.ts';
+import { MEMORY_SIZE_BYTES } from './operand-type.ts';
 import { Register } from './register.ts';
 
 /** Outcome of one decode. An invalid or truncated instruction still has a `length` (bytes consumed). */
@@ -55,8 +57,12 @@ export const PREFIX_EVEX = 0x100;
 export const MAX_OPERANDS = 5;
 
 /**
- * A decoded instruction. Caller-owned and reused: `decoder.decodeOut(insn)` overwrites
- * every field, allocating nothing. Read fields directly; they are plain numbers.
+ * A decoded instruction. Caller-owned and reused: `decoder.decodeOut(insn)` fills it,
+ * allocating nothing. Read fields directly; they are plain numbers. To stay fast the decoder
+ * writes only what the instruction has: the `mem*` fields are meaningful only when an operand
+ * is `Memory`/`MemoryStringSource`, `immediate*` only with an `Immediate` operand, `branch*`
+ * only with a `NearBranch`, `far*` only with a `FarBranch`; after an invalid decode only
+ * `status`, `code`, `mnemonic`, `opCount` and `length` are meaningful.
  *
  * 64-bit values (IP, branch targets, displacements, immediates) are split into unsigned
  * 32-bit halves `xxxLo` / `xxxHi` (value = `hi * 2**32 + lo`, two's complement over 64 bits).
@@ -66,8 +72,6 @@ export class Instruction {
   status: DecodeStatus = DecodeStatus.Invalid;
   /** Stable number of the instruction form (see `Code` / `codeName`); 0 = invalid. */
   code = 0;
-  /** Mnemonic id (see `Mnemonic` / `mnemonicName`); 0 = invalid. */
-  mnemonic = 0;
   /** Length in bytes (1..15 when Ok). */
   length = 0;
   /** Decoding mode: 16, 32 or 64. */
@@ -103,8 +107,6 @@ export class Instruction {
   memDisplacementHi = 0;
   /** Size in bytes of the encoded displacement (0, 1, 2, 4, 8). */
   memDisplacementSize = 0;
-  /** Size in bytes of the memory operand (0 for `m` operands without a size, e.g. LEA, INVLPG). */
-  memSize = 0;
   /** Memory operand size class (`MemorySize`), which also tells the formatter how to name it. */
   memSizeKind = 0;
   /** Immediate value (sign- or zero-extended to the operand width as the instruction defines), lo/hi. */
@@ -130,18 +132,47 @@ export class Instruction {
   rex = 0;
   /** VEX.L / EVEX.L'L vector length: 0 = 128, 1 = 256, 2 = 512. */
   vectorLength = 0;
+  // Per-form facts are looked up from `code` on demand, so decoding does not copy them.
+
+  /** Mnemonic id (`mnemonicName(id)`); 0 = invalid. */
+  get mnemonic(): number {
+    return CODE_MNEMONIC[this.code]!;
+  }
+
   /** RFLAGS bits (`FLAG_*`) the instruction reads. */
-  flagsRead = 0;
+  get flagsRead(): number {
+    return CODE_FLAGS[this.code * 5]!;
+  }
+
   /** RFLAGS bits the instruction modifies in any way (includes cleared, set and undefined). */
-  flagsWritten = 0;
+  get flagsWritten(): number {
+    return CODE_FLAGS[this.code * 5 + 1]!;
+  }
+
   /** RFLAGS bits left undefined. */
-  flagsUndefined = 0;
+  get flagsUndefined(): number {
+    return CODE_FLAGS[this.code * 5 + 2]!;
+  }
+
   /** RFLAGS bits always cleared. */
-  flagsCleared = 0;
+  get flagsCleared(): number {
+    return CODE_FLAGS[this.code * 5 + 3]!;
+  }
+
   /** RFLAGS bits always set. */
-  flagsSet = 0;
-  /** CPUID feature the form needs (`CpuFeature`). */
-  cpuFeature = 0;
+  get flagsSet(): number {
+    return CODE_FLAGS[this.code * 5 + 4]!;
+  }
+
+  /** Size in bytes of the memory operand (0 for `m` operands without a size, e.g. LEA, INVLPG). */
+  get memSize(): number {
+    return MEMORY_SIZE_BYTES[this.memSizeKind]!;
+  }
+
+  /** CPUID feature the form needs (`cpuFeatureName(id)`). */
+  get cpuFeature(): number {
+    return CODE_CPU[this.code]!;
+  }
 
   /** Address of the next instruction as a number; exact when below 2^53. */
   get nextIp(): number {

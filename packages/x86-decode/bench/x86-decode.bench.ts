@@ -1,0 +1,136 @@
+// pnpm bench: decode-only and decode+format throughput on the same real-code buffer (the
+// .text of the Node.js binary running the bench), for typevisor and for iced-x86 in the same
+// run, plus cold start (import + first decode) in fresh processes.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureRate, printLine } from '@typevisor/bench';
+import { Decoder, findElfText, Instruction, IntelFormatter } from '../src/index.ts';
+
+const require = createRequire(import.meta.url);
+// biome-ignore lint/suspicious/noExplicitAny: iced-x86 ships CommonJS with wasm glue
+const iced: any = require('iced-x86');
+const here = dirname(fileURLToPath(import.meta.url));
+
+const text = findElfText(new Uint8Array(readFileSync(process.execPath)))!;
+const SIZE = 1 << 20;
+const bytes = text.bytes.slice(0, SIZE);
+
+// ---- typevisor ----
+const ours = new Decoder(64, bytes, { ip: text.address });
+const insn = new Instruction();
+const formatter = new IntelFormatter();
+let sink = 0;
+function oursDecode(): number {
+  ours.setBuffer(bytes);
+  ours.ip = text.address;
+  let n = 0;
+  while (ours.canDecode) {
+    ours.decodeOut(insn);
+    n++;
+  }
+  sink += insn.code;
+  return n;
+}
+function oursFormat(): number {
+  ours.setBuffer(bytes);
+  ours.ip = text.address;
+  let n = 0;
+  while (ours.canDecode) {
+    ours.decodeOut(insn);
+    sink += formatter.format(insn).length;
+    n++;
+  }
+  return n;
+}
+
+// ---- iced-x86: decodeOut into a reused instruction ----
+const icedDecoder = new iced.Decoder(64, bytes, iced.DecoderOptions.None);
+const icedInsn = new iced.Instruction();
+const icedFormatter = new iced.Formatter(iced.FormatterSyntax.Intel);
+const startIp = BigInt(text.address);
+function icedDecode(): number {
+  icedDecoder.position = 0;
+  icedDecoder.ip = startIp;
+  let n = 0;
+  while (icedDecoder.canDecode) {
+    icedDecoder.decodeOut(icedInsn);
+    n++;
+  }
+  return n;
+}
+function icedFormat(): number {
+  icedDecoder.position = 0;
+  icedDecoder.ip = startIp;
+  let n = 0;
+  while (icedDecoder.canDecode) {
+    icedDecoder.decodeOut(icedInsn);
+    sink += icedFormatter.format(icedInsn).length;
+    n++;
+  }
+  return n;
+}
+
+const count = oursDecode();
+const bytesPerInsn = SIZE / count;
+const opts = { samples: 5, sampleMs: 300 };
+const decodeOurs = measureRate(oursDecode, opts).perSecond;
+const decodeIced = measureRate(icedDecode, opts).perSecond;
+const formatOurs = measureRate(oursFormat, opts).perSecond;
+const formatIced = measureRate(icedFormat, opts).perSecond;
+
+console.log(
+  `# x86-decode: ${count} instructions in the first ${SIZE >> 20} MiB of ${process.execPath} .text (node ${process.version})`,
+);
+printLine(
+  'decode-only (64-bit, real code)',
+  { value: decodeOurs, unit: 'instr/s' },
+  { name: 'iced-x86', figure: { value: decodeIced, unit: 'instr/s' } },
+);
+printLine(
+  'decode-only (64-bit, real code)',
+  { value: (decodeOurs * bytesPerInsn) / 1e6, unit: 'MB/s' },
+  { name: 'iced-x86', figure: { value: (decodeIced * bytesPerInsn) / 1e6, unit: 'MB/s' } },
+);
+printLine(
+  'decode+format Intel (64-bit, real code)',
+  { value: formatOurs, unit: 'instr/s' },
+  { name: 'iced-x86', figure: { value: formatIced, unit: 'instr/s' } },
+);
+printLine(
+  'decode+format Intel (64-bit, real code)',
+  { value: (formatOurs * bytesPerInsn) / 1e6, unit: 'MB/s' },
+  { name: 'iced-x86', figure: { value: (formatIced * bytesPerInsn) / 1e6, unit: 'MB/s' } },
+);
+
+// ---- cold start: a fresh process imports the package and decodes one instruction ----
+const dist = join(here, '../dist/index.js');
+function coldStart(script: string, type: 'module' | 'commonjs'): number {
+  const runs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const out = execFileSync(process.execPath, ['--input-type', type, '-e', script], { encoding: 'utf8' });
+    runs.push(Number(out.trim()));
+  }
+  runs.sort((a, b) => a - b);
+  return runs[2]!;
+}
+if (existsSync(dist)) {
+  const ourCold = coldStart(
+    `const t = performance.now(); const m = await import(${JSON.stringify(dist)}); const i = new m.Instruction(); new m.Decoder(64, new Uint8Array([0x48, 0x8b, 0x07])).decodeOut(i); if (i.length !== 3) throw new Error('bad'); console.log(performance.now() - t);`,
+    'module',
+  );
+  const icedCold = coldStart(
+    `const t = performance.now(); const m = require(${JSON.stringify(require.resolve('iced-x86'))}); const i = new m.Instruction(); new m.Decoder(64, new Uint8Array([0x48, 0x8b, 0x07]), 0).decodeOut(i); if (i.length !== 3) throw new Error('bad'); console.log(performance.now() - t);`,
+    'commonjs',
+  );
+  printLine(
+    'cold start (import + first decode)',
+    { value: ourCold, unit: 'ms' },
+    { name: 'iced-x86', figure: { value: icedCold, unit: 'ms' }, lowerIsBetter: true },
+  );
+} else {
+  console.log('cold start: run `pnpm build` first (measured on dist/)');
+}
+if (sink === -1) console.log(sink);
