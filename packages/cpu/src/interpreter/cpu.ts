@@ -1,0 +1,3578 @@
+import {
+  ACCESS_FETCH,
+  ACCESS_USER,
+  ACCESS_WRITE,
+  CR0_PG,
+  type GuestPhysicalAddress,
+  PagingState,
+  type PhysicalMemory,
+  pageWalk,
+  WalkResult,
+  WalkStatus,
+} from '@typevisor/mmu';
+import {
+  Decoder,
+  DecodeStatus,
+  Instruction,
+  OperandKind,
+  PREFIX_LOCK,
+  PREFIX_REP,
+  PREFIX_REPNE,
+  Register,
+} from '@typevisor/x86-decode';
+import {
+  aluAdd,
+  aluDiv,
+  aluIncDec,
+  aluLogic,
+  aluMul,
+  aluNeg,
+  aluShift,
+  aluShiftDouble,
+  aluSub,
+  bitScan,
+  popcount32,
+  ShiftOp,
+  sizeMask,
+} from '../alu/alu.ts';
+import { CpuError } from '../errors.ts';
+import {
+  AR_DB,
+  AR_L,
+  AR_P,
+  AR_S,
+  CpuState,
+  SEG_CS,
+  SEG_DS,
+  SEG_ES,
+  SEG_FS,
+  SEG_GS,
+  SEG_LDTR,
+  SEG_SS,
+  SEG_TR,
+} from '../state/cpu-state.ts';
+import {
+  FLAG_AC,
+  FLAG_AF,
+  FLAG_CF,
+  FLAG_DF,
+  FLAG_ID,
+  FLAG_IF,
+  FLAG_IOPL,
+  FLAG_NT,
+  FLAG_OF,
+  FLAG_PF,
+  FLAG_RF,
+  FLAG_SF,
+  FLAG_TF,
+  FLAG_VM,
+  FLAG_ZF,
+} from '../state/flags.ts';
+import { type VmxInstructionHook, VmxHookResult, type VmxInterception, VmxOperation, type VmxOperands } from '../vmx/interception.ts';
+import { type InterruptController, type PortIo, StopReason } from './contracts.ts';
+import { CpuidModel } from './cpuid-model.ts';
+import { H, MNEMONIC_COND, MNEMONIC_HANDLER } from './handlers.ts';
+import {
+  GPR8_NAMES,
+  GPR8H_NAMES,
+  GPR16_NAMES,
+  GPR32_NAMES,
+  GPR64_NAMES,
+  REG_INDEX,
+  REG_KIND,
+  RegKind,
+  SEGMENT_NAMES,
+} from './register-table.ts';
+
+
+/** Exception vectors (SDM 3A Table 6-1). */
+export const VECTOR_DE = 0;
+export const VECTOR_DB = 1;
+export const VECTOR_NMI = 2;
+export const VECTOR_BP = 3;
+export const VECTOR_OF = 4;
+export const VECTOR_BR = 5;
+export const VECTOR_UD = 6;
+export const VECTOR_NM = 7;
+export const VECTOR_DF = 8;
+export const VECTOR_TS = 10;
+export const VECTOR_NP = 11;
+export const VECTOR_SS = 12;
+export const VECTOR_GP = 13;
+export const VECTOR_PF = 14;
+export const VECTOR_AC = 17;
+
+/** MSR indexes (SDM 4 Table 2-2). */
+export const MSR_IA32_TSC = 0x10;
+export const MSR_IA32_APIC_BASE = 0x1b;
+export const MSR_IA32_SYSENTER_CS = 0x174;
+export const MSR_IA32_SYSENTER_ESP = 0x175;
+export const MSR_IA32_SYSENTER_EIP = 0x176;
+export const MSR_IA32_PAT = 0x277;
+export const MSR_IA32_EFER = 0xc0000080;
+export const MSR_IA32_STAR = 0xc0000081;
+export const MSR_IA32_LSTAR = 0xc0000082;
+export const MSR_IA32_CSTAR = 0xc0000083;
+export const MSR_IA32_FMASK = 0xc0000084;
+export const MSR_IA32_FS_BASE = 0xc0000100;
+export const MSR_IA32_GS_BASE = 0xc0000101;
+export const MSR_IA32_KERNEL_GS_BASE = 0xc0000102;
+export const MSR_IA32_TSC_AUX = 0xc0000103;
+
+/** EFER bits (SDM 3A 2.2.1). */
+export const EFER_SCE = 1 << 0;
+export const EFER_LME_BIT = 1 << 8;
+export const EFER_LMA_BIT = 1 << 10;
+export const EFER_NXE_BIT = 1 << 11;
+/** CR0 bits (SDM 3A 2.5). */
+export const CR0_PE_BIT = 1 << 0;
+export const CR0_MP = 1 << 1;
+export const CR0_EM = 1 << 2;
+export const CR0_TS = 1 << 3;
+export const CR0_ET = 1 << 4;
+export const CR0_NE = 1 << 5;
+export const CR0_WP_BIT = 1 << 16;
+export const CR0_AM = 1 << 18;
+export const CR0_PG_BIT = 0x80000000;
+/** CR4 bits. */
+export const CR4_PAE_BIT = 1 << 5;
+export const CR4_PGE_BIT = 1 << 7;
+export const CR4_OSFXSR = 1 << 9;
+
+/** Mode names for {@link Cpu.setMode}. */
+export type CpuMode = 'real' | 'protected16' | 'protected32' | 'compat32' | 'long64';
+
+/** What to do with an architectural exception. */
+export type ExceptionPolicy = 'deliver' | 'stop';
+
+/** A hook on a code address: return true to stop `run()` with `StopReason.CodeHook` before the instruction executes. */
+export type CodeHook = (cpu: Cpu) => boolean | undefined;
+
+/** Hooks (Unicorn-style). All optional; absent hooks cost nothing on the hot path. */
+export interface CpuHooks {
+  /**
+   * SYSCALL (64-bit) / INT 0x80 style service: called instead of the architectural SYSCALL
+   * when set. The hook reads and writes registers; RIP already points after the instruction.
+   */
+  syscall?: (cpu: Cpu) => void;
+  /**
+   * Every interrupt or exception before delivery (vector, error code or -1, software INT
+   * flag). Return true to mark it handled (it is then not delivered; for faults the hook must
+   * change state so the instruction does not fault again).
+   */
+  interrupt?: (cpu: Cpu, vector: number, errorCode: number, software: boolean) => boolean | undefined;
+  /** Port I/O observer: called after each IN (with the value read) and before each OUT. */
+  port?: (cpu: Cpu, port: number, size: number, isWrite: boolean, value: number) => void;
+  /** Memory observer for every data access (physical address, size, write flag, value for writes). Slows the CPU. */
+  memory?: (cpu: Cpu, physical: number, size: number, isWrite: boolean, value: number) => void;
+  /** Code-address hooks, keyed by linear address (< 2^53). */
+  code?: Map<number, CodeHook>;
+  /** Executes VMX instructions for code in VMX root operation (see API.md). */
+  vmxInstruction?: VmxInstructionHook;
+}
+
+/** Options of {@link Cpu}. */
+export interface CpuOptions {
+  /** Physical memory (from `@typevisor/mmu`). */
+  memory: PhysicalMemory;
+  /** Port bus; without one, IN returns all ones and OUT is dropped. */
+  ports?: PortIo;
+  /** Interrupt controller polled at instruction boundaries. */
+  interrupts?: InterruptController;
+  /** `'stop'` makes every exception stop `run()` (user-mode emulation); default `'deliver'`. */
+  exceptions?: ExceptionPolicy;
+  /** CPUID model; default {@link CpuidModel}. */
+  cpuid?: CpuidModel;
+}
+
+/** Thrown internally to abort an instruction at a fault; caught by the run loop, never escapes. */
+const FAULT = { fault: true };
+/** Thrown internally when a hook or VM exit ends the instruction early. */
+const ABORT = { abort: true };
+
+const TLB_SIZE = 256;
+
+class PageCache {
+  readonly insns: (Instruction | undefined)[] = new Array(4096);
+  valid = true;
+}
+
+/**
+ * An x86 interpreter on a physical memory and a port bus (Unicorn-style API).
+ *
+ * @example
+ * ```ts
+ * const memory = new PhysicalMemory();
+ * memory.addRam(guestPhysical(0), 0x10000);
+ * memory.writeBytes(guestPhysical(0x1000), new Uint8Array([0x48, 0x01, 0xd8, 0xf4])); // add rax,rbx; hlt
+ * const cpu = new Cpu({ memory });
+ * cpu.setMode('long64');
+ * cpu.setReg('rip', 0x1000); cpu.setReg('rax', 2); cpu.setReg('rbx', 3);
+ * cpu.run({ maxInstructions: 10 }); // StopReason.Halt
+ * cpu.getReg('rax'); // 5
+ * ```
+ */
+export class Cpu {
+  readonly state = new CpuState();
+  readonly memory: PhysicalMemory;
+  ports: PortIo | null;
+  interrupts: InterruptController | null;
+  /** Non-null while the CPU runs as a VMX guest (non-root operation). */
+  interception: VmxInterception | null = null;
+  readonly hooks: CpuHooks = {};
+  readonly cpuidModel: CpuidModel;
+  exceptionPolicy: ExceptionPolicy;
+  /** XMM0-15 as 4 x 32-bit lanes each. */
+  readonly xmm = new Uint32Array(64);
+  mxcsr = 0x1f80;
+  /** Instructions retired since creation. */
+  retired = 0;
+  /** Vector / error code of the exception that stopped `run()` with `StopReason.Exception` (-1 = none). */
+  exceptionVector = -1;
+  exceptionErrorCode = -1;
+  /** Halted (HLT executed, waiting for an interrupt). */
+  halted = false;
+  /** Current privilege level. */
+  cpl = 0;
+  /** Code size of the current mode (16/32/64). */
+  bitness: 16 | 32 | 64 = 16;
+
+  private readonly decoders: Record<16 | 32 | 64, Decoder>;
+  private readonly scratchInsn = new Instruction();
+  private readonly scratchBytes = new Uint8Array(16);
+  private readonly pageCaches = new Map<number, PageCache>();
+  private curCache: PageCache | null = null;
+  private curPageTag = -1;
+  private curPagePhys = 0;
+  private readonly paging = new PagingState();
+  private readonly walk = new WalkResult();
+  private readonly tlbTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
+  private readonly tlbPhys = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
+  private readonly tlbView: (Uint8Array | null)[][] = [
+    new Array(TLB_SIZE).fill(null),
+    new Array(TLB_SIZE).fill(null),
+    new Array(TLB_SIZE).fill(null),
+  ];
+  private stopRequested = false;
+  private stopReason: StopReason = StopReason.InstructionLimit;
+  /** Interrupt shadow (STI, MOV SS) for the next boundary. */
+  private shadow = false;
+  private nmiPending = false;
+  private nmiBlocked = false;
+  /** Nesting of exception delivery for #DF / triple fault. */
+  private deliveryDepth = 0;
+  private pendingVector = -1;
+  private pendingError = -1;
+  private pendingSoftware = false;
+  private readonly tmp64 = new Uint32Array(2);
+  private readonly vmxOperands = {
+    instructionLength: 0,
+    isMemory: false,
+    linearLo: 0,
+    linearHi: 0,
+    rmRegister: -1,
+    regRegister: -1,
+    operandSize: 4,
+    addressSize: 4,
+    segment: 0,
+  };
+  /** Read result (lo/hi) of the operand accessors. */
+  private vLo = 0;
+  private vHi = 0;
+  /** Effective (linear) address of the current memory operand. */
+  private eaLo = 0;
+  private eaHi = 0;
+  private eaDone = false;
+
+  constructor(options: CpuOptions) {
+    this.memory = options.memory;
+    this.ports = options.ports ?? null;
+    this.interrupts = options.interrupts ?? null;
+    this.exceptionPolicy = options.exceptions ?? 'deliver';
+    this.cpuidModel = options.cpuid ?? new CpuidModel();
+    const empty = new Uint8Array(16);
+    this.decoders = { 16: new Decoder(16, empty), 32: new Decoder(32, empty), 64: new Decoder(64, empty) };
+    this.memory.onCodeWrite = (pageBase: number) => this.invalidateCode(pageBase);
+    this.resetState();
+  }
+
+  /** Power-on/RESET state (SDM 3A Table 10-1): real mode, CS:IP = F000:FFF0 with CS base FFFF0000. */
+  resetState(): void {
+    const s = this.state;
+    s.gpr32.fill(0);
+    s.gpr32[4] = 0x600; // EDX = processor signature (family 6)
+    s.setFlags(2);
+    s.ripLo = 0xfff0;
+    s.ripHi = 0;
+    for (let i = 0; i < 6; i++) this.setSegmentRaw(i, 0, 0, 0xffff, 0x93);
+    this.setSegmentRaw(SEG_CS, 0xf000, 0xffff0000, 0xffff, 0x9b);
+    this.setSegmentRaw(SEG_LDTR, 0, 0, 0xffff, 0x82);
+    this.setSegmentRaw(SEG_TR, 0, 0, 0xffff, 0x8b);
+    s.cr0 = 0x60000010;
+    s.cr4 = 0;
+    s.efer = 0;
+    this.stateChanged();
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  /**
+   * Puts the CPU into a mode with flat segments (base 0, limit 4 GiB), as a user-mode
+   * emulator does: `long64` sets EFER.LME/LMA, CR0.PE and a 64-bit CS (paging stays off:
+   * linear = physical, a documented convenience outside the architecture); `protected32`
+   * sets CR0.PE with 32-bit flat segments; `real` resets to real mode at CS=0.
+   */
+  setMode(mode: CpuMode, cpl = 0): void {
+    const s = this.state;
+    const dpl = (cpl & 3) << 5;
+    if (mode === 'real') {
+      s.cr0 &= ~(CR0_PE_BIT | CR0_PG_BIT);
+      s.efer &= ~(EFER_LMA_BIT | EFER_LME_BIT);
+      for (let i = 0; i < 6; i++) this.setSegmentRaw(i, 0, 0, 0xffff, i === SEG_CS ? 0x9b : 0x93);
+    } else {
+      s.cr0 |= CR0_PE_BIT;
+      const long = mode === 'long64' || mode === 'compat32';
+      if (long) s.efer |= EFER_LMA_BIT | EFER_LME_BIT;
+      else s.efer &= ~(EFER_LMA_BIT | EFER_LME_BIT);
+      const code = mode === 'long64' ? AR_L | 0x9b : mode === 'protected16' ? 0x9b : AR_DB | 0x9b;
+      const data = mode === 'protected16' ? 0x93 : AR_DB | 0x93;
+      const g = mode === 'protected16' ? 0 : 1 << 15;
+      const limit = mode === 'protected16' ? 0xffff : 0xffffffff;
+      for (let i = 0; i < 6; i++) {
+        const sel = i === SEG_CS ? 0x08 | cpl : 0x10 | cpl;
+        this.setSegmentRaw(i, sel, 0, limit, (i === SEG_CS ? code : data) | g | dpl);
+      }
+    }
+    this.stateChanged();
+  }
+
+  /** Recomputes the mode, CPL and paging state after direct writes to `state`, and flushes the TLB. */
+  stateChanged(): void {
+    const s = this.state;
+    const csAttr = s.segAttr[SEG_CS]!;
+    if ((s.cr0 & CR0_PE_BIT) === 0) {
+      this.bitness = 16;
+      this.cpl = 0;
+    } else if (s.getFlags() & FLAG_VM) {
+      this.bitness = 16;
+      this.cpl = 3;
+    } else {
+      this.bitness = s.efer & EFER_LMA_BIT && csAttr & AR_L ? 64 : csAttr & AR_DB ? 32 : 16;
+      this.cpl = (csAttr >> 5) & 3;
+    }
+    const p = this.paging;
+    p.cr0 = s.cr0;
+    // Bit 63 of CR3 (PCID no-flush) is not part of the address (SDM 3A 4.10.4.1).
+    p.cr3 = (s.cr3Hi & 0x7fffffff) * 4294967296 + s.cr3Lo;
+    p.cr4 = s.cr4;
+    p.efer = s.efer;
+    p.pdptesLoaded = false;
+    this.flushTlb();
+  }
+
+  /** Drops every cached translation (MOV CR3, CR0/CR4 changes, CPL changes). */
+  flushTlb(): void {
+    for (let k = 0; k < 3; k++) {
+      this.tlbTag[k]!.fill(-1);
+      this.tlbView[k]!.fill(null);
+    }
+    this.curPageTag = -1;
+    this.curCache = null;
+  }
+
+  /** Reads a register by name (`rax`, `eax`, `ax`, `al`, `ah`, `rip`, `rflags`, `cs`, `cr0`, `fs_base`, ...). Exact below 2^53; use {@link getReg64} for full 64-bit values. */
+  getReg(name: string): number {
+    this.getReg64(name, this.tmp64);
+    return this.tmp64[1]! * 4294967296 + this.tmp64[0]!;
+  }
+
+  /** Reads a register by name into `out[0]` (lo) / `out[1]` (hi). */
+  getReg64(name: string, out: Uint32Array): void {
+    const s = this.state;
+    const n = name.toLowerCase();
+    let i = GPR64_NAMES.indexOf(n);
+    out[1] = 0;
+    if (i >= 0) {
+      out[0] = s.gpr32[2 * i]!;
+      out[1] = s.gpr32[2 * i + 1]!;
+      return;
+    }
+    if ((i = GPR32_NAMES.indexOf(n)) >= 0) out[0] = s.gpr32[2 * i]!;
+    else if ((i = GPR16_NAMES.indexOf(n)) >= 0) out[0] = s.gpr16[4 * i]!;
+    else if ((i = GPR8_NAMES.indexOf(n)) >= 0) out[0] = s.gpr8[8 * i]!;
+    else if ((i = GPR8H_NAMES.indexOf(n)) >= 0) out[0] = s.gpr8[8 * i + 1]!;
+    else if ((i = SEGMENT_NAMES.indexOf(n)) >= 0) out[0] = s.segSelector[i]!;
+    else if (n === 'rip' || n === 'eip' || n === 'ip') {
+      out[0] = n === 'ip' ? s.ripLo & 0xffff : s.ripLo;
+      out[1] = n === 'rip' ? s.ripHi : 0;
+    } else if (n === 'rflags' || n === 'eflags' || n === 'flags') out[0] = s.getFlags();
+    else if (n === 'cr0') out[0] = s.cr0;
+    else if (n === 'cr2') {
+      out[0] = s.cr2Lo;
+      out[1] = s.cr2Hi;
+    } else if (n === 'cr3') {
+      out[0] = s.cr3Lo;
+      out[1] = s.cr3Hi;
+    } else if (n === 'cr4') out[0] = s.cr4;
+    else if (n === 'cr8') out[0] = s.cr8;
+    else if (n === 'efer') out[0] = s.efer;
+    else if (n === 'fs_base' || n === 'gs_base') {
+      const k = n === 'fs_base' ? SEG_FS : SEG_GS;
+      out[0] = s.segBaseLo[k]!;
+      out[1] = s.segBaseHi[k]!;
+    } else if (n === 'tsc') {
+      out[0] = s.tsc >>> 0;
+      out[1] = Math.floor(s.tsc / 4294967296);
+    } else throw new CpuError('UNKNOWN_REGISTER', `unknown register '${name}'`);
+  }
+
+  /** Writes a register by name; `value` is a number below 2^53 or a bigint-free lo/hi via {@link setReg64}. Negative numbers are two's complement. */
+  setReg(name: string, value: number): void {
+    if (!Number.isFinite(value)) throw new CpuError('BAD_ARGUMENT', `register value must be a finite number`);
+    const lo = value >>> 0;
+    const hi = value < 0 ? Math.floor(value / 4294967296) >>> 0 : Math.floor(value / 4294967296) >>> 0;
+    this.setReg64(name, lo, hi);
+  }
+
+  /** Writes a register by name from lo/hi halves. */
+  setReg64(name: string, lo: number, hi: number): void {
+    const s = this.state;
+    const n = name.toLowerCase();
+    let i = GPR64_NAMES.indexOf(n);
+    if (i >= 0) {
+      s.gpr32[2 * i] = lo;
+      s.gpr32[2 * i + 1] = hi;
+    } else if ((i = GPR32_NAMES.indexOf(n)) >= 0) {
+      s.gpr32[2 * i] = lo;
+      s.gpr32[2 * i + 1] = 0;
+    } else if ((i = GPR16_NAMES.indexOf(n)) >= 0) s.gpr16[4 * i] = lo;
+    else if ((i = GPR8_NAMES.indexOf(n)) >= 0) s.gpr8[8 * i] = lo;
+    else if ((i = GPR8H_NAMES.indexOf(n)) >= 0) s.gpr8[8 * i + 1] = lo;
+    else if ((i = SEGMENT_NAMES.indexOf(n)) >= 0) {
+      // Real-mode semantics for a direct write: base = selector << 4 (protected: use loadSegment).
+      s.segSelector[i] = lo;
+      if ((s.cr0 & CR0_PE_BIT) === 0) s.segBaseLo[i] = (lo & 0xffff) << 4;
+    } else if (n === 'rip' || n === 'eip' || n === 'ip') {
+      s.ripLo = lo >>> 0;
+      s.ripHi = n === 'rip' ? hi >>> 0 : 0;
+    } else if (n === 'rflags' || n === 'eflags' || n === 'flags') {
+      s.setFlags(lo);
+      this.stateChanged();
+    } else if (n === 'cr0') {
+      s.cr0 = lo;
+      this.stateChanged();
+    } else if (n === 'cr2') {
+      s.cr2Lo = lo;
+      s.cr2Hi = hi;
+    } else if (n === 'cr3') {
+      s.cr3Lo = lo;
+      s.cr3Hi = hi;
+      this.stateChanged();
+    } else if (n === 'cr4') {
+      s.cr4 = lo;
+      this.stateChanged();
+    } else if (n === 'cr8') s.cr8 = lo & 15;
+    else if (n === 'efer') {
+      s.efer = lo;
+      this.stateChanged();
+    } else if (n === 'fs_base' || n === 'gs_base') {
+      const k = n === 'fs_base' ? SEG_FS : SEG_GS;
+      s.segBaseLo[k] = lo;
+      s.segBaseHi[k] = hi;
+    } else if (n === 'tsc') s.tsc = hi * 4294967296 + lo;
+    else throw new CpuError('UNKNOWN_REGISTER', `unknown register '${name}'`);
+  }
+
+  /** XMM register `n` lane `lane` (32-bit). */
+  getXmm32(n: number, lane: number): number {
+    return this.xmm[n * 4 + lane]!;
+  }
+
+  /** Asks `run()` to return `StopReason.HookStop` after the current instruction. */
+  stop(): void {
+    this.stopRequested = true;
+    this.stopReason = StopReason.HookStop;
+  }
+
+  /** Signals an NMI (delivered at the next boundary unless blocked). */
+  raiseNmi(): void {
+    this.nmiPending = true;
+  }
+
+  /**
+   * Raises an architectural fault from a hook (e.g. a VMX instruction hook): the current
+   * instruction is abandoned and the exception delivered.
+   */
+  raiseFault(vector: number, errorCode = -1): never {
+    this.pendingVector = vector;
+    this.pendingError = errorCode;
+    this.pendingSoftware = false;
+    throw FAULT;
+  }
+
+  /** Copies bytes from linear memory (through paging) into `dest`; false if a page is not mapped. */
+  readLinear(lo: number, hi: number, dest: Uint8Array): boolean {
+    try {
+      for (let i = 0; i < dest.length; i++) {
+        const a = lo + i;
+        dest[i] = this.readU8(a >>> 0, (hi + (a > 0xffffffff ? 1 : 0)) >>> 0);
+      }
+      return true;
+    } catch (e) {
+      if (e === FAULT) return false;
+      throw e;
+    }
+  }
+
+  /** Copies `src` into linear memory; false if a page is not mapped or writable. */
+  writeLinear(lo: number, hi: number, src: Uint8Array): boolean {
+    try {
+      for (let i = 0; i < src.length; i++) {
+        const a = lo + i;
+        this.writeU8(a >>> 0, (hi + (a > 0xffffffff ? 1 : 0)) >>> 0, src[i]!);
+      }
+      return true;
+    } catch (e) {
+      if (e === FAULT) return false;
+      throw e;
+    }
+  }
+
+  /** Executes exactly one instruction (or delivers one pending event). */
+  step(): StopReason {
+    return this.run({ maxInstructions: 1 });
+  }
+
+  /**
+   * Runs until `maxInstructions` retire or something stops the CPU, and says why.
+   * Exceptions are delivered through the IVT/IDT (or stop the run with `exceptions: 'stop'`).
+   */
+  run(options: { maxInstructions: number }): StopReason {
+    const limit = this.retired + options.maxInstructions;
+    this.stopRequested = false;
+    this.stopReason = StopReason.InstructionLimit;
+    const start = this.retired;
+    while (this.retired < limit && !this.stopRequested) {
+      if (this.halted) {
+        if (!this.wakeFromHalt()) {
+          this.state.tsc += 0;
+          return StopReason.Halt;
+        }
+      }
+      try {
+        this.runInner(limit);
+      } catch (e) {
+        if (e === FAULT) {
+          this.handlePendingFault();
+        } else if (e !== ABORT) throw e;
+      }
+    }
+    this.state.tsc += 0;
+    void start;
+    return this.stopRequested ? this.stopReason : StopReason.InstructionLimit;
+  }
+
+  // ------------------------------------------------------------------ run loop
+
+  private runInner(limit: number): void {
+    const s = this.state;
+    const codeHooks = this.hooks.code;
+    while (this.retired < limit) {
+      if (this.interrupts !== null || this.nmiPending || this.interception !== null) {
+        if (this.checkEvents()) return;
+      }
+      const insn = this.fetch();
+      if (codeHooks !== undefined && codeHooks.size > 0) {
+        const f = codeHooks.get(this.linearIp());
+        if (f !== undefined && f(this) === true) {
+          this.stopRequested = true;
+          this.stopReason = StopReason.CodeHook;
+          return;
+        }
+      }
+      this.shadow = false;
+      this.eaDone = false;
+      this.execute(insn);
+      this.retired++;
+      s.tsc++;
+      if (this.stopRequested) return;
+    }
+  }
+
+  private linearIp(): number {
+    const s = this.state;
+    if (this.bitness === 64) return s.ripHi * 4294967296 + s.ripLo;
+    return (s.segBaseLo[SEG_CS]! + s.ripLo) >>> 0;
+  }
+
+  private checkEvents(): boolean {
+    const s = this.state;
+    const ic = this.interception;
+    if (ic !== null && ic.windowsArmed) {
+      const interruptible = (s.flagsValue & FLAG_IF) !== 0 && s.lazyOp >= 0 && !this.shadow;
+      if (ic.window(interruptible, !this.nmiBlocked) || ic.timer(1)) return this.vmExited();
+    }
+    if (this.nmiPending && !this.nmiBlocked && !this.shadow) {
+      if (ic !== null && ic.nmi()) {
+        this.nmiPending = false;
+        return this.vmExited();
+      }
+      this.nmiPending = false;
+      this.nmiBlocked = true;
+      this.halted = false;
+      this.deliverEvent(VECTOR_NMI, -1, false, false);
+      return false;
+    }
+    const ctl = this.interrupts;
+    if (ctl !== null && (s.getFlags() & FLAG_IF) !== 0 && !this.shadow && ctl.hasInterrupt()) {
+      if (ic !== null && ic.externalInterrupt(ctl)) return this.vmExited();
+      const vector = ctl.acknowledge();
+      this.halted = false;
+      this.deliverEvent(vector, -1, false, false);
+    }
+    return false;
+  }
+
+  private wakeFromHalt(): boolean {
+    if (this.nmiPending) return true;
+    const ctl = this.interrupts;
+    if (ctl !== null && (this.state.getFlags() & FLAG_IF) !== 0 && ctl.hasInterrupt()) return true;
+    return false;
+  }
+
+  private vmExited(): boolean {
+    this.stopRequested = true;
+    this.stopReason = StopReason.VmExit;
+    return true;
+  }
+
+  private handlePendingFault(): void {
+    const vector = this.pendingVector;
+    const err = this.pendingError;
+    this.pendingVector = -1;
+    if (vector < 0) return;
+    this.deliverEvent(vector, err, this.pendingSoftware, true);
+  }
+
+  // ------------------------------------------------------------------ fetch and decode cache
+
+  private fetch(): Instruction {
+    const s = this.state;
+    let lo: number;
+    let hi: number;
+    if (this.bitness === 64) {
+      lo = s.ripLo;
+      hi = s.ripHi;
+    } else {
+      const a = s.segBaseLo[SEG_CS]! + s.ripLo;
+      lo = a >>> 0;
+      hi = 0;
+    }
+    const tag = hi * 1048576 + (lo >>> 12);
+    const off = lo & 0xfff;
+    let cache = this.curCache;
+    if (tag !== this.curPageTag || cache === null || !cache.valid) {
+      const phys = this.translate(lo, hi, ACCESS_FETCH, 2);
+      const page = phys - (phys % 4096);
+      cache = this.pageCaches.get(page) ?? null;
+      if (cache === null || !cache.valid) {
+        if (this.memory.pageView(page as GuestPhysicalAddress, false) === null) {
+          return this.decodeSlow(lo, hi);
+        }
+        cache = new PageCache();
+        this.pageCaches.set(page, cache);
+        this.memory.markCode(page as GuestPhysicalAddress);
+        // Writable views cached before the mark would bypass the code-write hook.
+        this.tlbTag[1]!.fill(-1);
+        this.tlbView[1]!.fill(null);
+      }
+      this.curCache = cache;
+      this.curPageTag = tag;
+      this.curPagePhys = page;
+    }
+    let insn = cache.insns[off];
+    if (insn !== undefined && insn.bitness === this.bitness && insn.ipLo === lo && insn.ipHi === hi) return insn;
+    if (off > 4096 - 15) return this.decodeSlow(lo, hi);
+    const view = this.memory.pageView(this.curPagePhys as GuestPhysicalAddress, false)!;
+    const d = this.decoders[this.bitness];
+    if (insn === undefined) {
+      insn = new Instruction();
+      cache.insns[off] = insn;
+    }
+    d.setBuffer(view, 0, 4096);
+    d.decodeAt(insn, off, this.bitness === 64 ? lo : s.ripLo, this.bitness === 64 ? hi : 0);
+    // Keep the linear address for the cache check; the decoder saw the segment offset as IP.
+    insn.ipLo = lo;
+    insn.ipHi = hi;
+    this.checkDecoded(insn);
+    return insn;
+  }
+
+  /** Decodes an instruction that crosses a page or sits in MMIO: bytes read through linear fetches, not cached. */
+  private decodeSlow(lo: number, hi: number): Instruction {
+    const b = this.scratchBytes;
+    let n = 0;
+    for (; n < 15; n++) {
+      const a = lo + n;
+      const alo = a >>> 0;
+      const ahi = (hi + (a > 0xffffffff ? 1 : 0)) >>> 0;
+      if (n > 0 && (alo & 0xfff) === 0) {
+        // Probe the next page without faulting: only fault if the instruction needs it.
+        if (!this.probe(alo, ahi)) break;
+      }
+      const phys = this.translate(alo, ahi, ACCESS_FETCH, 2);
+      b[n] = this.memory.read8(phys as GuestPhysicalAddress);
+    }
+    const insn = this.scratchInsn;
+    const d = this.decoders[this.bitness];
+    d.setBuffer(b, 0, n);
+    d.decodeAt(insn, 0, this.bitness === 64 ? lo : this.state.ripLo, this.bitness === 64 ? hi : 0);
+    if (insn.status === DecodeStatus.Truncated && n < 15) {
+      const a = lo + n;
+      this.translate(a >>> 0, (hi + (a > 0xffffffff ? 1 : 0)) >>> 0, ACCESS_FETCH, 2); // raises the #PF
+    }
+    insn.ipLo = lo;
+    insn.ipHi = hi;
+    this.checkDecoded(insn);
+    this.curCache = null;
+    this.curPageTag = -1;
+    return insn;
+  }
+
+  private checkDecoded(insn: Instruction): void {
+    if (insn.status !== DecodeStatus.Ok) {
+      // Invalid encoding or longer than 15 bytes: #UD / #GP (SDM 2 2.3.11).
+      this.pendingVector = insn.length >= 15 ? VECTOR_GP : VECTOR_UD;
+      this.pendingError = insn.length >= 15 ? 0 : -1;
+      this.pendingSoftware = false;
+      throw FAULT;
+    }
+  }
+
+  private probe(lo: number, hi: number): boolean {
+    if ((this.state.cr0 & CR0_PG) === 0) return true;
+    return pageWalk(this.memory, this.paging, lo, hi, ACCESS_FETCH | 0x80 /* no A/D */, this.walk);
+  }
+
+  private invalidateCode(pageBase: number): void {
+    const c = this.pageCaches.get(pageBase);
+    if (c !== undefined) {
+      c.valid = false;
+      this.pageCaches.delete(pageBase);
+    }
+    if (this.curCache === c) this.curCache = null;
+    // the write TLB entry for this page holds a null view now; refresh it on the next write
+    this.tlbTag[1]!.fill(-1);
+  }
+
+  // ------------------------------------------------------------------ translation and memory
+
+  /**
+   * Linear -> physical for `access` (ACCESS_* bits), with `kind` 0 read / 1 write / 2 fetch
+   * selecting the TLB. Raises #PF (via FAULT) on a failed walk.
+   */
+  private translate(lo: number, hi: number, access: number, kind: number): number {
+    const tag = hi * 1048576 + (lo >>> 12);
+    const idx = (lo >>> 12) & (TLB_SIZE - 1);
+    const tags = this.tlbTag[kind]!;
+    if (tags[idx] === tag) return this.tlbPhys[kind]![idx]! + (lo & 0xfff);
+    let physPage: number;
+    if ((this.state.cr0 & CR0_PG) === 0) {
+      physPage = this.bitness === 64 || this.state.efer & EFER_LMA_BIT ? hi * 4294967296 + (lo & ~0xfff) : (lo & ~0xfff) >>> 0;
+    } else {
+      let acc = access;
+      if (this.cpl === 3) acc |= ACCESS_USER;
+      if (!pageWalk(this.memory, this.paging, lo, hi, acc, this.walk)) this.walkFault(lo, hi, acc);
+      const p = this.walk.physical;
+      physPage = p - (p % 4096);
+    }
+    physPage = physPage >= 0 ? physPage : physPage >>> 0;
+    tags[idx] = tag;
+    this.tlbPhys[kind]![idx] = physPage;
+    this.tlbView[kind]![idx] = kind === 2 ? null : this.memory.pageView(physPage as GuestPhysicalAddress, kind === 1);
+    return physPage + (lo & 0xfff);
+  }
+
+  private walkFault(lo: number, hi: number, _acc: number): never {
+    const w = this.walk;
+    if (w.status === WalkStatus.PageFault) {
+      this.state.cr2Lo = lo;
+      this.state.cr2Hi = hi;
+      this.pendingVector = VECTOR_PF;
+      this.pendingError = w.errorCode;
+    } else if ((w.status === WalkStatus.EptViolation || w.status === WalkStatus.EptMisconfig) && this.interception !== null) {
+      if (
+        this.interception.ept(w.status === WalkStatus.EptMisconfig, w.eptQualification, w.eptGuestPhysical, lo, hi)
+      ) {
+        this.vmExited();
+        throw ABORT;
+      }
+      this.pendingVector = VECTOR_GP;
+      this.pendingError = 0;
+    } else {
+      this.pendingVector = VECTOR_GP;
+      this.pendingError = 0;
+    }
+    this.pendingSoftware = false;
+    throw FAULT;
+  }
+
+  private view(lo: number, hi: number, kind: number): Uint8Array | null {
+    const idx = (lo >>> 12) & (TLB_SIZE - 1);
+    if (this.tlbTag[kind]![idx] === hi * 1048576 + (lo >>> 12)) return this.tlbView[kind]![idx]!;
+    return null;
+  }
+
+  readU8(lo: number, hi: number): number {
+    const v = this.view(lo, hi, 0);
+    if (v !== null && this.hooks.memory === undefined) return v[lo & 0xfff]!;
+    const p = this.translate(lo, hi, 0, 0);
+    const val = this.memory.read8(p as GuestPhysicalAddress);
+    if (this.hooks.memory !== undefined) this.hooks.memory(this, p, 1, false, val);
+    return val;
+  }
+
+  writeU8(lo: number, hi: number, value: number): void {
+    const v = this.view(lo, hi, 1);
+    if (v !== null && this.hooks.memory === undefined) {
+      v[lo & 0xfff] = value;
+      return;
+    }
+    const p = this.translate(lo, hi, ACCESS_WRITE, 1);
+    if (this.hooks.memory !== undefined) this.hooks.memory(this, p, 1, true, value & 0xff);
+    this.memory.write8(p as GuestPhysicalAddress, value);
+    if (this.tlbView[1]![(lo >>> 12) & (TLB_SIZE - 1)] === null) this.tlbTag[1]![(lo >>> 12) & (TLB_SIZE - 1)] = -1;
+  }
+
+  /** Reads `size` bytes at linear lo/hi into vLo/vHi. */
+  private readMem(lo: number, hi: number, size: number): void {
+    const off = lo & 0xfff;
+    if (off + size <= 4096 && this.hooks.memory === undefined) {
+      let v = this.view(lo, hi, 0);
+      if (v === null) {
+        const p = this.translate(lo, hi, 0, 0);
+        v = this.tlbView[0]![(lo >>> 12) & (TLB_SIZE - 1)]!;
+        if (v === null) {
+          this.readPhys(p, size);
+          return;
+        }
+      }
+      switch (size) {
+        case 1:
+          this.vLo = v[off]!;
+          this.vHi = 0;
+          return;
+        case 2:
+          this.vLo = v[off]! | (v[off + 1]! << 8);
+          this.vHi = 0;
+          return;
+        case 4:
+          this.vLo = (v[off]! | (v[off + 1]! << 8) | (v[off + 2]! << 16) | (v[off + 3]! << 24)) >>> 0;
+          this.vHi = 0;
+          return;
+        default:
+          this.vLo = (v[off]! | (v[off + 1]! << 8) | (v[off + 2]! << 16) | (v[off + 3]! << 24)) >>> 0;
+          this.vHi = (v[off + 4]! | (v[off + 5]! << 8) | (v[off + 6]! << 16) | (v[off + 7]! << 24)) >>> 0;
+          return;
+      }
+    }
+    // Page-crossing (or hooked) access: byte by byte, checking both pages first.
+    let rlo = 0;
+    let rhi = 0;
+    for (let i = 0; i < size; i++) {
+      const a = lo + i;
+      const b = this.readU8(a >>> 0, (hi + (a > 0xffffffff ? 1 : 0)) >>> 0);
+      if (i < 4) rlo |= b << (8 * i);
+      else rhi |= b << (8 * (i - 4));
+    }
+    this.vLo = rlo >>> 0;
+    this.vHi = rhi >>> 0;
+  }
+
+  private readPhys(p: number, size: number): void {
+    const m = this.memory;
+    const a = p as GuestPhysicalAddress;
+    this.vHi = 0;
+    if (size === 1) this.vLo = m.read8(a);
+    else if (size === 2) this.vLo = m.read16(a);
+    else if (size === 4) this.vLo = m.read32(a);
+    else {
+      m.read64(a, this.tmp64);
+      this.vLo = this.tmp64[0]!;
+      this.vHi = this.tmp64[1]!;
+    }
+  }
+
+  /** Writes `size` bytes at linear lo/hi. */
+  private writeMem(lo: number, hi: number, size: number, vlo: number, vhi: number): void {
+    const off = lo & 0xfff;
+    if (off + size <= 4096 && this.hooks.memory === undefined) {
+      let v = this.view(lo, hi, 1);
+      if (v === null) {
+        const p = this.translate(lo, hi, ACCESS_WRITE, 1);
+        v = this.tlbView[1]![(lo >>> 12) & (TLB_SIZE - 1)]!;
+        if (v === null) {
+          const m = this.memory;
+          const a = p as GuestPhysicalAddress;
+          if (size === 1) m.write8(a, vlo);
+          else if (size === 2) m.write16(a, vlo);
+          else if (size === 4) m.write32(a, vlo);
+          else m.write64(a, vlo, vhi);
+          // a code page's write hook cleared its mark: let the next write re-fetch the view
+          this.tlbTag[1]![(lo >>> 12) & (TLB_SIZE - 1)] = -1;
+          return;
+        }
+      }
+      v[off] = vlo;
+      if (size === 1) return;
+      v[off + 1] = vlo >>> 8;
+      if (size === 2) return;
+      v[off + 2] = vlo >>> 16;
+      v[off + 3] = vlo >>> 24;
+      if (size === 4) return;
+      v[off + 4] = vhi;
+      v[off + 5] = vhi >>> 8;
+      v[off + 6] = vhi >>> 16;
+      v[off + 7] = vhi >>> 24;
+      return;
+    }
+    // Crossing: translate both pages before writing anything (no partial write on #PF).
+    const endA = lo + size - 1;
+    this.translate(endA >>> 0, (hi + (endA > 0xffffffff ? 1 : 0)) >>> 0, ACCESS_WRITE, 1);
+    this.translate(lo, hi, ACCESS_WRITE, 1);
+    for (let i = 0; i < size; i++) {
+      const a = lo + i;
+      const b = i < 4 ? vlo >>> (8 * i) : vhi >>> (8 * (i - 4));
+      this.writeU8(a >>> 0, (hi + (a > 0xffffffff ? 1 : 0)) >>> 0, b & 0xff);
+    }
+  }
+
+  // ------------------------------------------------------------------ operands
+
+  /** Computes the linear address of `insn`'s memory operand into eaLo/eaHi. */
+  private computeEa(insn: Instruction): void {
+    const s = this.state;
+    const g = s.gpr32;
+    let lo = insn.memDisplacementLo;
+    let hi = insn.memDisplacementHi;
+    const asz = insn.addressSize;
+    const base = insn.memBase;
+    if (base !== Register.None && base !== Register.RIP && base !== Register.EIP) {
+      const b = REG_INDEX[base]! * 2;
+      const t = lo + g[b]!;
+      lo = t >>> 0;
+      hi = hi + (asz === 8 ? g[b + 1]! : 0) + (t > 0xffffffff ? 1 : 0);
+    }
+    const index = insn.memIndex;
+    if (index !== Register.None) {
+      const x = REG_INDEX[index]! * 2;
+      const sc = insn.memScale;
+      let ilo = g[x]!;
+      let ihi = asz === 8 ? g[x + 1]! : 0;
+      if (sc !== 1) {
+        const t = ilo * sc;
+        ihi = ihi * sc + Math.floor(t / 4294967296);
+        ilo = t >>> 0;
+      }
+      const t = lo + ilo;
+      lo = t >>> 0;
+      hi = hi + ihi + (t > 0xffffffff ? 1 : 0);
+    }
+    if (asz === 8) hi >>>= 0;
+    else {
+      hi = 0;
+      if (asz === 2) lo &= 0xffff;
+    }
+    // Segment base: in 64-bit mode only FS/GS have one (SDM 3A 3.4.4).
+    const seg = insn.memSegment - Register.ES;
+    if (this.bitness === 64) {
+      if (seg === SEG_FS || seg === SEG_GS) {
+        const t = lo + s.segBaseLo[seg]!;
+        lo = t >>> 0;
+        hi = (hi + s.segBaseHi[seg]! + (t > 0xffffffff ? 1 : 0)) >>> 0;
+      }
+    } else {
+      lo = (lo + s.segBaseLo[seg]!) >>> 0;
+      hi = 0;
+    }
+    this.eaLo = lo;
+    this.eaHi = hi;
+  }
+
+  private ea(insn: Instruction): void {
+    if (!this.eaDone) {
+      this.computeEa(insn);
+      this.eaDone = true;
+    }
+  }
+
+  /** Reads operand `i` of `insn` at `size` bytes into vLo/vHi. */
+  private readOp(insn: Instruction, i: number, size: number): void {
+    switch (insn.opKind[i]) {
+      case OperandKind.Register:
+        this.readReg(insn.opRegister[i]!);
+        return;
+      case OperandKind.Memory:
+        this.ea(insn);
+        this.readMem(this.eaLo, this.eaHi, size);
+        return;
+      case OperandKind.Immediate:
+        if (size === 8) {
+          this.vLo = insn.immediateLo;
+          this.vHi = insn.immediateHi;
+        } else {
+          this.vLo = (insn.immediateLo & sizeMask(size)) >>> 0;
+          this.vHi = 0;
+        }
+        return;
+      case OperandKind.Immediate2:
+        this.vLo = insn.immediate2;
+        this.vHi = 0;
+        return;
+      default:
+        this.vLo = 0;
+        this.vHi = 0;
+    }
+  }
+
+  /** Writes operand `i` (register or memory) at `size` bytes. */
+  private writeOp(insn: Instruction, i: number, size: number, lo: number, hi: number): void {
+    if (insn.opKind[i] === OperandKind.Register) this.writeReg(insn.opRegister[i]!, lo, hi);
+    else {
+      this.ea(insn);
+      this.writeMem(this.eaLo, this.eaHi, size, lo, hi);
+    }
+  }
+
+  private readReg(reg: number): void {
+    const g = this.state;
+    const n = REG_INDEX[reg]!;
+    switch (REG_KIND[reg]) {
+      case RegKind.Gpr64:
+        this.vLo = g.gpr32[2 * n]!;
+        this.vHi = g.gpr32[2 * n + 1]!;
+        return;
+      case RegKind.Gpr32:
+        this.vLo = g.gpr32[2 * n]!;
+        break;
+      case RegKind.Gpr16:
+        this.vLo = g.gpr16[4 * n]!;
+        break;
+      case RegKind.Gpr8Low:
+        this.vLo = g.gpr8[8 * n]!;
+        break;
+      case RegKind.Gpr8High:
+        this.vLo = g.gpr8[8 * n + 1]!;
+        break;
+      case RegKind.Segment:
+        this.vLo = g.segSelector[n]!;
+        break;
+      case RegKind.Xmm:
+        this.vLo = this.xmm[4 * n]!;
+        this.vHi = this.xmm[4 * n + 1]!;
+        return;
+      default:
+        this.vLo = 0;
+    }
+    this.vHi = 0;
+  }
+
+  private writeReg(reg: number, lo: number, hi: number): void {
+    const g = this.state;
+    const n = REG_INDEX[reg]!;
+    switch (REG_KIND[reg]) {
+      case RegKind.Gpr64:
+        g.gpr32[2 * n] = lo;
+        g.gpr32[2 * n + 1] = hi;
+        return;
+      case RegKind.Gpr32:
+        // SDM 1 3.4.1.1: 32-bit results are zero-extended into the 64-bit register.
+        g.gpr32[2 * n] = lo;
+        g.gpr32[2 * n + 1] = 0;
+        return;
+      case RegKind.Gpr16:
+        g.gpr16[4 * n] = lo;
+        return;
+      case RegKind.Gpr8Low:
+        g.gpr8[8 * n] = lo;
+        return;
+      case RegKind.Gpr8High:
+        g.gpr8[8 * n + 1] = lo;
+        return;
+      case RegKind.Xmm:
+        this.xmm[4 * n] = lo;
+        this.xmm[4 * n + 1] = hi;
+        this.xmm[4 * n + 2] = 0;
+        this.xmm[4 * n + 3] = 0;
+        return;
+    }
+  }
+
+  /** Operand size of a register/memory operand i in bytes. */
+  private opSize(insn: Instruction, i: number): number {
+    if (insn.opKind[i] === OperandKind.Register) {
+      const k = REG_KIND[insn.opRegister[i]!]!;
+      return k <= RegKind.Gpr8High ? 1 : k === RegKind.Gpr16 ? 2 : k === RegKind.Gpr32 ? 4 : k === RegKind.Gpr64 ? 8 : 2;
+    }
+    return insn.memSize;
+  }
+
+  // ------------------------------------------------------------------ stack
+
+  private stackSize(): number {
+    if (this.bitness === 64) return 8;
+    return this.state.segAttr[SEG_SS]! & AR_DB ? 4 : 2;
+  }
+
+  private push(size: number, lo: number, hi: number): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const ss = this.stackSize();
+    let spLo: number;
+    let spHi = 0;
+    if (ss === 8) {
+      const t = g[8]! - size;
+      spLo = t >>> 0;
+      spHi = (g[9]! - (t < 0 ? 1 : 0)) >>> 0;
+      this.writeMem(spLo, spHi, size, lo, hi);
+      g[8] = spLo;
+      g[9] = spHi;
+    } else if (ss === 4) {
+      spLo = (g[8]! - size) >>> 0;
+      this.writeMem((s.segBaseLo[SEG_SS]! + spLo) >>> 0, 0, size, lo, hi);
+      g[8] = spLo;
+      g[9] = 0;
+    } else {
+      spLo = (s.gpr16[16]! - size) & 0xffff;
+      this.writeMem((s.segBaseLo[SEG_SS]! + spLo) >>> 0, 0, size, lo, hi);
+      s.gpr16[16] = spLo;
+    }
+  }
+
+  /** Pops `size` bytes into vLo/vHi. */
+  private pop(size: number): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const ss = this.stackSize();
+    if (ss === 8) {
+      this.readMem(g[8]!, g[9]!, size);
+      const t = g[8]! + size;
+      g[8] = t >>> 0;
+      if (t > 0xffffffff) g[9] = (g[9]! + 1) >>> 0;
+    } else if (ss === 4) {
+      this.readMem((s.segBaseLo[SEG_SS]! + g[8]!) >>> 0, 0, size);
+      g[8] = (g[8]! + size) >>> 0;
+      g[9] = 0;
+    } else {
+      this.readMem((s.segBaseLo[SEG_SS]! + s.gpr16[16]!) >>> 0, 0, size);
+      s.gpr16[16] = (s.gpr16[16]! + size) & 0xffff;
+    }
+  }
+
+  /** Reads the stack slot at SP+offset without popping (into vLo/vHi). */
+  private peek(offset: number, size: number): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const ss = this.stackSize();
+    if (ss === 8) {
+      const t = g[8]! + offset;
+      this.readMem(t >>> 0, (g[9]! + (t > 0xffffffff ? 1 : 0)) >>> 0, size);
+    } else if (ss === 4) this.readMem((s.segBaseLo[SEG_SS]! + g[8]! + offset) >>> 0, 0, size);
+    else this.readMem((s.segBaseLo[SEG_SS]! + ((s.gpr16[16]! + offset) & 0xffff)) >>> 0, 0, size);
+  }
+
+  private addSp(n: number): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const ss = this.stackSize();
+    if (ss === 8) {
+      const t = g[8]! + n;
+      g[8] = t >>> 0;
+      if (t > 0xffffffff) g[9] = (g[9]! + 1) >>> 0;
+    } else if (ss === 4) {
+      g[8] = (g[8]! + n) >>> 0;
+      g[9] = 0;
+    } else s.gpr16[16] = (s.gpr16[16]! + n) & 0xffff;
+  }
+
+  // ------------------------------------------------------------------ control flow helpers
+
+  private nextIp(insn: Instruction): void {
+    const s = this.state;
+    if (this.bitness === 64) {
+      const t = s.ripLo + insn.length;
+      s.ripLo = t >>> 0;
+      if (t > 0xffffffff) s.ripHi = (s.ripHi + 1) >>> 0;
+    } else {
+      const t = s.ripLo + insn.length;
+      s.ripLo = insn.operandSize === 2 && this.bitness === 16 ? t & 0xffff : t >>> 0;
+    }
+  }
+
+  private jumpTo(lo: number, hi: number, opSize: number): void {
+    const s = this.state;
+    if (this.bitness === 64 && opSize === 8) {
+      s.ripLo = lo >>> 0;
+      s.ripHi = hi >>> 0;
+    } else {
+      s.ripLo = opSize === 2 ? lo & 0xffff : lo >>> 0;
+      s.ripHi = 0;
+    }
+  }
+
+  /** Near-branch target: decoder gives it relative to the instruction's IP, which we store as linear; correct for CS base. */
+  private branchTarget(insn: Instruction): void {
+    if (this.bitness === 64) {
+      this.vLo = insn.branchLo;
+      this.vHi = insn.branchHi;
+    } else {
+      // The cached instruction's ip is linear; the decoder computed branchLo from the segment-offset IP at decode time.
+      this.vLo = insn.branchLo;
+      this.vHi = 0;
+    }
+  }
+
+  private cond(c: number): boolean {
+    const s = this.state;
+    const f = s.getFlags();
+    let r: boolean;
+    switch (c >> 1) {
+      case 0:
+        r = (f & FLAG_OF) !== 0;
+        break;
+      case 1:
+        r = (f & FLAG_CF) !== 0;
+        break;
+      case 2:
+        r = (f & FLAG_ZF) !== 0;
+        break;
+      case 3:
+        r = (f & (FLAG_CF | FLAG_ZF)) !== 0;
+        break;
+      case 4:
+        r = (f & FLAG_SF) !== 0;
+        break;
+      case 5:
+        r = (f & FLAG_PF) !== 0;
+        break;
+      case 6:
+        r = ((f & FLAG_SF) !== 0) !== ((f & FLAG_OF) !== 0);
+        break;
+      default:
+        r = (f & FLAG_ZF) !== 0 || ((f & FLAG_SF) !== 0) !== ((f & FLAG_OF) !== 0);
+    }
+    return (c & 1) === 0 ? r : !r;
+  }
+
+  private fault(vector: number, errorCode = -1): never {
+    this.pendingVector = vector;
+    this.pendingError = errorCode;
+    this.pendingSoftware = false;
+    throw FAULT;
+  }
+
+  // ------------------------------------------------------------------ execution
+
+  private execute(insn: Instruction): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const h = MNEMONIC_HANDLER[insn.mnemonic]!;
+    const osz = insn.operandSize;
+    switch (h) {
+      case H.Mov: {
+        const size = this.opSize(insn, 0);
+        const k0 = insn.opKind[0];
+        const k1 = insn.opKind[1];
+        if (k0 === OperandKind.Register && REG_KIND[insn.opRegister[0]!]! === RegKind.Segment) {
+          this.readOp(insn, 1, 2);
+          this.loadSegment(REG_INDEX[insn.opRegister[0]!]!, this.vLo, false);
+          if (REG_INDEX[insn.opRegister[0]!] === SEG_SS) this.shadow = true;
+          break;
+        }
+        if (k1 === OperandKind.Register && REG_KIND[insn.opRegister[1]!]! === RegKind.Segment) {
+          const sz = k0 === OperandKind.Register ? this.opSize(insn, 0) : 2;
+          this.writeOp(insn, 0, sz, s.segSelector[REG_INDEX[insn.opRegister[1]!]!]!, 0);
+          break;
+        }
+        if (k0 === OperandKind.Register && REG_KIND[insn.opRegister[0]!]! === RegKind.Cr) {
+          this.movToCr(insn);
+          break;
+        }
+        if (k1 === OperandKind.Register && REG_KIND[insn.opRegister[1]!]! === RegKind.Cr) {
+          this.movFromCr(insn);
+          break;
+        }
+        if (
+          (k0 === OperandKind.Register && REG_KIND[insn.opRegister[0]!]! === RegKind.Dr) ||
+          (k1 === OperandKind.Register && REG_KIND[insn.opRegister[1]!]! === RegKind.Dr)
+        ) {
+          this.movDr(insn);
+          break;
+        }
+        const sz = k0 === OperandKind.Memory ? insn.memSize || size : size;
+        this.readOp(insn, 1, sz);
+        this.writeOp(insn, 0, sz, this.vLo, this.vHi);
+        break;
+      }
+      case H.Movzx:
+      case H.Movsx:
+      case H.Movsxd: {
+        const dsz = this.opSize(insn, 0);
+        const ssz = this.opSize(insn, 1);
+        this.readOp(insn, 1, ssz);
+        let lo = this.vLo;
+        let hi = 0;
+        if (h !== H.Movzx) {
+          const sh = 32 - ssz * 8;
+          lo = sh === 0 ? lo | 0 : (lo << sh) >> sh;
+          hi = lo < 0 ? 0xffffffff : 0;
+          lo >>>= 0;
+          if (dsz < 4) lo &= sizeMask(dsz);
+        }
+        this.writeOp(insn, 0, dsz, lo, dsz === 8 ? hi : 0);
+        break;
+      }
+      case H.Lea: {
+        this.computeLeaOffset(insn);
+        const dsz = this.opSize(insn, 0);
+        this.writeReg(insn.opRegister[0]!, dsz === 2 ? this.eaLo & 0xffff : this.eaLo, dsz === 8 ? this.eaHi : 0);
+        break;
+      }
+      case H.Add:
+      case H.Adc:
+      case H.Sub:
+      case H.Sbb:
+      case H.Cmp:
+      case H.And:
+      case H.Or:
+      case H.Xor:
+      case H.Test: {
+        const size = this.opSize(insn, 0) || insn.memSize;
+        this.lockCheck(insn);
+        this.readOp(insn, 1, size);
+        const sLo = this.vLo;
+        const sHi = size === 8 ? this.vHi : 0;
+        this.readOp(insn, 0, size);
+        const dLo = this.vLo;
+        const dHi = size === 8 ? this.vHi : 0;
+        if (h === H.Add) aluAdd(s, size, dLo, dHi, sLo, sHi, 0);
+        else if (h === H.Adc) aluAdd(s, size, dLo, dHi, sLo, sHi, s.carry());
+        else if (h === H.Sub || h === H.Cmp) aluSub(s, size, dLo, dHi, sLo, sHi, 0);
+        else if (h === H.Sbb) aluSub(s, size, dLo, dHi, sLo, sHi, s.carry());
+        else aluLogic(s, size, h === H.Or ? 1 : h === H.Xor ? 2 : 0, dLo, dHi, sLo, sHi);
+        if (h !== H.Cmp && h !== H.Test) this.writeOp(insn, 0, size, s.outLo, s.outHi);
+        break;
+      }
+      case H.Inc:
+      case H.Dec: {
+        const size = this.opSize(insn, 0);
+        this.lockCheck(insn);
+        this.readOp(insn, 0, size);
+        aluIncDec(s, size, this.vLo, this.vHi, h === H.Inc ? 1 : -1);
+        this.writeOp(insn, 0, size, s.outLo, s.outHi);
+        break;
+      }
+      case H.Neg: {
+        const size = this.opSize(insn, 0);
+        this.lockCheck(insn);
+        this.readOp(insn, 0, size);
+        aluNeg(s, size, this.vLo, size === 8 ? this.vHi : 0);
+        this.writeOp(insn, 0, size, s.outLo, s.outHi);
+        break;
+      }
+      case H.Not: {
+        const size = this.opSize(insn, 0);
+        this.lockCheck(insn);
+        this.readOp(insn, 0, size);
+        this.writeOp(insn, 0, size, size === 8 ? ~this.vLo >>> 0 : (~this.vLo & sizeMask(size)) >>> 0, ~this.vHi >>> 0);
+        break;
+      }
+      case H.Shift: {
+        const size = this.opSize(insn, 0);
+        let count = 1;
+        if (insn.opCount > 1) {
+          this.readOp(insn, 1, 1);
+          count = this.vLo & 0xff;
+        }
+        this.readOp(insn, 0, size);
+        aluShift(s, size, MNEMONIC_COND[insn.mnemonic]! as ShiftOp, this.vLo, this.vHi, count);
+        if ((count & (size === 8 ? 63 : 31)) !== 0) this.writeOp(insn, 0, size, s.outLo, s.outHi);
+        break;
+      }
+      case H.Shld:
+      case H.Shrd: {
+        const size = this.opSize(insn, 0);
+        this.readOp(insn, 2, 1);
+        const count = this.vLo & 0xff;
+        this.readOp(insn, 1, size);
+        const sLo = this.vLo;
+        const sHi = this.vHi;
+        this.readOp(insn, 0, size);
+        aluShiftDouble(s, size, h === H.Shld, this.vLo, this.vHi, sLo, sHi, count);
+        if ((count & (size === 8 ? 63 : 31)) !== 0) this.writeOp(insn, 0, size, s.outLo, s.outHi);
+        break;
+      }
+      case H.Mul:
+      case H.Imul:
+        this.execMul(insn, h === H.Imul);
+        break;
+      case H.Div:
+      case H.Idiv:
+        this.execDiv(insn, h === H.Idiv);
+        break;
+      case H.Push: {
+        let size = osz;
+        if (insn.opKind[0] === OperandKind.Register && REG_KIND[insn.opRegister[0]!] === RegKind.Segment) {
+          this.readOp(insn, 0, 2);
+          this.push(size, this.vLo, 0);
+          break;
+        }
+        if (insn.opKind[0] === OperandKind.Memory) size = insn.memSize || osz;
+        this.readOp(insn, 0, size);
+        this.push(size, this.vLo, this.vHi);
+        break;
+      }
+      case H.Pop: {
+        if (insn.opKind[0] === OperandKind.Register && REG_KIND[insn.opRegister[0]!] === RegKind.Segment) {
+          this.peek(0, osz);
+          this.loadSegment(REG_INDEX[insn.opRegister[0]!]!, this.vLo & 0xffff, false);
+          this.addSp(osz);
+          if (REG_INDEX[insn.opRegister[0]!] === SEG_SS) this.shadow = true;
+          break;
+        }
+        const size = insn.opKind[0] === OperandKind.Memory ? insn.memSize || osz : this.opSize(insn, 0);
+        this.pop(size);
+        const lo = this.vLo;
+        const hi = this.vHi;
+        if (insn.opKind[0] === OperandKind.Memory) {
+          // SDM: POP to memory computes the address after incrementing RSP.
+          this.eaDone = false;
+        }
+        this.writeOp(insn, 0, size, lo, hi);
+        break;
+      }
+      case H.Jcc:
+        if (this.cond(MNEMONIC_COND[insn.mnemonic]!)) {
+          this.branchTarget(insn);
+          this.jumpTo(this.vLo, this.vHi, osz);
+          return;
+        }
+        break;
+      case H.Jmp:
+        if (insn.opKind[0] === OperandKind.NearBranch) {
+          this.branchTarget(insn);
+          this.jumpTo(this.vLo, this.vHi, osz);
+          return;
+        }
+        if (insn.opKind[0] === OperandKind.FarBranch) {
+          this.farJump(insn.farSelector, insn.farOffset, 0, osz, false);
+          return;
+        }
+        if (insn.memSize > 8 || (insn.memSize === 4 && osz === 2) || (insn.memSize === 6 && osz === 4)) {
+          this.farIndirect(insn, false);
+          return;
+        }
+        this.readOp(insn, 0, osz);
+        this.jumpTo(this.vLo, this.vHi, osz);
+        return;
+      case H.Call: {
+        if (insn.opKind[0] === OperandKind.FarBranch) {
+          this.nextIp(insn);
+          this.farCall(insn.farSelector, insn.farOffset, 0, osz);
+          return;
+        }
+        if (insn.opKind[0] === OperandKind.Memory && insn.memSize > osz) {
+          this.farIndirect(insn, true);
+          return;
+        }
+        let tLo: number;
+        let tHi: number;
+        if (insn.opKind[0] === OperandKind.NearBranch) {
+          this.branchTarget(insn);
+        } else this.readOp(insn, 0, osz);
+        tLo = this.vLo;
+        tHi = this.vHi;
+        this.nextIp(insn);
+        this.push(osz, s.ripLo, s.ripHi);
+        this.jumpTo(tLo, tHi, osz);
+        return;
+      }
+      case H.Ret: {
+        this.pop(osz);
+        const lo = this.vLo;
+        const hi = this.vHi;
+        if (insn.opCount > 0) this.addSp(insn.immediateLo & 0xffff);
+        this.jumpTo(lo, hi, osz);
+        return;
+      }
+      case H.Retf:
+        this.farReturn(insn);
+        return;
+      case H.Iret:
+        this.iret(osz);
+        return;
+      case H.Leave: {
+        const ss = this.stackSize();
+        if (ss === 8) {
+          g[8] = g[10]!;
+          g[9] = g[11]!;
+        } else if (ss === 4) {
+          g[8] = g[10]!;
+          g[9] = 0;
+        } else s.gpr16[16] = s.gpr16[20]!;
+        this.pop(osz);
+        if (osz === 8) {
+          g[10] = this.vLo;
+          g[11] = this.vHi;
+        } else if (osz === 4) {
+          g[10] = this.vLo;
+          g[11] = 0;
+        } else s.gpr16[20] = this.vLo;
+        break;
+      }
+      case H.Enter:
+        this.enter(insn);
+        break;
+      case H.Setcc:
+        this.writeOp(insn, 0, 1, this.cond(MNEMONIC_COND[insn.mnemonic]!) ? 1 : 0, 0);
+        break;
+      case H.Cmovcc: {
+        const size = this.opSize(insn, 0);
+        this.readOp(insn, 1, size);
+        // SDM: a 32-bit CMOV zero-extends the destination even when the condition is false.
+        if (this.cond(MNEMONIC_COND[insn.mnemonic]!)) this.writeReg(insn.opRegister[0]!, this.vLo, this.vHi);
+        else if (size === 4) g[2 * REG_INDEX[insn.opRegister[0]!]! + 1] = 0;
+        break;
+      }
+      case H.Xchg: {
+        const size = this.opSize(insn, 0);
+        this.readOp(insn, 0, size);
+        const aLo = this.vLo;
+        const aHi = this.vHi;
+        this.readOp(insn, 1, size);
+        const bLo = this.vLo;
+        const bHi = this.vHi;
+        this.writeOp(insn, 0, size, bLo, bHi);
+        this.writeOp(insn, 1, size, aLo, aHi);
+        break;
+      }
+      case H.Cmpxchg: {
+        const size = this.opSize(insn, 0);
+        this.lockCheck(insn);
+        this.readOp(insn, 0, size);
+        const dLo = this.vLo;
+        const dHi = size === 8 ? this.vHi : 0;
+        const aLo = size === 1 ? s.gpr8[0]! : size === 2 ? s.gpr16[0]! : g[0]!;
+        const aHi = size === 8 ? g[1]! : 0;
+        aluSub(s, size, aLo, aHi, dLo, dHi, 0);
+        if (aLo === dLo && aHi === dHi) {
+          this.readOp(insn, 1, size);
+          this.writeOp(insn, 0, size, this.vLo, this.vHi);
+        } else {
+          // SDM: the destination is written back with its own value (a locked RMW), then the accumulator loaded.
+          this.writeOp(insn, 0, size, dLo, dHi);
+          if (size === 1) s.gpr8[0] = dLo;
+          else if (size === 2) s.gpr16[0] = dLo;
+          else {
+            g[0] = dLo;
+            g[1] = dHi;
+          }
+        }
+        break;
+      }
+      case H.Cmpxchg8b:
+        this.cmpxchg8b(insn);
+        break;
+      case H.Xadd: {
+        const size = this.opSize(insn, 0);
+        this.lockCheck(insn);
+        this.readOp(insn, 1, size);
+        const sLo = this.vLo;
+        const sHi = this.vHi;
+        this.readOp(insn, 0, size);
+        const dLo = this.vLo;
+        const dHi = this.vHi;
+        aluAdd(s, size, dLo, size === 8 ? dHi : 0, sLo, size === 8 ? sHi : 0, 0);
+        const rLo = s.outLo;
+        const rHi = s.outHi;
+        this.writeOp(insn, 1, size, dLo, dHi);
+        this.writeOp(insn, 0, size, rLo, rHi);
+        break;
+      }
+      case H.Bt:
+        this.execBt(insn, MNEMONIC_COND[insn.mnemonic]!);
+        break;
+      case H.Bsf:
+      case H.Bsr: {
+        const size = this.opSize(insn, 0);
+        this.readOp(insn, 1, size);
+        const r = bitScan(size, this.vLo, this.vHi, h === H.Bsr);
+        const f = s.getFlags() & ~(FLAG_ZF | FLAG_CF | FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF);
+        if (r < 0) s.setFlags(f | FLAG_ZF);
+        else {
+          // Undefined flags: Intel leaves CF/OF/SF/AF/PF... we clear them (matching AMD for SF/AF/PF).
+          s.setFlags(f);
+          this.writeReg(insn.opRegister[0]!, r, 0);
+        }
+        break;
+      }
+      case H.Tzcnt:
+      case H.Lzcnt:
+      case H.Popcnt: {
+        const size = this.opSize(insn, 0);
+        this.readOp(insn, 1, size);
+        const lo = this.vLo;
+        const hi = size === 8 ? this.vHi : 0;
+        let r: number;
+        if (h === H.Popcnt) r = popcount32(lo) + popcount32(hi);
+        else if (h === H.Tzcnt) {
+          const b = bitScan(size, lo, hi, false);
+          r = b < 0 ? size * 8 : b;
+        } else {
+          const b = bitScan(size, lo, hi, true);
+          r = b < 0 ? size * 8 : size * 8 - 1 - b;
+        }
+        const f = s.getFlags() & ~(FLAG_ZF | FLAG_CF | FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF);
+        if (h === H.Popcnt) s.setFlags(f | (r === 0 ? FLAG_ZF : 0));
+        else s.setFlags(f | (r === 0 ? FLAG_ZF : 0) | (r === size * 8 ? FLAG_CF : 0));
+        this.writeReg(insn.opRegister[0]!, r, 0);
+        break;
+      }
+      case H.Bswap: {
+        const r = insn.opRegister[0]!;
+        this.readReg(r);
+        const sw = (v: number) => (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+        if (REG_KIND[r] === RegKind.Gpr64) this.writeReg(r, sw(this.vHi), sw(this.vLo));
+        else if (REG_KIND[r] === RegKind.Gpr32) this.writeReg(r, sw(this.vLo), 0);
+        else this.writeReg(r, 0, 0); // BSWAP r16 is undefined; Intel and AMD give 0
+        break;
+      }
+      case H.Cbw:
+        if (osz === 2) s.gpr16[0] = (s.gpr8[0]! << 24) >> 24;
+        else if (osz === 4) {
+          g[0] = (s.gpr16[0]! << 16) >> 16;
+          g[1] = 0;
+        } else {
+          g[1] = g[0]! >>> 31 ? 0xffffffff : 0;
+        }
+        break;
+      case H.Cwd:
+        if (osz === 2) s.gpr16[8] = s.gpr16[0]! & 0x8000 ? 0xffff : 0;
+        else if (osz === 4) {
+          g[4] = g[0]! >>> 31 ? 0xffffffff : 0;
+          g[5] = 0;
+        } else {
+          const v = g[1]! >>> 31 ? 0xffffffff : 0;
+          g[4] = v;
+          g[5] = v;
+        }
+        break;
+      case H.Nop:
+        break;
+      case H.Clc:
+        s.setFlags(s.getFlags() & ~FLAG_CF);
+        break;
+      case H.Stc:
+        s.setFlags(s.getFlags() | FLAG_CF);
+        break;
+      case H.Cmc:
+        s.setFlags(s.getFlags() ^ FLAG_CF);
+        break;
+      case H.Cld:
+        s.flagsValue &= ~FLAG_DF;
+        break;
+      case H.Std:
+        s.flagsValue |= FLAG_DF;
+        break;
+      case H.Lahf:
+        s.gpr8[1] = s.getFlags() & 0xff;
+        break;
+      case H.Sahf:
+        s.setFlags((s.getFlags() & ~0xd5) | (s.gpr8[1]! & 0xd5));
+        break;
+      case H.Pushf: {
+        if (s.getFlags() & FLAG_VM && ((s.getFlags() & FLAG_IOPL) >>> 12) < 3) this.fault(VECTOR_GP, 0);
+        // SDM: VM and RF are cleared in the pushed image.
+        this.push(osz, s.getFlags() & ~(FLAG_VM | FLAG_RF), 0);
+        break;
+      }
+      case H.Popf:
+        this.pop(osz);
+        this.writeFlagsFromPop(this.vLo, osz);
+        break;
+      case H.Cli:
+      case H.Sti:
+        this.cliSti(h === H.Sti);
+        break;
+      case H.String:
+        this.execString(insn);
+        break;
+      case H.StringOrSse:
+        if (insn.opKind[0] === OperandKind.MemoryStringDestination || insn.opKind[0] === OperandKind.MemoryStringSource) {
+          this.execString(insn);
+        } else this.execSse(insn);
+        break;
+      case H.Loop: {
+        const asz = insn.addressSize;
+        let zero: boolean;
+        if (asz === 8) {
+          const t = g[2]! - 1;
+          g[2] = t >>> 0;
+          if (t < 0) g[3] = (g[3]! - 1) >>> 0;
+          zero = (g[2]! | g[3]!) === 0;
+        } else if (asz === 4) {
+          g[2] = (g[2]! - 1) >>> 0;
+          g[3] = 0;
+          zero = g[2] === 0;
+        } else {
+          s.gpr16[8] = (s.gpr16[8]! - 1) & 0xffff;
+          zero = s.gpr16[8] === 0;
+        }
+        const c = MNEMONIC_COND[insn.mnemonic]!;
+        const take = !zero && (c === 0 ? true : c === 1 ? (s.getFlags() & FLAG_ZF) !== 0 : (s.getFlags() & FLAG_ZF) === 0);
+        if (take) {
+          this.branchTarget(insn);
+          this.jumpTo(this.vLo, this.vHi, osz);
+          return;
+        }
+        break;
+      }
+      case H.Jcxz: {
+        const asz = insn.addressSize;
+        const zero = asz === 8 ? (g[2]! | g[3]!) === 0 : asz === 4 ? g[2] === 0 : s.gpr16[8] === 0;
+        if (zero) {
+          this.branchTarget(insn);
+          this.jumpTo(this.vLo, this.vHi, osz);
+          return;
+        }
+        break;
+      }
+      case H.Xlat: {
+        const asz = insn.addressSize;
+        let lo = (asz === 2 ? s.gpr16[6]! : g[6]!) + s.gpr8[0]!;
+        let hi = asz === 8 ? g[7]! + (lo > 0xffffffff ? 1 : 0) : 0;
+        lo = asz === 2 ? lo & 0xffff : lo >>> 0;
+        const seg = insn.memSegment - Register.ES;
+        if (this.bitness !== 64 || seg >= SEG_FS) {
+          const t = lo + s.segBaseLo[seg]!;
+          lo = t >>> 0;
+          hi = this.bitness === 64 ? (hi + s.segBaseHi[seg]! + (t > 0xffffffff ? 1 : 0)) >>> 0 : 0;
+        }
+        this.readMem(lo, hi, 1);
+        s.gpr8[0] = this.vLo;
+        break;
+      }
+      case H.Syscall:
+        if (this.hooks.syscall !== undefined) {
+          this.nextIp(insn);
+          this.hooks.syscall(this);
+          return;
+        }
+        this.syscall(insn);
+        return;
+      case H.Sysret:
+        this.sysret(insn);
+        return;
+      case H.Int:
+      case H.Int3:
+      case H.Into:
+      case H.Int1: {
+        const vector = h === H.Int ? insn.immediateLo & 0xff : h === H.Int3 ? 3 : h === H.Into ? 4 : 1;
+        if (h === H.Into && (s.getFlags() & FLAG_OF) === 0) break;
+        this.nextIp(insn);
+        this.deliverEvent(vector, -1, h !== H.Int1, false);
+        return;
+      }
+      case H.Hlt:
+        if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+        if (this.interception !== null && this.interception.hlt(insn.length)) {
+          this.vmExited();
+          throw ABORT;
+        }
+        this.nextIp(insn);
+        this.halted = true;
+        this.stopRequested = true;
+        this.stopReason = StopReason.Halt;
+        if (this.wakeFromHalt()) this.stopRequested = false;
+        return;
+      case H.Cpuid: {
+        if (this.interception !== null && this.interception.cpuid(g[0]!, g[2]!, insn.length)) {
+          this.vmExited();
+          throw ABORT;
+        }
+        const out = this.cpuidModel.query(g[0]!, g[2]!);
+        for (let i = 0; i < 4; i++) {
+          g[CPUID_SLOTS[i]!] = out[i]!;
+          g[CPUID_SLOTS[i]! + 1] = 0;
+        }
+        break;
+      }
+      case H.Rdtsc:
+      case H.Rdtscp:
+        if (s.cr4 & 4 && this.cpl !== 0) this.fault(VECTOR_GP, 0); // CR4.TSD
+        if (this.interception !== null && this.interception.rdtsc(h === H.Rdtscp, insn.length)) {
+          this.vmExited();
+          throw ABORT;
+        }
+        {
+          let lo = s.tsc >>> 0;
+          let hi = Math.floor(s.tsc / 4294967296) >>> 0;
+          if (this.interception !== null) {
+            this.interception.guestTsc(lo, hi, this.tmp64);
+            lo = this.tmp64[0]!;
+            hi = this.tmp64[1]!;
+          }
+          g[0] = lo;
+          g[1] = 0;
+          g[4] = hi;
+          g[5] = 0;
+          if (h === H.Rdtscp) {
+            g[2] = this.readMsrValue(MSR_IA32_TSC_AUX, this.tmp64) ? this.tmp64[0]! : 0;
+            g[3] = 0;
+          }
+        }
+        break;
+      case H.Rdmsr:
+      case H.Wrmsr:
+        this.execMsr(insn, h === H.Wrmsr);
+        break;
+      case H.Ud:
+        this.fault(VECTOR_UD);
+        break;
+      case H.Sse:
+        this.execSse(insn);
+        break;
+      case H.Lgdt:
+      case H.Lidt:
+      case H.Sgdt:
+      case H.Sidt:
+        this.descriptorTable(insn, h);
+        break;
+      case H.Lldt:
+      case H.Ltr:
+      case H.Sldt:
+      case H.Str:
+        this.ldtTr(insn, h);
+        break;
+      case H.Clts:
+        if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+        s.cr0 &= ~CR0_TS;
+        break;
+      case H.Lmsw:
+      case H.Smsw:
+        this.msw(insn, h === H.Lmsw);
+        break;
+      case H.Invlpg:
+        if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+        this.computeEa(insn);
+        if (this.interception !== null && this.interception.invlpg(this.eaLo, this.eaHi, insn.length)) {
+          this.vmExited();
+          throw ABORT;
+        }
+        this.flushTlb();
+        break;
+      case H.Wbinvd:
+        if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+        break;
+      case H.Swapgs: {
+        if (this.bitness !== 64) this.fault(VECTOR_UD);
+        if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+        const k = this.msrSlot(MSR_IA32_KERNEL_GS_BASE);
+        const lo = s.segBaseLo[SEG_GS]!;
+        const hi = s.segBaseHi[SEG_GS]!;
+        s.segBaseLo[SEG_GS] = k[0]!;
+        s.segBaseHi[SEG_GS] = k[1]!;
+        k[0] = lo;
+        k[1] = hi;
+        break;
+      }
+      case H.Pause:
+        if (this.interception !== null && this.interception.conditional(2, insn.length)) {
+          this.vmExited();
+          throw ABORT;
+        }
+        break;
+      case H.In:
+      case H.Out:
+        this.execIo(insn, h === H.In);
+        break;
+      case H.Vmx:
+        this.execVmx(insn);
+        return;
+      case H.FsGsBase: {
+        if (this.bitness !== 64 || (s.cr4 & (1 << 16)) === 0) this.fault(VECTOR_UD);
+        const name = MNEMONIC_COND[insn.mnemonic]!;
+        const seg = name & 1 ? SEG_GS : SEG_FS;
+        const size = this.opSize(insn, 0);
+        if (name & 2) {
+          this.readOp(insn, 0, size);
+          s.segBaseLo[seg] = this.vLo;
+          s.segBaseHi[seg] = size === 8 ? this.vHi : 0;
+        } else this.writeReg(insn.opRegister[0]!, s.segBaseLo[seg]!, size === 8 ? s.segBaseHi[seg]! : 0);
+        break;
+      }
+      case H.Sysenter:
+      case H.Sysexit:
+        this.sysenterExit(h === H.Sysenter, osz);
+        return;
+      default:
+        // Not implemented (x87, AVX, ...): #UD, so guests see a clean fault and tests see the gap.
+        this.fault(VECTOR_UD);
+    }
+    this.nextIp(insn);
+  }
+
+  private lockCheck(insn: Instruction): void {
+    // SDM 2 "LOCK": #UD if the destination is not memory.
+    if (insn.prefixes & PREFIX_LOCK && insn.opKind[0] !== OperandKind.Memory) this.fault(VECTOR_UD);
+  }
+
+  /** LEA: the offset only (no segment base), truncated to the address size. */
+  private computeLeaOffset(insn: Instruction): void {
+    const seg = insn.memSegment;
+    const saveBaseLo = this.state.segBaseLo[seg - Register.ES] ?? 0;
+    const saveBaseHi = this.state.segBaseHi[seg - Register.ES] ?? 0;
+    const k = seg - Register.ES;
+    if (k >= 0 && k < 6) {
+      this.state.segBaseLo[k] = 0;
+      this.state.segBaseHi[k] = 0;
+    }
+    this.computeEa(insn);
+    if (k >= 0 && k < 6) {
+      this.state.segBaseLo[k] = saveBaseLo;
+      this.state.segBaseHi[k] = saveBaseHi;
+    }
+  }
+
+  private execMul(insn: Instruction, signed: boolean): void {
+    const s = this.state;
+    const g = s.gpr32;
+    if (insn.opCount === 1) {
+      const size = this.opSize(insn, 0);
+      this.readOp(insn, 0, size);
+      const bLo = this.vLo;
+      const bHi = this.vHi;
+      const aLo = size === 1 ? s.gpr8[0]! : size === 2 ? s.gpr16[0]! : g[0]!;
+      const aHi = size === 8 ? g[1]! : 0;
+      aluMul(s, size, signed, aLo, aHi, bLo, size === 8 ? bHi : 0);
+      if (size === 1) s.gpr16[0] = (s.out2Lo << 8) | s.outLo;
+      else if (size === 2) {
+        s.gpr16[0] = s.outLo;
+        s.gpr16[8] = s.out2Lo;
+      } else {
+        g[0] = s.outLo;
+        g[1] = s.outHi;
+        g[4] = s.out2Lo;
+        g[5] = s.out2Hi;
+      }
+      return;
+    }
+    const size = this.opSize(insn, 0);
+    let aLo: number;
+    let aHi: number;
+    if (insn.opCount === 3) {
+      this.readOp(insn, 1, size);
+      aLo = this.vLo;
+      aHi = this.vHi;
+      this.readOp(insn, 2, size);
+    } else {
+      this.readOp(insn, 0, size);
+      aLo = this.vLo;
+      aHi = this.vHi;
+      this.readOp(insn, 1, size);
+    }
+    aluMul(s, size, true, aLo, size === 8 ? aHi : 0, this.vLo, size === 8 ? this.vHi : 0);
+    this.writeReg(insn.opRegister[0]!, s.outLo, s.outHi);
+  }
+
+  private execDiv(insn: Instruction, signed: boolean): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const size = this.opSize(insn, 0);
+    this.readOp(insn, 0, size);
+    const dLo = this.vLo;
+    const dHi = size === 8 ? this.vHi : 0;
+    let ok: boolean;
+    if (size === 1) ok = aluDiv(s, 1, signed, s.gpr8[0]!, 0, s.gpr8[1]!, 0, dLo, 0);
+    else if (size === 2) ok = aluDiv(s, 2, signed, s.gpr16[0]!, 0, s.gpr16[8]!, 0, dLo, 0);
+    else if (size === 4) ok = aluDiv(s, 4, signed, g[0]!, 0, g[4]!, 0, dLo, 0);
+    else ok = aluDiv(s, 8, signed, g[0]!, g[1]!, g[4]!, g[5]!, dLo, dHi);
+    if (!ok) this.fault(VECTOR_DE);
+    if (size === 1) {
+      s.gpr8[0] = s.outLo;
+      s.gpr8[1] = s.out2Lo;
+    } else if (size === 2) {
+      s.gpr16[0] = s.outLo;
+      s.gpr16[8] = s.out2Lo;
+    } else {
+      g[0] = s.outLo;
+      g[1] = size === 8 ? s.outHi : 0;
+      g[4] = s.out2Lo;
+      g[5] = size === 8 ? s.out2Hi : 0;
+    }
+  }
+
+  private execBt(insn: Instruction, op: number): void {
+    const s = this.state;
+    const size = this.opSize(insn, 0) || insn.memSize;
+    this.readOp(insn, 1, size);
+    let bit = this.vLo;
+    const bits = size * 8;
+    if (insn.opKind[0] === OperandKind.Memory && insn.opKind[1] === OperandKind.Register) {
+      // SDM 2 "BT": with a register bit offset, memory is addressed as a bit string (signed offset).
+      this.ea(insn);
+      const sbit = size === 8 ? this.vHi * 4294967296 + this.vLo - (this.vHi >>> 31 ? 2 ** 64 : 0) : size === 4 ? bit | 0 : (bit << 16) >> 16;
+      const byteOff = Math.floor(sbit / bits) * size;
+      const t = this.eaLo + byteOff;
+      this.eaLo = t >>> 0;
+      this.eaHi = this.bitness === 64 ? (this.eaHi + Math.floor(t / 4294967296)) >>> 0 : 0;
+      bit = ((sbit % bits) + bits) % bits;
+    } else bit &= bits - 1;
+    this.readOp(insn, 0, size);
+    let lo = this.vLo;
+    let hi = this.vHi;
+    const inHi = bit >= 32;
+    const m = 1 << (bit & 31);
+    const cf = ((inHi ? hi : lo) & m) !== 0 ? 1 : 0;
+    // Undefined OF/SF/AF/PF: left unchanged (what Intel processors do).
+    s.setFlags((s.getFlags() & ~FLAG_CF) | cf);
+    if (op === 0) return;
+    const apply = (v: number) => (op === 1 ? v | m : op === 2 ? v & ~m : v ^ m) >>> 0;
+    if (inHi) hi = apply(hi);
+    else lo = apply(lo);
+    this.writeOp(insn, 0, size, lo, hi);
+  }
+
+  private cmpxchg8b(insn: Instruction): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const wide = insn.memSize === 16;
+    this.ea(insn);
+    const lo = this.eaLo;
+    const hi = this.eaHi;
+    if (wide) {
+      if ((lo & 15) !== 0) this.fault(VECTOR_GP, 0); // SDM: CMPXCHG16B needs 16-byte alignment
+      this.readMem(lo, hi, 8);
+      const m0 = this.vLo;
+      const m1 = this.vHi;
+      const a8 = lo + 8;
+      this.readMem(a8 >>> 0, (hi + (a8 > 0xffffffff ? 1 : 0)) >>> 0, 8);
+      const m2 = this.vLo;
+      const m3 = this.vHi;
+      const f = s.getFlags() & ~FLAG_ZF;
+      if (m0 === g[0] && m1 === g[1] && m2 === g[4] && m3 === g[5]) {
+        this.writeMem(lo, hi, 8, g[6]!, g[7]!);
+        this.writeMem(a8 >>> 0, (hi + (a8 > 0xffffffff ? 1 : 0)) >>> 0, 8, g[2]!, g[3]!);
+        s.setFlags(f | FLAG_ZF);
+      } else {
+        this.writeMem(lo, hi, 8, m0, m1);
+        g[0] = m0;
+        g[1] = m1;
+        g[4] = m2;
+        g[5] = m3;
+        s.setFlags(f);
+      }
+      return;
+    }
+    this.readMem(lo, hi, 8);
+    const m0 = this.vLo;
+    const m1 = this.vHi;
+    const f = s.getFlags() & ~FLAG_ZF;
+    if (m0 === g[0] && m1 === g[4]) {
+      this.writeMem(lo, hi, 8, g[6]!, g[2]!);
+      s.setFlags(f | FLAG_ZF);
+    } else {
+      this.writeMem(lo, hi, 8, m0, m1);
+      g[0] = m0;
+      g[1] = 0;
+      g[4] = m1;
+      g[5] = 0;
+      s.setFlags(f);
+    }
+  }
+
+  private enter(insn: Instruction): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const osz = insn.operandSize;
+    const alloc = insn.immediateLo & 0xffff;
+    const level = insn.immediate2 & 31;
+    const ss = this.stackSize();
+    this.push(osz, g[10]!, g[11]!);
+    const frameLo = g[8]!;
+    const frameHi = g[9]!;
+    if (level > 0) {
+      for (let i = 1; i < level; i++) {
+        // push [rBP - i*osz]
+        const off = -i * osz;
+        const t = g[10]! + off;
+        if (ss === 8) this.readMem(t >>> 0, (g[11]! + Math.floor(t / 4294967296)) >>> 0, osz);
+        else this.readMem((s.segBaseLo[SEG_SS]! + (ss === 4 ? t >>> 0 : t & 0xffff)) >>> 0, 0, osz);
+        this.push(osz, this.vLo, this.vHi);
+      }
+      this.push(osz, frameLo, frameHi);
+    }
+    if (osz === 8) {
+      g[10] = frameLo;
+      g[11] = frameHi;
+    } else if (osz === 4) {
+      g[10] = frameLo;
+      g[11] = 0;
+    } else s.gpr16[20] = frameLo & 0xffff;
+    this.addSp(-alloc);
+  }
+
+  private writeFlagsFromPop(value: number, osz: number): void {
+    const s = this.state;
+    const old = s.getFlags();
+    // SDM 2 "POPF": which bits change depends on CPL and IOPL; VM/RF/VIP/VIF stay.
+    let mask = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_TF | FLAG_DF | FLAG_OF | FLAG_NT | FLAG_AC | FLAG_ID;
+    const iopl = (old & FLAG_IOPL) >>> 12;
+    if (old & FLAG_VM) {
+      if (iopl < 3) this.fault(VECTOR_GP, 0);
+      mask |= FLAG_IF;
+    } else {
+      if (this.cpl === 0) mask |= FLAG_IOPL;
+      if (this.cpl <= iopl) mask |= FLAG_IF;
+    }
+    if (osz === 2) mask &= 0xffff;
+    s.setFlags((old & ~mask) | (value & mask));
+  }
+
+  private cliSti(sti: boolean): void {
+    const s = this.state;
+    const f = s.getFlags();
+    const iopl = (f & FLAG_IOPL) >>> 12;
+    // SDM 2 "CLI"/"STI": IOPL-sensitive; VME/PVI virtual interrupt flags are not modelled.
+    if (s.cr0 & CR0_PE_BIT && this.cpl > iopl) this.fault(VECTOR_GP, 0);
+    if (sti) {
+      if ((f & FLAG_IF) === 0) this.shadow = true; // SDM: interrupts stay blocked for one instruction
+      s.flagsValue |= FLAG_IF;
+    } else s.flagsValue &= ~FLAG_IF;
+  }
+
+  // ------------------------------------------------------------------ strings
+
+  private execString(insn: Instruction): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const kind = MNEMONIC_COND[insn.mnemonic]!; // 0 MOVS 1 STOS 2 LODS 3 CMPS 4 SCAS 5 INS 6 OUTS
+    const size = kind === 3 || kind === 4 || kind === 0 ? insn.memSize : insn.memSize;
+    const asz = insn.addressSize;
+    const rep = (insn.prefixes & (PREFIX_REP | PREFIX_REPNE)) !== 0;
+    const repne = insn.lastRepPrefix === 0xf2;
+    const step = s.flagsValue & FLAG_DF ? -size : size;
+    const srcSeg = insn.memSegment - Register.ES;
+    const cntIsZero = (): boolean => (asz === 8 ? (g[2]! | g[3]!) === 0 : asz === 4 ? g[2] === 0 : s.gpr16[8] === 0);
+    if (rep && cntIsZero()) return;
+    if (kind === 5 || kind === 6) this.ioPermission(s.gpr16[8 + 0]!, size, insn);
+    // A bounded batch of iterations per execute() keeps the instruction interruptible and
+    // restartable (SDM 1 7.3.9.2): RIP only advances when the count reaches zero.
+    let budget = rep ? 4096 : 1;
+    for (;;) {
+      const siLo = this.strAddr(srcSeg, 6, asz);
+      const siHi = this.eaHi;
+      const diLo = this.strAddr(SEG_ES, 7, asz);
+      const diHi = this.eaHi;
+      let stopCmp = false;
+      switch (kind) {
+        case 0:
+          this.readMem(siLo, siHi, size);
+          this.writeMem(diLo, diHi, size, this.vLo, this.vHi);
+          this.advance(6, step, asz);
+          this.advance(7, step, asz);
+          break;
+        case 1:
+          this.writeMem(diLo, diHi, size, g[0]!, g[1]!);
+          this.advance(7, step, asz);
+          break;
+        case 2:
+          this.readMem(siLo, siHi, size);
+          if (size === 1) s.gpr8[0] = this.vLo;
+          else if (size === 2) s.gpr16[0] = this.vLo;
+          else {
+            g[0] = this.vLo;
+            g[1] = size === 8 ? this.vHi : 0;
+          }
+          this.advance(6, step, asz);
+          break;
+        case 3: {
+          this.readMem(siLo, siHi, size);
+          const aLo = this.vLo;
+          const aHi = this.vHi;
+          this.readMem(diLo, diHi, size);
+          aluSub(s, size, aLo, size === 8 ? aHi : 0, this.vLo, size === 8 ? this.vHi : 0, 0);
+          this.advance(6, step, asz);
+          this.advance(7, step, asz);
+          stopCmp = true;
+          break;
+        }
+        case 4: {
+          this.readMem(diLo, diHi, size);
+          const aLo = size === 1 ? s.gpr8[0]! : size === 2 ? s.gpr16[0]! : g[0]!;
+          aluSub(s, size, aLo, size === 8 ? g[1]! : 0, this.vLo, size === 8 ? this.vHi : 0, 0);
+          this.advance(7, step, asz);
+          stopCmp = true;
+          break;
+        }
+        case 5: {
+          const v = this.portRead(s.gpr16[8 + 0]!, size);
+          this.writeMem(diLo, diHi, size, v, 0);
+          this.advance(7, step, asz);
+          break;
+        }
+        case 6:
+          this.readMem(siLo, siHi, size);
+          this.portWrite(s.gpr16[8]!, size, this.vLo);
+          this.advance(6, step, asz);
+          break;
+      }
+      if (!rep) break;
+      // decrement rCX
+      if (asz === 8) {
+        const t = g[2]! - 1;
+        g[2] = t >>> 0;
+        if (t < 0) g[3] = (g[3]! - 1) >>> 0;
+      } else if (asz === 4) {
+        g[2] = (g[2]! - 1) >>> 0;
+        g[3] = 0;
+      } else s.gpr16[8] = (s.gpr16[8]! - 1) & 0xffff;
+      if (cntIsZero()) break;
+      if (stopCmp) {
+        const zf = (s.getFlags() & FLAG_ZF) !== 0;
+        if (repne ? zf : !zf) break;
+      }
+      if (--budget === 0) {
+        // Not done: leave RIP on the instruction (it re-executes, and an interrupt can come in between).
+        this.retired += 0;
+        throw ABORT_STRING;
+      }
+    }
+  }
+
+  /** Linear address of rSI/rDI (`reg` 6/7) in segment `seg`; hi half in eaHi. */
+  private strAddr(seg: number, reg: number, asz: number): number {
+    const s = this.state;
+    const g = s.gpr32;
+    let lo = asz === 2 ? s.gpr16[4 * reg]! : g[2 * reg]!;
+    let hi = asz === 8 ? g[2 * reg + 1]! : 0;
+    if (this.bitness === 64) {
+      if (seg === SEG_FS || seg === SEG_GS) {
+        const t = lo + s.segBaseLo[seg]!;
+        lo = t >>> 0;
+        hi = (hi + s.segBaseHi[seg]! + (t > 0xffffffff ? 1 : 0)) >>> 0;
+      }
+    } else {
+      lo = (lo + s.segBaseLo[seg]!) >>> 0;
+      hi = 0;
+    }
+    this.eaHi = hi;
+    return lo;
+  }
+
+  private advance(reg: number, step: number, asz: number): void {
+    const s = this.state;
+    const g = s.gpr32;
+    if (asz === 8) {
+      const t = g[2 * reg]! + step;
+      g[2 * reg] = t >>> 0;
+      if (t > 0xffffffff) g[2 * reg + 1] = (g[2 * reg + 1]! + 1) >>> 0;
+      else if (t < 0) g[2 * reg + 1] = (g[2 * reg + 1]! - 1) >>> 0;
+    } else if (asz === 4) {
+      g[2 * reg] = (g[2 * reg]! + step) >>> 0;
+      g[2 * reg + 1] = 0;
+    } else s.gpr16[4 * reg] = (s.gpr16[4 * reg]! + step) & 0xffff;
+  }
+
+  // ------------------------------------------------------------------ I/O
+
+  private ioPermission(port: number, size: number, insn: Instruction): void {
+    const s = this.state;
+    const f = s.getFlags();
+    const iopl = (f & FLAG_IOPL) >>> 12;
+    // SDM 1 19.5.2: in protected mode with CPL > IOPL, or in v8086 mode, consult the TSS I/O bitmap.
+    if (s.cr0 & CR0_PE_BIT && (this.cpl > iopl || f & FLAG_VM)) {
+      if (!this.ioBitmapAllows(port, size)) this.fault(VECTOR_GP, 0);
+    }
+    if (this.interception !== null) {
+      const string = MNEMONIC_HANDLER[insn.mnemonic] === H.String;
+      if (
+        this.interception.io(
+          port,
+          size as 1 | 2 | 4,
+          MNEMONIC_HANDLER[insn.mnemonic] === H.In || (string && MNEMONIC_COND[insn.mnemonic] === 5),
+          string,
+          (insn.prefixes & PREFIX_REP) !== 0,
+          insn.opKind[0] === OperandKind.Immediate || insn.opKind[1] === OperandKind.Immediate,
+          insn.length,
+        )
+      ) {
+        this.vmExited();
+        throw ABORT;
+      }
+    }
+  }
+
+  private ioBitmapAllows(port: number, size: number): boolean {
+    const s = this.state;
+    const trAttr = s.segAttr[SEG_TR]!;
+    const type = trAttr & 0xf;
+    if ((type !== 0xb && type !== 0x9) || s.segLimit[SEG_TR]! < 0x67) return false;
+    const base = s.segBaseLo[SEG_TR]!;
+    const baseHi = s.segBaseHi[SEG_TR]!;
+    this.readSystem(base + 0x66, baseHi, 2);
+    const off = this.vLo + (port >>> 3);
+    if (off + 1 > s.segLimit[SEG_TR]!) return false;
+    this.readSystem(base + off, baseHi, 2);
+    const bits = this.vLo >>> (port & 7);
+    return (bits & ((1 << size) - 1)) === 0;
+  }
+
+  private readSystem(lo: number, hi: number, size: number): void {
+    const save = this.cpl;
+    this.cpl = 0; // implicit supervisor access
+    try {
+      this.readMem(lo >>> 0, hi, size);
+    } finally {
+      this.cpl = save;
+    }
+  }
+
+  private portRead(port: number, size: number): number {
+    const v = this.ports !== null ? this.ports.readPort(port, size as 1 | 2 | 4) >>> 0 : size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    if (this.hooks.port !== undefined) this.hooks.port(this, port, size, false, v);
+    return v;
+  }
+
+  private portWrite(port: number, size: number, value: number): void {
+    if (this.hooks.port !== undefined) this.hooks.port(this, port, size, true, value);
+    if (this.ports !== null) this.ports.writePort(port, size as 1 | 2 | 4, value);
+  }
+
+  private execIo(insn: Instruction, isIn: boolean): void {
+    const s = this.state;
+    const size = this.opSize(insn, isIn ? 0 : 1);
+    let port: number;
+    const pk = isIn ? 1 : 0;
+    if (insn.opKind[pk] === OperandKind.Immediate) port = insn.immediateLo & 0xff;
+    else port = s.gpr16[8]!;
+    this.ioPermission(port, size, insn);
+    if (isIn) {
+      const v = this.portRead(port, size);
+      this.writeReg(insn.opRegister[0]!, v, 0);
+    } else {
+      this.readReg(insn.opRegister[1]!);
+      this.portWrite(port, size, this.vLo);
+    }
+  }
+
+  // ------------------------------------------------------------------ MSRs
+
+  private msrSlot(index: number): Uint32Array {
+    let v = this.state.msrs.get(index);
+    if (v === undefined) {
+      v = new Uint32Array(2);
+      this.state.msrs.set(index, v);
+    }
+    return v;
+  }
+
+  /** RDMSR semantics; false = #GP. */
+  readMsrValue(index: number, out: Uint32Array): boolean {
+    const s = this.state;
+    switch (index) {
+      case MSR_IA32_EFER:
+        out[0] = s.efer;
+        out[1] = 0;
+        return true;
+      case MSR_IA32_FS_BASE:
+      case MSR_IA32_GS_BASE: {
+        const k = index === MSR_IA32_FS_BASE ? SEG_FS : SEG_GS;
+        out[0] = s.segBaseLo[k]!;
+        out[1] = s.segBaseHi[k]!;
+        return true;
+      }
+      case MSR_IA32_TSC:
+        out[0] = s.tsc >>> 0;
+        out[1] = Math.floor(s.tsc / 4294967296);
+        return true;
+      case MSR_IA32_APIC_BASE:
+        if (!s.msrs.has(index)) {
+          out[0] = 0xfee00900;
+          out[1] = 0;
+          return true;
+        }
+        break;
+      case MSR_IA32_PAT:
+        if (!s.msrs.has(index)) {
+          out[0] = 0x00070406;
+          out[1] = 0x00070406;
+          return true;
+        }
+        break;
+    }
+    const v = s.msrs.get(index);
+    if (v === undefined) {
+      if (KNOWN_MSRS.has(index)) {
+        out[0] = 0;
+        out[1] = 0;
+        return true;
+      }
+      return false;
+    }
+    out[0] = v[0]!;
+    out[1] = v[1]!;
+    return true;
+  }
+
+  /** WRMSR semantics; false = #GP. */
+  writeMsrValue(index: number, lo: number, hi: number): boolean {
+    const s = this.state;
+    switch (index) {
+      case MSR_IA32_EFER: {
+        // SDM 3A 2.2.1: LMA is read-only; LME cannot change while paging is on.
+        if (hi !== 0 || lo & ~(EFER_SCE | EFER_LME_BIT | EFER_LMA_BIT | EFER_NXE_BIT)) return false;
+        if (s.cr0 & CR0_PG_BIT && (lo ^ s.efer) & EFER_LME_BIT) return false;
+        s.efer = (lo & ~EFER_LMA_BIT) | (s.efer & EFER_LMA_BIT);
+        this.stateChanged();
+        return true;
+      }
+      case MSR_IA32_FS_BASE:
+      case MSR_IA32_GS_BASE: {
+        const k = index === MSR_IA32_FS_BASE ? SEG_FS : SEG_GS;
+        s.segBaseLo[k] = lo;
+        s.segBaseHi[k] = hi;
+        return true;
+      }
+      case MSR_IA32_TSC:
+        s.tsc = hi * 4294967296 + lo;
+        return true;
+    }
+    if (!KNOWN_MSRS.has(index) && !s.msrs.has(index)) return false;
+    const v = this.msrSlot(index);
+    v[0] = lo;
+    v[1] = hi;
+    return true;
+  }
+
+  private execMsr(insn: Instruction, write: boolean): void {
+    const s = this.state;
+    const g = s.gpr32;
+    if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+    const index = g[2]!;
+    const ic = this.interception;
+    if (ic !== null && (write ? ic.wrmsr(index, g[0]!, g[4]!, insn.length) : ic.rdmsr(index, insn.length))) {
+      this.vmExited();
+      throw ABORT;
+    }
+    if (write) {
+      if (!this.writeMsrValue(index, g[0]!, g[4]!)) this.fault(VECTOR_GP, 0);
+    } else {
+      if (!this.readMsrValue(index, this.tmp64)) this.fault(VECTOR_GP, 0);
+      let lo = this.tmp64[0]!;
+      let hi = this.tmp64[1]!;
+      if (index === MSR_IA32_TSC && ic !== null) {
+        ic.guestTsc(lo, hi, this.tmp64);
+        lo = this.tmp64[0]!;
+        hi = this.tmp64[1]!;
+      }
+      g[0] = lo;
+      g[1] = 0;
+      g[4] = hi;
+      g[5] = 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ segments and system registers
+
+  /** Sets a segment register's selector and hidden part directly (VMCS access-rights format). */
+  setSegmentRaw(seg: number, selector: number, base: number, limit: number, attr: number, baseHi = 0): void {
+    const s = this.state;
+    s.segSelector[seg] = selector;
+    s.segBaseLo[seg] = base >>> 0;
+    s.segBaseHi[seg] = baseHi >>> 0;
+    s.segLimit[seg] = limit >>> 0;
+    s.segAttr[seg] = attr;
+    if (seg === SEG_CS) this.stateChanged();
+  }
+
+  /** Reads the 8-byte descriptor for `selector` from the GDT/LDT into vLo/vHi; returns false if beyond the limit. */
+  private readDescriptor(selector: number): boolean {
+    const s = this.state;
+    const index = selector & ~7;
+    let baseLo: number;
+    let baseHi: number;
+    let limit: number;
+    if (selector & 4) {
+      baseLo = s.segBaseLo[SEG_LDTR]!;
+      baseHi = s.segBaseHi[SEG_LDTR]!;
+      limit = s.segLimit[SEG_LDTR]!;
+    } else {
+      baseLo = s.gdtrBaseLo;
+      baseHi = s.gdtrBaseHi;
+      limit = s.gdtrLimit;
+    }
+    if (index + 7 > limit) return false;
+    const t = baseLo + index;
+    this.readSystem(t >>> 0, (baseHi + (t > 0xffffffff ? 1 : 0)) >>> 0, 8);
+    return true;
+  }
+
+  private static descBase(lo: number, hi: number): number {
+    return ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) >>> 0;
+  }
+
+  private static descLimit(lo: number, hi: number): number {
+    const raw = (lo & 0xffff) | (hi & 0xf0000);
+    return hi & (1 << 23) ? ((raw << 12) | 0xfff) >>> 0 : raw;
+  }
+
+  private static descAttr(hi: number): number {
+    return ((hi >>> 8) & 0xff) | ((hi >>> 8) & 0xf000);
+  }
+
+  /**
+   * MOV/POP to a segment register (SDM 2 "MOV"): real/v8086 mode sets base = selector*16;
+   * protected mode loads the descriptor with the privilege and type checks.
+   */
+  private loadSegment(seg: number, selector: number, _far: boolean): void {
+    const s = this.state;
+    if ((s.cr0 & CR0_PE_BIT) === 0 || s.getFlags() & FLAG_VM) {
+      s.segSelector[seg] = selector;
+      s.segBaseLo[seg] = selector << 4;
+      s.segBaseHi[seg] = 0;
+      if (s.getFlags() & FLAG_VM) {
+        s.segLimit[seg] = 0xffff;
+        s.segAttr[seg] = seg === SEG_CS ? 0xfb : 0xf3;
+      }
+      if (seg === SEG_CS) this.stateChanged();
+      return;
+    }
+    const rpl = selector & 3;
+    if ((selector & ~3) === 0) {
+      // Null selector: #GP for SS (except 64-bit mode at CPL<3), unusable otherwise.
+      if (seg === SEG_SS && !(this.bitness === 64 && this.cpl !== 3 && rpl === this.cpl)) this.fault(VECTOR_GP, 0);
+      s.segSelector[seg] = selector;
+      s.segAttr[seg] = 0x10000;
+      return;
+    }
+    if (!this.readDescriptor(selector)) this.fault(VECTOR_GP, selector & ~3);
+    const lo = this.vLo;
+    const hi = this.vHi;
+    const attr = Cpu.descAttr(hi);
+    const dpl = (attr >> 5) & 3;
+    if (seg === SEG_SS) {
+      // SDM: SS needs a writable data segment with RPL = DPL = CPL.
+      if (!(attr & AR_S) || attr & 8 || !(attr & 2) || rpl !== this.cpl || dpl !== this.cpl) this.fault(VECTOR_GP, selector & ~3);
+      if (!(attr & AR_P)) this.fault(VECTOR_SS, selector & ~3);
+    } else {
+      if (!(attr & AR_S) || (attr & 0xa) === 0x8) this.fault(VECTOR_GP, selector & ~3);
+      const conforming = (attr & 0xc) === 0xc;
+      if (!conforming && (rpl > dpl || this.cpl > dpl)) this.fault(VECTOR_GP, selector & ~3);
+      if (!(attr & AR_P)) this.fault(VECTOR_NP, selector & ~3);
+    }
+    this.setAccessed(selector, hi);
+    s.segSelector[seg] = selector;
+    s.segBaseLo[seg] = Cpu.descBase(lo, hi);
+    s.segBaseHi[seg] = 0;
+    s.segLimit[seg] = Cpu.descLimit(lo, hi);
+    s.segAttr[seg] = attr | 1;
+  }
+
+  private setAccessed(selector: number, hi: number): void {
+    if (hi & (1 << 8)) return;
+    const s = this.state;
+    const base = selector & 4 ? s.segBaseLo[SEG_LDTR]! : s.gdtrBaseLo;
+    const baseHi = selector & 4 ? s.segBaseHi[SEG_LDTR]! : s.gdtrBaseHi;
+    const save = this.cpl;
+    this.cpl = 0;
+    try {
+      this.writeMem((base + (selector & ~7) + 5) >>> 0, baseHi, 1, ((hi >>> 8) & 0xff) | 1, 0);
+    } finally {
+      this.cpl = save;
+    }
+  }
+
+  /** Loads CS from a code-segment descriptor for a far transfer (no gates: call gates via {@link farCall}). */
+  private loadCs(selector: number, lo: number, hi: number, newCpl: number): void {
+    const s = this.state;
+    this.setAccessed(selector, hi);
+    s.segSelector[SEG_CS] = (selector & ~3) | newCpl;
+    s.segBaseLo[SEG_CS] = Cpu.descBase(lo, hi);
+    s.segBaseHi[SEG_CS] = 0;
+    s.segLimit[SEG_CS] = Cpu.descLimit(lo, hi);
+    s.segAttr[SEG_CS] = Cpu.descAttr(hi) | 1;
+    const oldCpl = this.cpl;
+    this.updateMode();
+    if (this.cpl !== oldCpl) this.flushTlb();
+  }
+
+  private updateMode(): void {
+    const s = this.state;
+    const csAttr = s.segAttr[SEG_CS]!;
+    if ((s.cr0 & CR0_PE_BIT) === 0) {
+      this.bitness = 16;
+      this.cpl = 0;
+    } else if (s.flagsValue & FLAG_VM) {
+      this.bitness = 16;
+      this.cpl = 3;
+    } else {
+      this.bitness = s.efer & EFER_LMA_BIT && csAttr & AR_L ? 64 : csAttr & AR_DB ? 32 : 16;
+      this.cpl = s.segSelector[SEG_CS]! & 3;
+    }
+    this.curCache = null;
+    this.curPageTag = -1;
+  }
+
+  private farJump(selector: number, offLo: number, offHi: number, osz: number, _indirect: boolean): void {
+    const s = this.state;
+    if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
+      this.loadSegment(SEG_CS, selector, true);
+      s.ripLo = osz === 2 ? offLo & 0xffff : offLo >>> 0;
+      s.ripHi = 0;
+      this.updateMode();
+      return;
+    }
+    if ((selector & ~3) === 0) this.fault(VECTOR_GP, 0);
+    if (!this.readDescriptor(selector)) this.fault(VECTOR_GP, selector & ~3);
+    const lo = this.vLo;
+    const hi = this.vHi;
+    const attr = Cpu.descAttr(hi);
+    if (!(attr & AR_S)) {
+      this.throughCallGate(selector, lo, hi, false, osz);
+      return;
+    }
+    if (!(attr & 8)) this.fault(VECTOR_GP, selector & ~3);
+    const dpl = (attr >> 5) & 3;
+    const conforming = (attr & 4) !== 0;
+    if (conforming ? dpl > this.cpl : (selector & 3) > this.cpl || dpl !== this.cpl) this.fault(VECTOR_GP, selector & ~3);
+    if (!(attr & AR_P)) this.fault(VECTOR_NP, selector & ~3);
+    this.loadCs(selector, lo, hi, this.cpl);
+    this.jumpTo(offLo, offHi, this.bitness === 64 ? 8 : osz);
+  }
+
+  private farCall(selector: number, offLo: number, offHi: number, osz: number): void {
+    const s = this.state;
+    if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
+      this.push(osz, s.segSelector[SEG_CS]!, 0);
+      this.push(osz, s.ripLo, 0);
+      this.loadSegment(SEG_CS, selector, true);
+      s.ripLo = osz === 2 ? offLo & 0xffff : offLo >>> 0;
+      this.updateMode();
+      return;
+    }
+    if ((selector & ~3) === 0) this.fault(VECTOR_GP, 0);
+    if (!this.readDescriptor(selector)) this.fault(VECTOR_GP, selector & ~3);
+    const lo = this.vLo;
+    const hi = this.vHi;
+    const attr = Cpu.descAttr(hi);
+    if (!(attr & AR_S)) {
+      this.throughCallGate(selector, lo, hi, true, osz);
+      return;
+    }
+    if (!(attr & 8)) this.fault(VECTOR_GP, selector & ~3);
+    const dpl = (attr >> 5) & 3;
+    const conforming = (attr & 4) !== 0;
+    if (conforming ? dpl > this.cpl : (selector & 3) > this.cpl || dpl !== this.cpl) this.fault(VECTOR_GP, selector & ~3);
+    if (!(attr & AR_P)) this.fault(VECTOR_NP, selector & ~3);
+    this.push(osz, s.segSelector[SEG_CS]!, 0);
+    this.push(osz, s.ripLo, s.ripHi);
+    this.loadCs(selector, lo, hi, this.cpl);
+    this.jumpTo(offLo, offHi, this.bitness === 64 ? 8 : osz);
+  }
+
+  /** Far CALL/JMP through a call gate (SDM 3A 5.8.4-5.8.6), including the inner-privilege stack switch. */
+  private throughCallGate(gateSel: number, gLo: number, gHi: number, isCall: boolean, osz: number): void {
+    const s = this.state;
+    const type = (gHi >>> 8) & 0xf;
+    const long = (s.efer & EFER_LMA_BIT) !== 0;
+    if (type !== 0xc && type !== 0x4) this.fault(VECTOR_GP, gateSel & ~3);
+    const gdpl = (gHi >>> 13) & 3;
+    if (gdpl < this.cpl || gdpl < (gateSel & 3)) this.fault(VECTOR_GP, gateSel & ~3);
+    if (!(gHi & (1 << 15))) this.fault(VECTOR_NP, gateSel & ~3);
+    const csSel = gLo >>> 16;
+    let offLo = (gLo & 0xffff) | (gHi & 0xffff0000);
+    let offHi = 0;
+    if (long) {
+      // 16-byte gate: the upper 8 bytes hold offset 63:32.
+      const t = s.gdtrBaseLo + (gateSel & ~7) + 8;
+      this.readSystem(t >>> 0, s.gdtrBaseHi, 4);
+      offHi = this.vLo;
+    } else if (type === 0x4) offLo &= 0xffff;
+    offLo >>>= 0;
+    const gateSize = long ? 8 : type === 0xc ? 4 : 2;
+    if (!this.readDescriptor(csSel)) this.fault(VECTOR_GP, csSel & ~3);
+    const lo = this.vLo;
+    const hi = this.vHi;
+    const attr = Cpu.descAttr(hi);
+    const dpl = (attr >> 5) & 3;
+    if (!(attr & AR_S) || !(attr & 8) || dpl > this.cpl) this.fault(VECTOR_GP, csSel & ~3);
+    if (!(attr & AR_P)) this.fault(VECTOR_NP, csSel & ~3);
+    const conforming = (attr & 4) !== 0;
+    if (!isCall || conforming || dpl === this.cpl) {
+      if (isCall) {
+        this.push(gateSize, s.segSelector[SEG_CS]!, 0);
+        this.push(gateSize, s.ripLo, s.ripHi);
+      }
+      this.loadCs(csSel, lo, hi, this.cpl);
+      this.jumpTo(offLo, offHi, gateSize);
+      return;
+    }
+    // Inner privilege: switch stacks from the TSS (parameter copying for 32-bit gates is not modelled).
+    const oldSs = s.segSelector[SEG_SS]!;
+    const oldSpLo = s.gpr32[8]!;
+    const oldSpHi = s.gpr32[9]!;
+    const oldCs = s.segSelector[SEG_CS]!;
+    const oldIpLo = s.ripLo;
+    const oldIpHi = s.ripHi;
+    this.switchStack(dpl, 0);
+    this.loadCs(csSel, lo, hi, dpl);
+    this.push(gateSize, oldSs, 0);
+    this.push(gateSize, oldSpLo, oldSpHi);
+    this.push(gateSize, oldCs, 0);
+    this.push(gateSize, oldIpLo, oldIpHi);
+    this.jumpTo(offLo, offHi, gateSize);
+    void osz;
+  }
+
+  /** Loads SS:RSP for privilege `dpl` from the TSS (or IST slot `ist` in long mode). SDM 3A 6.12.1, 6.14.4. */
+  private switchStack(dpl: number, ist: number): void {
+    const s = this.state;
+    const base = s.segBaseLo[SEG_TR]!;
+    const baseHi = s.segBaseHi[SEG_TR]!;
+    if (s.efer & EFER_LMA_BIT) {
+      const off = ist > 0 ? 0x24 + (ist - 1) * 8 : 4 + dpl * 8;
+      this.readSystem(base + off, baseHi, 8);
+      s.gpr32[8] = this.vLo;
+      s.gpr32[9] = this.vHi;
+      // SDM 3A 6.14.4: SS is loaded with a null selector whose RPL is the new CPL.
+      s.segSelector[SEG_SS] = dpl;
+      s.segAttr[SEG_SS] = 0x10000 | (dpl << 5);
+      this.cpl = dpl;
+      return;
+    }
+    if ((s.segAttr[SEG_TR]! & 0xf) === 0xb || (s.segAttr[SEG_TR]! & 0xf) === 0x9) {
+      this.readSystem(base + 4 + dpl * 8, 0, 4);
+      const esp = this.vLo;
+      this.readSystem(base + 8 + dpl * 8, 0, 2);
+      const ss = this.vLo;
+      const saveCpl = this.cpl;
+      this.cpl = dpl;
+      try {
+        this.loadSegment(SEG_SS, ss, false);
+      } catch (e) {
+        this.cpl = saveCpl;
+        if (e === FAULT) this.fault(VECTOR_TS, ss & ~3);
+        throw e;
+      }
+      s.gpr32[8] = esp;
+      s.gpr32[9] = 0;
+      return;
+    }
+    // 16-bit TSS
+    this.readSystem(base + 2 + dpl * 4, 0, 2);
+    const sp = this.vLo;
+    this.readSystem(base + 4 + dpl * 4, 0, 2);
+    const ss = this.vLo;
+    this.cpl = dpl;
+    this.loadSegment(SEG_SS, ss, false);
+    s.gpr32[8] = sp;
+    s.gpr32[9] = 0;
+  }
+
+  private farIndirect(insn: Instruction, isCall: boolean): void {
+    const osz = insn.operandSize;
+    this.ea(insn);
+    const lo = this.eaLo;
+    const hi = this.eaHi;
+    this.readMem(lo, hi, osz);
+    const offLo = this.vLo;
+    const offHi = osz === 8 ? this.vHi : 0;
+    const t = lo + osz;
+    this.readMem(t >>> 0, (hi + (t > 0xffffffff ? 1 : 0)) >>> 0, 2);
+    const sel = this.vLo;
+    if (isCall) {
+      this.nextIp(insn);
+      this.farCall(sel, offLo, offHi, osz);
+    } else this.farJump(sel, offLo, offHi, osz, true);
+  }
+
+  private farReturn(insn: Instruction): void {
+    const s = this.state;
+    const osz = insn.operandSize;
+    const imm = insn.opCount > 0 ? insn.immediateLo & 0xffff : 0;
+    this.peek(0, osz);
+    const ipLo = this.vLo;
+    const ipHi = osz === 8 ? this.vHi : 0;
+    this.peek(osz, osz);
+    const sel = this.vLo & 0xffff;
+    if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
+      this.addSp(2 * osz + imm);
+      this.loadSegment(SEG_CS, sel, true);
+      s.ripLo = osz === 2 ? ipLo & 0xffff : ipLo;
+      s.ripHi = 0;
+      this.updateMode();
+      return;
+    }
+    const rpl = sel & 3;
+    if (rpl < this.cpl) this.fault(VECTOR_GP, sel & ~3);
+    if (!this.readDescriptor(sel)) this.fault(VECTOR_GP, sel & ~3);
+    const lo = this.vLo;
+    const hi = this.vHi;
+    const attr = Cpu.descAttr(hi);
+    if (!(attr & AR_S) || !(attr & 8)) this.fault(VECTOR_GP, sel & ~3);
+    if (!(attr & AR_P)) this.fault(VECTOR_NP, sel & ~3);
+    if (rpl === this.cpl) {
+      this.addSp(2 * osz + imm);
+      this.loadCs(sel, lo, hi, rpl);
+      this.jumpTo(ipLo, ipHi, osz);
+      return;
+    }
+    // Outer privilege: pop SS:SP too (SDM 3A 5.8.6).
+    this.peek(2 * osz + imm, osz);
+    const spLo = this.vLo;
+    const spHi = osz === 8 ? this.vHi : 0;
+    this.peek(3 * osz + imm, osz);
+    const ss = this.vLo & 0xffff;
+    this.loadCs(sel, lo, hi, rpl);
+    this.loadSegment(SEG_SS, ss, false);
+    s.gpr32[8] = spLo;
+    s.gpr32[9] = spHi;
+    this.addSp(imm);
+    this.jumpTo(ipLo, ipHi, osz);
+    this.nullifyDataSegments();
+  }
+
+  private nullifyDataSegments(): void {
+    const s = this.state;
+    // SDM 3A 5.8.6 / IRET: data segments not accessible at the new CPL become null.
+    for (const k of [SEG_ES, SEG_DS, SEG_FS, SEG_GS]) {
+      const a = s.segAttr[k]!;
+      const dpl = (a >> 5) & 3;
+      const conformingCode = (a & 0xc) === 0xc;
+      if (!(a & 0x10000) && !conformingCode && dpl < this.cpl) {
+        s.segSelector[k] = 0;
+        s.segAttr[k] = 0x10000;
+      }
+    }
+  }
+
+  private iret(osz: number): void {
+    const s = this.state;
+    if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
+      if (s.flagsValue & FLAG_VM && ((s.getFlags() & FLAG_IOPL) >>> 12) < 3) this.fault(VECTOR_GP, 0);
+      this.pop(osz);
+      const ip = this.vLo;
+      this.pop(osz);
+      const cs = this.vLo & 0xffff;
+      this.pop(osz);
+      const fl = this.vLo;
+      this.loadSegment(SEG_CS, cs, true);
+      s.ripLo = osz === 2 ? ip & 0xffff : ip;
+      s.ripHi = 0;
+      const keep = s.flagsValue & FLAG_VM ? FLAG_VM | FLAG_IOPL : osz === 2 ? ~0xffff : FLAG_VM;
+      s.setFlags((s.getFlags() & keep) | (fl & ~keep & (osz === 2 ? 0xffff : 0x3f7fd7)));
+      this.nmiBlocked = false;
+      this.updateMode();
+      return;
+    }
+    if (s.flagsValue & FLAG_NT && !(s.efer & EFER_LMA_BIT)) {
+      this.fault(VECTOR_GP, 0); // task return is not modelled
+    }
+    this.peek(0, osz);
+    const ipLo = this.vLo;
+    const ipHi = osz === 8 ? this.vHi : 0;
+    this.peek(osz, osz);
+    const cs = this.vLo & 0xffff;
+    this.peek(2 * osz, osz);
+    const fl = this.vLo;
+    const rpl = cs & 3;
+    if (fl & FLAG_VM && this.cpl === 0 && osz === 4) {
+      // Return to virtual-8086 mode (SDM 2 "IRET"): pop ESP, SS, ES, DS, FS, GS.
+      const vals: number[] = [];
+      for (let i = 3; i < 9; i++) {
+        this.peek(i * 4, 4);
+        vals.push(this.vLo);
+      }
+      s.setFlags(fl);
+      s.ripLo = ipLo & 0xffff;
+      const segs = [SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS];
+      for (let i = 0; i < 5; i++) this.loadSegment(segs[i]!, vals[i + 1]! & 0xffff, false);
+      this.loadSegment(SEG_CS, cs, true);
+      s.gpr32[8] = vals[0]!;
+      s.gpr32[9] = 0;
+      this.updateMode();
+      this.flushTlb();
+      this.nmiBlocked = false;
+      return;
+    }
+    if (rpl < this.cpl) this.fault(VECTOR_GP, cs & ~3);
+    if (!this.readDescriptor(cs)) this.fault(VECTOR_GP, cs & ~3);
+    const lo = this.vLo;
+    const hi = this.vHi;
+    const attr = Cpu.descAttr(hi);
+    if (!(attr & AR_S) || !(attr & 8)) this.fault(VECTOR_GP, cs & ~3);
+    if (!(attr & AR_P)) this.fault(VECTOR_NP, cs & ~3);
+    const oldCpl = this.cpl;
+    const long64 = this.bitness === 64;
+    const popStack = rpl !== oldCpl || long64;
+    let spLo = 0;
+    let spHi = 0;
+    let ss = 0;
+    if (popStack) {
+      this.peek(3 * osz, osz);
+      spLo = this.vLo;
+      spHi = osz === 8 ? this.vHi : 0;
+      this.peek(4 * osz, osz);
+      ss = this.vLo & 0xffff;
+    } else this.addSp(3 * osz);
+    // RFLAGS: IOPL only at CPL 0, IF only when CPL <= IOPL (SDM 2 "IRET").
+    const old = s.getFlags();
+    let mask = 0x257fd5 | FLAG_NT | FLAG_RF | FLAG_AC | FLAG_ID | (1 << 19) | (1 << 20);
+    if (oldCpl > ((old & FLAG_IOPL) >>> 12)) mask &= ~FLAG_IF;
+    if (oldCpl !== 0) mask &= ~(FLAG_IOPL | (1 << 19) | (1 << 20));
+    if (osz === 2) mask &= 0xffff;
+    mask &= ~FLAG_VM;
+    s.setFlags((old & ~mask) | (fl & mask));
+    this.loadCs(cs, lo, hi, rpl);
+    if (popStack) {
+      this.cpl = rpl;
+      if (long64 && (ss & ~3) === 0 && rpl !== 3) {
+        s.segSelector[SEG_SS] = ss;
+        s.segAttr[SEG_SS] = 0x10000 | (rpl << 5);
+      } else this.loadSegment(SEG_SS, ss, false);
+      s.gpr32[8] = spLo;
+      s.gpr32[9] = spHi;
+    }
+    this.jumpTo(ipLo, ipHi, osz === 8 || this.bitness === 64 ? 8 : osz);
+    if (rpl > oldCpl) this.nullifyDataSegments();
+    this.nmiBlocked = false;
+  }
+
+  private movToCr(insn: Instruction): void {
+    const s = this.state;
+    if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+    const cr = REG_INDEX[insn.opRegister[0]!]!;
+    this.readReg(insn.opRegister[1]!);
+    const lo = this.vLo;
+    const hi = this.bitness === 64 ? this.vHi : 0;
+    const ic = this.interception;
+    if (ic !== null && ic.movToCr(cr, 0, lo, hi, REG_INDEX[insn.opRegister[1]!]!, insn.length)) {
+      this.vmExited();
+      throw ABORT;
+    }
+    switch (cr) {
+      case 0: {
+        // SDM 3A 2.5 / 9.8.5: PG without PE, NW without CD, and enabling paging with LME but no PAE fault #GP.
+        if (hi !== 0 || (lo & CR0_PG_BIT && !(lo & CR0_PE_BIT)) || (lo & (1 << 29) && !(lo & (1 << 30)))) this.fault(VECTOR_GP, 0);
+        const enablingPaging = lo & CR0_PG_BIT && !(s.cr0 & CR0_PG_BIT);
+        if (enablingPaging && s.efer & EFER_LME_BIT) {
+          if (!(s.cr4 & CR4_PAE_BIT)) this.fault(VECTOR_GP, 0);
+          s.efer |= EFER_LMA_BIT; // SDM 3A 10.8.5: IA-32e mode activates when paging turns on with LME
+        }
+        if (!(lo & CR0_PG_BIT) && s.cr0 & CR0_PG_BIT && s.efer & EFER_LMA_BIT) {
+          if (this.bitness === 64) this.fault(VECTOR_GP, 0);
+          s.efer &= ~EFER_LMA_BIT;
+        }
+        s.cr0 = (lo | CR0_ET) >>> 0;
+        this.stateChanged();
+        break;
+      }
+      case 2:
+        s.cr2Lo = lo;
+        s.cr2Hi = hi;
+        break;
+      case 3:
+        s.cr3Lo = lo;
+        s.cr3Hi = hi;
+        this.stateChanged();
+        break;
+      case 4:
+        if (s.efer & EFER_LMA_BIT && !(lo & CR4_PAE_BIT)) this.fault(VECTOR_GP, 0);
+        s.cr4 = lo;
+        this.stateChanged();
+        break;
+      case 8:
+        s.cr8 = lo & 15;
+        break;
+      default:
+        this.fault(VECTOR_UD);
+    }
+  }
+
+  private movFromCr(insn: Instruction): void {
+    const s = this.state;
+    if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+    const cr = REG_INDEX[insn.opRegister[1]!]!;
+    const ic = this.interception;
+    if (ic !== null && (cr === 3 || cr === 8) && ic.movFromCr(cr, REG_INDEX[insn.opRegister[0]!]!, insn.length)) {
+      this.vmExited();
+      throw ABORT;
+    }
+    let lo: number;
+    let hi = 0;
+    switch (cr) {
+      case 0:
+        lo = ic !== null ? ic.readShadowedCr(0, s.cr0) : s.cr0;
+        break;
+      case 2:
+        lo = s.cr2Lo;
+        hi = s.cr2Hi;
+        break;
+      case 3:
+        lo = s.cr3Lo;
+        hi = s.cr3Hi;
+        break;
+      case 4:
+        lo = ic !== null ? ic.readShadowedCr(4, s.cr4) : s.cr4;
+        break;
+      case 8:
+        lo = s.cr8;
+        break;
+      default:
+        this.fault(VECTOR_UD);
+    }
+    const r = insn.opRegister[0]!;
+    if (this.bitness === 64) this.writeReg(Register.RAX + REG_INDEX[r]!, lo, hi);
+    else this.writeReg(Register.EAX + REG_INDEX[r]!, lo, 0);
+  }
+
+  private movDr(insn: Instruction): void {
+    const s = this.state;
+    if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+    const toDr = REG_KIND[insn.opRegister[0]!] === RegKind.Dr;
+    const dr = REG_INDEX[insn.opRegister[toDr ? 0 : 1]!]!;
+    const gpr = REG_INDEX[insn.opRegister[toDr ? 1 : 0]!]!;
+    if (this.interception !== null && this.interception.movDr(dr, toDr, gpr, insn.length)) {
+      this.vmExited();
+      throw ABORT;
+    }
+    let n = dr;
+    if (n === 4 || n === 5) {
+      if (s.cr4 & (1 << 3)) this.fault(VECTOR_UD); // CR4.DE
+      n += 2;
+    }
+    if (n > 7) this.fault(VECTOR_UD);
+    if (toDr) {
+      s.dr[2 * n] = s.gpr32[2 * gpr]!;
+      s.dr[2 * n + 1] = this.bitness === 64 ? s.gpr32[2 * gpr + 1]! : 0;
+    } else {
+      s.gpr32[2 * gpr] = s.dr[2 * n]!;
+      s.gpr32[2 * gpr + 1] = this.bitness === 64 ? s.dr[2 * n + 1]! : 0;
+    }
+  }
+
+  private descriptorTable(insn: Instruction, h: number): void {
+    const s = this.state;
+    const load = h === H.Lgdt || h === H.Lidt;
+    if (load && this.cpl !== 0) this.fault(VECTOR_GP, 0);
+    if (this.interception !== null) {
+      const kind = h === H.Lgdt ? 6 : h === H.Lidt ? 7 : h === H.Sgdt ? 8 : 9;
+      if (this.interception.conditional(kind, insn.length)) {
+        this.vmExited();
+        throw ABORT;
+      }
+    }
+    this.ea(insn);
+    const lo = this.eaLo;
+    const hi = this.eaHi;
+    const gdt = h === H.Lgdt || h === H.Sgdt;
+    const t = lo + 2;
+    const lo2 = t >>> 0;
+    const hi2 = (hi + (t > 0xffffffff ? 1 : 0)) >>> 0;
+    if (load) {
+      this.readMem(lo, hi, 2);
+      const limit = this.vLo;
+      this.readMem(lo2, hi2, this.bitness === 64 ? 8 : 4);
+      let bLo = this.vLo;
+      const bHi = this.bitness === 64 ? this.vHi : 0;
+      if (this.bitness !== 64 && insn.operandSize === 2) bLo &= 0xffffff;
+      if (gdt) {
+        s.gdtrLimit = limit;
+        s.gdtrBaseLo = bLo;
+        s.gdtrBaseHi = bHi;
+      } else {
+        s.idtrLimit = limit;
+        s.idtrBaseLo = bLo;
+        s.idtrBaseHi = bHi;
+      }
+    } else {
+      this.writeMem(lo, hi, 2, gdt ? s.gdtrLimit : s.idtrLimit, 0);
+      if (this.bitness === 64) this.writeMem(lo2, hi2, 8, gdt ? s.gdtrBaseLo : s.idtrBaseLo, gdt ? s.gdtrBaseHi : s.idtrBaseHi);
+      else this.writeMem(lo2, hi2, 4, gdt ? s.gdtrBaseLo : s.idtrBaseLo, 0);
+    }
+  }
+
+  private ldtTr(insn: Instruction, h: number): void {
+    const s = this.state;
+    if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) this.fault(VECTOR_UD);
+    const store = h === H.Sldt || h === H.Str;
+    if (!store && this.cpl !== 0) this.fault(VECTOR_GP, 0);
+    const seg = h === H.Lldt || h === H.Sldt ? SEG_LDTR : SEG_TR;
+    if (this.interception !== null) {
+      const kind = h === H.Lldt ? 10 : h === H.Ltr ? 11 : h === H.Sldt ? 12 : 13;
+      if (this.interception.conditional(kind, insn.length)) {
+        this.vmExited();
+        throw ABORT;
+      }
+    }
+    if (store) {
+      this.writeOp(insn, 0, insn.opKind[0] === OperandKind.Memory ? 2 : this.opSize(insn, 0), s.segSelector[seg]!, 0);
+      return;
+    }
+    this.readOp(insn, 0, 2);
+    const sel = this.vLo & 0xffff;
+    if ((sel & ~3) === 0) {
+      if (seg === SEG_TR) this.fault(VECTOR_GP, 0);
+      s.segSelector[seg] = sel;
+      s.segAttr[seg] = 0x10000;
+      return;
+    }
+    if (sel & 4) this.fault(VECTOR_GP, sel & ~3);
+    if (!this.readDescriptor(sel)) this.fault(VECTOR_GP, sel & ~3);
+    const lo = this.vLo;
+    const hi = this.vHi;
+    const attr = Cpu.descAttr(hi);
+    const type = attr & 0xf;
+    if (attr & AR_S || (seg === SEG_LDTR ? type !== 2 : type !== 9 && type !== 1)) this.fault(VECTOR_GP, sel & ~3);
+    if (!(attr & AR_P)) this.fault(VECTOR_NP, sel & ~3);
+    let baseHi = 0;
+    if (s.efer & EFER_LMA_BIT) {
+      const t = s.gdtrBaseLo + (sel & ~7) + 8;
+      this.readSystem(t >>> 0, s.gdtrBaseHi, 4);
+      baseHi = this.vLo;
+    }
+    s.segSelector[seg] = sel;
+    s.segBaseLo[seg] = Cpu.descBase(lo, hi);
+    s.segBaseHi[seg] = baseHi;
+    s.segLimit[seg] = Cpu.descLimit(lo, hi);
+    if (seg === SEG_TR) {
+      // SDM 2 "LTR": the descriptor is marked busy.
+      const save = this.cpl;
+      this.cpl = 0;
+      this.writeMem((s.gdtrBaseLo + (sel & ~7) + 5) >>> 0, s.gdtrBaseHi, 1, ((hi >>> 8) & 0xff) | 2, 0);
+      this.cpl = save;
+      s.segAttr[seg] = attr | 2;
+    } else s.segAttr[seg] = attr;
+  }
+
+  private msw(insn: Instruction, load: boolean): void {
+    const s = this.state;
+    if (load) {
+      if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+      this.readOp(insn, 0, 2);
+      const v = this.vLo & 0xf;
+      if (this.interception !== null && this.interception.movToCr(0, 3, v, 0, -1, insn.length)) {
+        this.vmExited();
+        throw ABORT;
+      }
+      // SDM 2 "LMSW": only PE/MP/EM/TS; PE cannot be cleared.
+      s.cr0 = ((s.cr0 & ~0xe) | v | (s.cr0 & 1)) >>> 0;
+      this.stateChanged();
+    } else {
+      const cr0 = this.interception !== null ? this.interception.readShadowedCr(0, s.cr0) : s.cr0;
+      const size = insn.opKind[0] === OperandKind.Memory ? 2 : this.opSize(insn, 0);
+      this.writeOp(insn, 0, size, size === 2 ? cr0 & 0xffff : cr0, 0);
+    }
+  }
+
+  // ------------------------------------------------------------------ SYSCALL / SYSRET / SYSENTER
+
+  private syscall(insn: Instruction): void {
+    const s = this.state;
+    const g = s.gpr32;
+    // SDM 2 "SYSCALL": #UD unless EFER.SCE and IA-32e mode.
+    if (!(s.efer & EFER_SCE) || !(s.efer & EFER_LMA_BIT)) this.fault(VECTOR_UD);
+    this.nextIp(insn);
+    g[2] = s.ripLo;
+    g[3] = s.ripHi;
+    const f = s.getFlags();
+    g[22] = f & ~FLAG_RF;
+    g[23] = 0;
+    const star = this.msrSlot(MSR_IA32_STAR);
+    const lstar = this.msrSlot(MSR_IA32_LSTAR);
+    const fmask = this.msrSlot(MSR_IA32_FMASK);
+    const sel = star[1]! & 0xffff;
+    this.setSegmentRaw(SEG_CS, sel & 0xfffc, 0, 0xffffffff, 0x9b | AR_L | (1 << 15));
+    s.segSelector[SEG_SS] = (sel + 8) & 0xfffc;
+    s.segBaseLo[SEG_SS] = 0;
+    s.segLimit[SEG_SS] = 0xffffffff;
+    s.segAttr[SEG_SS] = 0x93 | AR_DB | (1 << 15);
+    s.setFlags(f & ~fmask[0]! & ~FLAG_RF);
+    s.ripLo = lstar[0]!;
+    s.ripHi = lstar[1]!;
+    this.updateMode();
+    this.flushTlb();
+  }
+
+  private sysret(insn: Instruction): void {
+    const s = this.state;
+    const g = s.gpr32;
+    if (!(s.efer & EFER_SCE) || !(s.efer & EFER_LMA_BIT) || this.bitness !== 64) this.fault(VECTOR_UD);
+    if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+    const star = this.msrSlot(MSR_IA32_STAR);
+    const base = star[1]! >>> 16;
+    const to64 = insn.operandSize === 8;
+    this.setSegmentRaw(
+      SEG_CS,
+      ((to64 ? base + 16 : base) & 0xfffc) | 3,
+      0,
+      0xffffffff,
+      0xfb | (to64 ? AR_L : AR_DB) | (1 << 15),
+    );
+    s.segSelector[SEG_SS] = ((base + 8) & 0xfffc) | 3;
+    s.segAttr[SEG_SS] = 0xf3 | AR_DB | (1 << 15);
+    s.setFlags((g[22]! & 0x3c7fd7) | 2);
+    s.ripLo = g[2]!;
+    s.ripHi = to64 ? g[3]! : 0;
+    this.updateMode();
+    this.flushTlb();
+  }
+
+  private sysenterExit(enter: boolean, osz: number): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const cs = this.msrSlot(MSR_IA32_SYSENTER_CS)[0]! & 0xffff;
+    if (!(s.cr0 & CR0_PE_BIT) || (cs & 0xfffc) === 0) this.fault(VECTOR_GP, 0);
+    const long = (s.efer & EFER_LMA_BIT) !== 0;
+    if (enter) {
+      const esp = this.msrSlot(MSR_IA32_SYSENTER_ESP);
+      const eip = this.msrSlot(MSR_IA32_SYSENTER_EIP);
+      s.setFlags(s.getFlags() & ~(FLAG_VM | FLAG_IF | FLAG_RF));
+      this.setSegmentRaw(SEG_CS, cs & 0xfffc, 0, 0xffffffff, 0x9b | (long ? AR_L : AR_DB) | (1 << 15));
+      s.segSelector[SEG_SS] = (cs + 8) & 0xfffc;
+      s.segBaseLo[SEG_SS] = 0;
+      s.segLimit[SEG_SS] = 0xffffffff;
+      s.segAttr[SEG_SS] = 0x93 | AR_DB | (1 << 15);
+      g[8] = esp[0]!;
+      g[9] = long ? esp[1]! : 0;
+      s.ripLo = eip[0]!;
+      s.ripHi = long ? eip[1]! : 0;
+    } else {
+      if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+      const to64 = osz === 8;
+      this.setSegmentRaw(SEG_CS, ((cs + (to64 ? 32 : 16)) & 0xfffc) | 3, 0, 0xffffffff, 0xfb | (to64 ? AR_L : AR_DB) | (1 << 15));
+      s.segSelector[SEG_SS] = ((cs + (to64 ? 40 : 24)) & 0xfffc) | 3;
+      s.segAttr[SEG_SS] = 0xf3 | AR_DB | (1 << 15);
+      s.ripLo = g[4]!;
+      s.ripHi = to64 ? g[5]! : 0;
+      g[8] = g[2]!;
+      g[9] = to64 ? g[3]! : 0;
+    }
+    this.updateMode();
+    this.flushTlb();
+  }
+
+  // ------------------------------------------------------------------ VMX instructions
+
+  private execVmx(insn: Instruction): void {
+    const op = MNEMONIC_COND[insn.mnemonic]! as VmxOperation;
+    const o = this.vmxOperands;
+    o.instructionLength = insn.length;
+    o.isMemory = false;
+    o.rmRegister = -1;
+    o.regRegister = -1;
+    o.operandSize = this.bitness === 64 ? 8 : 4;
+    o.addressSize = insn.addressSize;
+    o.segment = 0;
+    for (let i = 0; i < insn.opCount; i++) {
+      if (insn.opKind[i] === OperandKind.Memory) {
+        this.ea(insn);
+        o.isMemory = true;
+        o.linearLo = this.eaLo;
+        o.linearHi = this.eaHi;
+        o.segment = insn.memSegment - Register.ES;
+      } else if (insn.opKind[i] === OperandKind.Register) {
+        const n = REG_INDEX[insn.opRegister[i]!]!;
+        // VMREAD r/m, r / VMWRITE r, r/m / INVEPT r, m: the ModRM.reg operand is the field/type.
+        const regIsFirst = op === VmxOperation.Vmwrite || op === VmxOperation.Invept || op === VmxOperation.Invvpid;
+        if ((i === 0) === regIsFirst) o.regRegister = n;
+        else o.rmRegister = n;
+      }
+    }
+    const ic = this.interception;
+    if (ic !== null) {
+      if (ic.vmxInstruction(op, o as VmxOperands)) {
+        this.vmExited();
+        throw ABORT;
+      }
+    }
+    const hook = this.hooks.vmxInstruction;
+    if (hook === undefined) this.fault(VECTOR_UD);
+    const r = hook(op, o as VmxOperands);
+    if (r === VmxHookResult.Fault) throw FAULT;
+    if (r === VmxHookResult.Continue) this.nextIp(insn);
+    else this.updateMode();
+  }
+
+  // ------------------------------------------------------------------ SSE subset
+
+  private execSse(insn: Instruction): void {
+    executeSse(this, insn);
+  }
+
+  /** @internal operand access for the SSE executor. */
+  sseReadRm(insn: Instruction, i: number, out: Uint32Array, lanes: number): void {
+    if (insn.opKind[i] === OperandKind.Register) {
+      const r = insn.opRegister[i]!;
+      if (REG_KIND[r] === RegKind.Xmm) {
+        const n = REG_INDEX[r]!;
+        for (let k = 0; k < 4; k++) out[k] = this.xmm[4 * n + k]!;
+      } else {
+        this.readReg(r);
+        out[0] = this.vLo;
+        out[1] = this.vHi;
+        out[2] = 0;
+        out[3] = 0;
+      }
+      return;
+    }
+    if (insn.opKind[i] === OperandKind.Immediate) {
+      out[0] = insn.immediateLo;
+      return;
+    }
+    this.ea(insn);
+    out.fill(0);
+    for (let k = 0; k < lanes; k += 2) {
+      const t = this.eaLo + k * 4;
+      this.readMem(t >>> 0, (this.eaHi + (t > 0xffffffff ? 1 : 0)) >>> 0, lanes - k >= 2 ? 8 : 4);
+      out[k] = this.vLo;
+      if (lanes - k >= 2) out[k + 1] = this.vHi;
+    }
+  }
+
+  /** @internal */
+  sseWriteRm(insn: Instruction, i: number, src: Uint32Array, lanes: number): void {
+    if (insn.opKind[i] === OperandKind.Register) {
+      const r = insn.opRegister[i]!;
+      if (REG_KIND[r] === RegKind.Xmm) {
+        const n = REG_INDEX[r]!;
+        for (let k = 0; k < lanes; k++) this.xmm[4 * n + k] = src[k]!;
+      } else this.writeReg(r, src[0]!, src[1]!);
+      return;
+    }
+    this.ea(insn);
+    for (let k = 0; k < lanes; k += 2) {
+      const t = this.eaLo + k * 4;
+      this.writeMem(t >>> 0, (this.eaHi + (t > 0xffffffff ? 1 : 0)) >>> 0, lanes - k >= 2 ? 8 : 4, src[k]!, src[k + 1] ?? 0);
+    }
+  }
+
+  /** @internal */
+  sseAlignCheck(insn: Instruction): void {
+    if (insn.opKind[0] === OperandKind.Memory || insn.opKind[1] === OperandKind.Memory) {
+      this.ea(insn);
+      if ((this.eaLo & 15) !== 0) this.fault(VECTOR_GP, 0);
+    }
+  }
+
+  /** @internal */
+  sseFault(vector: number): never {
+    this.fault(vector);
+  }
+
+  // ------------------------------------------------------------------ exception and interrupt delivery
+
+  /**
+   * Delivers an exception or interrupt (SDM 3A 6.12 / 6.14, real mode 20.1.4). `fault`: RIP
+   * still points at the faulting instruction. #DF on a fault during delivery of a
+   * contributory/page fault; shutdown (triple fault) on a fault during #DF delivery.
+   */
+  private deliverEvent(vector: number, errorCode: number, software: boolean, fault: boolean): void {
+    if (this.hooks.interrupt !== undefined && this.hooks.interrupt(this, vector, errorCode, software) === true) return;
+    if (this.exceptionPolicy === 'stop' && (fault || (software && vector < 32 && vector !== 0x80))) {
+      this.exceptionVector = vector;
+      this.exceptionErrorCode = errorCode;
+      this.stopRequested = true;
+      this.stopReason = StopReason.Exception;
+      return;
+    }
+    const ic = this.interception;
+    if (ic !== null && vector < 32 && (fault || software) && ic.exception(vector, errorCode < 0 ? 0 : errorCode, errorCode >= 0, software)) {
+      this.vmExited();
+      return;
+    }
+    if (this.deliveryDepth >= 2 || (this.deliveryDepth === 1 && vector === VECTOR_DF)) {
+      this.shutdown();
+      return;
+    }
+    this.deliveryDepth++;
+    try {
+      this.deliverThroughTable(vector, errorCode, software);
+      this.deliveryDepth = 0;
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      const v2 = this.pendingVector;
+      this.pendingVector = -1;
+      const contributory = (v: number) => v === 0 || (v >= 10 && v <= 13);
+      if (this.deliveryDepth >= 2 || vector === VECTOR_DF) {
+        this.shutdown();
+        return;
+      }
+      if ((contributory(vector) && contributory(v2)) || (vector === VECTOR_PF && (contributory(v2) || v2 === VECTOR_PF))) {
+        this.deliveryDepth = 1;
+        this.deliverEvent(VECTOR_DF, 0, false, true);
+        this.deliveryDepth = 0;
+        return;
+      }
+      // Benign: deliver the second fault serially.
+      this.deliveryDepth = 0;
+      this.deliverEvent(v2, this.pendingError, false, true);
+    }
+  }
+
+  private shutdown(): void {
+    this.deliveryDepth = 0;
+    if (this.interception !== null && this.interception.tripleFault()) {
+      this.vmExited();
+      return;
+    }
+    this.halted = false;
+    this.stopRequested = true;
+    this.stopReason = StopReason.Shutdown;
+  }
+
+  private deliverThroughTable(vector: number, errorCode: number, software: boolean): void {
+    const s = this.state;
+    const g = s.gpr32;
+    if ((s.cr0 & CR0_PE_BIT) === 0) {
+      // Real mode: 4-byte IVT entries (SDM 3A 20.1.4).
+      if (vector * 4 + 3 > s.idtrLimit) this.fault(VECTOR_GP, 0);
+      const flags = s.getFlags();
+      this.push(2, flags, 0);
+      this.push(2, s.segSelector[SEG_CS]!, 0);
+      this.push(2, s.ripLo, 0);
+      this.readMem((s.idtrBaseLo + vector * 4) >>> 0, 0, 4);
+      const ip = this.vLo & 0xffff;
+      const cs = this.vLo >>> 16;
+      s.setFlags(flags & ~(FLAG_IF | FLAG_TF | FLAG_AC | FLAG_RF));
+      this.loadSegment(SEG_CS, cs, true);
+      s.ripLo = ip;
+      return;
+    }
+    const long = (s.efer & EFER_LMA_BIT) !== 0;
+    const entrySize = long ? 16 : 8;
+    const ext = software ? 0 : 1;
+    if (vector * entrySize + entrySize - 1 > s.idtrLimit) this.fault(VECTOR_GP, vector * 8 + 2 + ext);
+    const t = s.idtrBaseLo + vector * entrySize;
+    this.readSystem(t >>> 0, (s.idtrBaseHi + (t > 0xffffffff ? 1 : 0)) >>> 0, 8);
+    const lo = this.vLo;
+    const hi = this.vHi;
+    let offHi = 0;
+    if (long) {
+      this.readSystem((t + 8) >>> 0, (s.idtrBaseHi + (t + 8 > 0xffffffff ? 1 : 0)) >>> 0, 4);
+      offHi = this.vLo;
+    }
+    const type = (hi >>> 8) & 0x1f;
+    const gdpl = (hi >>> 13) & 3;
+    const present = (hi & (1 << 15)) !== 0;
+    const gateType = type & 0xf;
+    const is32 = (gateType & 8) !== 0;
+    const isTrap = (gateType & 7) === 7;
+    const isTaskGate = gateType === 5;
+    if (type & 0x10 || !(gateType === 0xe || gateType === 0xf || (!long && (gateType === 6 || gateType === 7 || isTaskGate)))) {
+      this.fault(VECTOR_GP, vector * 8 + 2 + ext);
+    }
+    // SDM 3A 6.12.1.1: software interrupts check the gate DPL against CPL.
+    if (software && gdpl < this.cpl) this.fault(VECTOR_GP, vector * 8 + 2);
+    if (!present) this.fault(VECTOR_NP, vector * 8 + 2 + ext);
+    if (isTaskGate) this.fault(VECTOR_GP, vector * 8 + 2 + ext); // task switching is not modelled
+    const csSel = lo >>> 16;
+    const offLo = ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0;
+    if ((csSel & ~3) === 0) this.fault(VECTOR_GP, ext);
+    if (!this.readDescriptor(csSel)) this.fault(VECTOR_GP, (csSel & ~3) + ext);
+    const dLo = this.vLo;
+    const dHi = this.vHi;
+    const attr = Cpu.descAttr(dHi);
+    const dpl = (attr >> 5) & 3;
+    if (!(attr & AR_S) || !(attr & 8) || dpl > this.cpl) this.fault(VECTOR_GP, (csSel & ~3) + ext);
+    if (!(attr & AR_P)) this.fault(VECTOR_NP, (csSel & ~3) + ext);
+    if (long && !(attr & AR_L)) this.fault(VECTOR_GP, (csSel & ~3) + ext);
+    const flags = s.getFlags();
+    const oldCs = s.segSelector[SEG_CS]!;
+    const oldSs = s.segSelector[SEG_SS]!;
+    const oldSpLo = g[8]!;
+    const oldSpHi = g[9]!;
+    const oldIpLo = s.ripLo;
+    const oldIpHi = s.ripHi;
+    const conforming = (attr & 4) !== 0;
+    const v86 = (flags & FLAG_VM) !== 0;
+    const ist = long ? (hi & 7) : 0;
+    const inner = !conforming && dpl < this.cpl;
+    if (v86 && dpl !== 0) this.fault(VECTOR_GP, (csSel & ~3) + ext);
+    if (long) {
+      // 64-bit: always push SS:RSP, stack aligned to 16 (SDM 3A 6.14.2).
+      if (inner || ist !== 0) this.switchStack(inner ? dpl : this.cpl, ist);
+      g[8] = (g[8]! & ~15) >>> 0;
+      this.cpl = inner ? dpl : this.cpl;
+      this.setFlagsForGate(flags, isTrap);
+      this.loadCs(csSel, dLo, dHi, inner ? dpl : this.cpl);
+      this.push(8, oldSs, 0);
+      this.push(8, oldSpLo, oldSpHi);
+      this.push(8, flags, 0);
+      this.push(8, oldCs, 0);
+      this.push(8, oldIpLo, oldIpHi);
+      if (errorCode >= 0) this.push(8, errorCode, 0);
+      s.ripLo = offLo;
+      s.ripHi = offHi;
+      return;
+    }
+    const size = is32 ? 4 : 2;
+    if (inner || v86) {
+      this.switchStack(dpl, 0);
+      if (v86) {
+        this.push(size, s.segSelector[SEG_GS]!, 0);
+        this.push(size, s.segSelector[SEG_FS]!, 0);
+        this.push(size, s.segSelector[SEG_DS]!, 0);
+        this.push(size, s.segSelector[SEG_ES]!, 0);
+        for (const k of [SEG_GS, SEG_FS, SEG_DS, SEG_ES]) {
+          s.segSelector[k] = 0;
+          s.segAttr[k] = 0x10000;
+        }
+      }
+      this.push(size, oldSs, 0);
+      this.push(size, oldSpLo, 0);
+    }
+    this.push(size, flags, 0);
+    this.push(size, oldCs, 0);
+    this.push(size, oldIpLo, 0);
+    if (errorCode >= 0) this.push(size, errorCode, 0);
+    this.setFlagsForGate(flags & ~FLAG_VM, isTrap);
+    this.loadCs(csSel, dLo, dHi, inner || v86 ? dpl : this.cpl);
+    s.ripLo = size === 2 ? offLo & 0xffff : offLo;
+    s.ripHi = 0;
+  }
+
+  private setFlagsForGate(flags: number, isTrap: boolean): void {
+    // SDM 3A 6.12.1.3: TF, VM, RF, NT cleared; IF cleared for interrupt gates.
+    let f = flags & ~(FLAG_TF | FLAG_VM | FLAG_RF | FLAG_NT);
+    if (!isTrap) f &= ~FLAG_IF;
+    this.state.setFlags(f);
+  }
+}
+
+const ABORT_STRING = ABORT;
+/** gpr32 slots of EAX, EBX, ECX, EDX for CPUID results. */
+const CPUID_SLOTS = [0, 6, 2, 4];
+
+/** MSRs that read as 0 until written (so OS probes do not #GP). */
+const KNOWN_MSRS = new Set<number>([
+  MSR_IA32_SYSENTER_CS,
+  MSR_IA32_SYSENTER_ESP,
+  MSR_IA32_SYSENTER_EIP,
+  MSR_IA32_STAR,
+  MSR_IA32_LSTAR,
+  MSR_IA32_CSTAR,
+  MSR_IA32_FMASK,
+  MSR_IA32_KERNEL_GS_BASE,
+  MSR_IA32_TSC_AUX,
+  MSR_IA32_APIC_BASE,
+  MSR_IA32_PAT,
+  0x3a, // IA32_FEATURE_CONTROL
+  0x1d9, // IA32_DEBUGCTL
+  0x8b, // IA32_BIOS_SIGN_ID
+]);
+
+import { executeSse } from './sse.ts';
+void FLAG_AF;
+void SEG_DS;
