@@ -152,7 +152,8 @@ function runCase(m: Machine, f: Case): string | null {
   const F = (x: Flag) => f.has(x);
   const { mem, state, out, mode } = m;
   let pdeLo = 0x4000;
-  let pdeHi = 0x2 << 27; // key 2 on a non-leaf PDE: ignored (SDM 3A 4.6.2).
+  // Key 2 on a non-leaf PDE: ignored in 4-level paging (SDM 3A 4.6.2); PAE reserves those bits.
+  let pdeHi = mode === 'level4' ? 0x2 << 27 : 0;
   if (F('pde.pse')) {
     pdeLo = 0x80_0000 | 0x80;
     pdeHi = F('pku.pkey') ? 1 << 27 : 0;

@@ -127,6 +127,16 @@ describe('pageWalk', () => {
     expect(out.errorCode).toBe(0x9); // XD is reserved without NXE
   });
 
+  it('treats bits 62:52 as reserved in PAE entries but ignores them in 4-level entries', () => {
+    const pae = setup('pae');
+    pae.tables.map(0x0040_1000, 0, 0x0050_0000, 0x7, 1 << 24); // bit 56
+    expect(pageWalk(pae.mem, pae.state, 0x0040_1000, 0, ACCESS_READ, pae.out)).toBe(false);
+    expect(pae.out.errorCode).toBe(0x9);
+    const l4 = setup('level4');
+    l4.tables.map(0x0040_1000, 0, 0x0050_0000, 0x7, 1 << 24);
+    expect(pageWalk(l4.mem, l4.state, 0x0040_1000, 0, ACCESS_READ, l4.out)).toBe(true);
+  });
+
   it('uses the PDPTE registers, not memory, once loaded (PAE)', () => {
     const { mem, tables, state, out } = setup('pae');
     tables.map(0x0040_1000, 0, 0x0050_0000, 0x7);

@@ -237,8 +237,10 @@ function walk64(
   const noAd = (access & ACCESS_NO_AD_UPDATE) !== 0;
   const errorBits = accessErrorBits(state.cr4, state.efer, access);
   const nxe = (state.efer & EFER_NXE) !== 0;
-  // Bits 51:MAXPHYADDR are reserved; so is XD (bit 63) when EFER.NXE=0.
-  const rsvdHi = (reservedHighMask(state.maxPhyAddr) | (nxe ? 0 : 0x80000000)) >>> 0;
+  // Bits 51:MAXPHYADDR are reserved, and XD (bit 63) when EFER.NXE=0. PAE entries also reserve
+  // bits 62:52, which 4- and 5-level paging ignore (SDM 3A tables 4-8 to 4-11 vs 4-14 to 4-20).
+  const rsvdHi =
+    (reservedHighMask(state.maxPhyAddr) | (nxe ? 0 : 0x80000000) | (mode === PagingMode.Pae ? 0x7ff00000 : 0)) >>> 0;
   let rights = RIGHT_WRITABLE | RIGHT_USER;
   let level: number;
   let table: number;
