@@ -18,13 +18,17 @@ export const EPT_ACCESSED = 1 << 8;
 /** EPT leaf bit 9: dirty flag (when EPTP bit 6 is set). */
 export const EPT_DIRTY = 1 << 9;
 
-/** EPT violation exit qualification bits (SDM 3C 28.2.1, table 28-7). */
+/** EPT violation exit qualification bit 0: a data read (SDM 3C 28.2.1, table 28-7). */
 export const EPT_QUAL_READ = 1 << 0;
+/** Qualification bit 1: a data write (guest A/D updates and, with EPT A/D, all guest paging accesses). */
 export const EPT_QUAL_WRITE = 1 << 1;
+/** Qualification bit 2: an instruction fetch. */
 export const EPT_QUAL_FETCH = 1 << 2;
-/** Bits 3..5: the AND of the R, W and X bits of the EPT entries used. */
+/** Qualification bit 3: the AND of the R bits of the EPT entries used (the address was readable). */
 export const EPT_QUAL_READABLE = 1 << 3;
+/** Qualification bit 4: the AND of the W bits (writable). */
 export const EPT_QUAL_WRITABLE = 1 << 4;
+/** Qualification bit 5: the AND of the X bits (executable). */
 export const EPT_QUAL_EXECUTABLE = 1 << 5;
 /** Bit 7: the guest-linear address field is valid. */
 export const EPT_QUAL_LINEAR_VALID = 1 << 7;

@@ -39,6 +39,7 @@ export interface TracedEntry {
  * the walk, so a cpu reuses one object for every translation.
  */
 export class WalkResult {
+  /** What the last walk ended with. */
   status: WalkStatus = WalkStatus.Ok;
   /** Final physical address (host-physical when EPT is on). */
   physical = 0;
@@ -66,6 +67,7 @@ export class WalkResult {
   eptRights = 0;
   /** EPT: memory type of the leaf EPT entry (bits 5:3) and its IPAT bit. */
   eptMemoryType = 0;
+  /** EPT: the leaf's IPAT bit (ignore the guest PAT). */
   eptIgnorePat = false;
   /** Memory references made by the walk (entry reads; A/D writes not counted). */
   memoryReferences = 0;
@@ -74,6 +76,7 @@ export class WalkResult {
   trace = false;
   /** Number of entries recorded. */
   traceCount = 0;
+  /** Trace columns, one row per entry read (see {@link entries} for the object form). */
   readonly traceKind = new Uint8Array(MAX_TRACE_ENTRIES);
   readonly traceLevel = new Uint8Array(MAX_TRACE_ENTRIES);
   readonly traceAddress = new Float64Array(MAX_TRACE_ENTRIES);

@@ -43,8 +43,11 @@ export class DescriptorFields {
   type = 0;
   /** S: 1 = code or data, 0 = system. */
   s = false;
+  /** Descriptor privilege level. */
   dpl = 0;
+  /** P: present. */
   present = false;
+  /** AVL: available to software. */
   avl = false;
   /** L: 64-bit code segment. */
   long = false;

@@ -45,8 +45,11 @@ export interface DescriptorTableAccess {
 
 /** The state a selector load depends on. Plain mutable fields; the cpu owns one. */
 export class SegmentationContext {
+  /** Current processor mode. */
   mode: CpuMode = CpuMode.Real;
+  /** Current privilege level (0..3). */
   cpl = 0;
+  /** GDTR base as lo/hi halves (hi only matters in IA-32e mode) and limit. */
   gdtrBaseLo = 0;
   gdtrBaseHi = 0;
   gdtrLimit = 0xffff;
@@ -57,6 +60,7 @@ export class SegmentationContext {
   /** Error codes get EXT (bit 0): the load is part of delivering an external event. */
   ext = false;
 
+  /** `memory` reads and writes descriptor tables by linear address. */
   constructor(readonly memory: DescriptorTableAccess) {
     this.ldtr.accessRights = AR_UNUSABLE;
     this.ldtr.limit = 0;
