@@ -173,3 +173,4 @@ export {
   type RootCpuPort,
   type RootInstructionOperands,
 } from './binding/root-instruction-hook.ts';
+export { configureEpt, type EptTarget } from './binding/ept-pointer.ts';

@@ -316,6 +316,13 @@ const EXIT_TESTS: ExitTest[] = [
     guest: (x) => x.ept(true, 0, 0x5000, 0, 0),
     onExit: { reason: 49, gpa: 0x5000 },
   },
+  { name: 'INIT signal', init: () => {}, guest: (x) => x.init(), onExit: { reason: 3 } },
+  {
+    name: 'SIPI in wait-for-SIPI',
+    init: () => {},
+    guest: (x) => x.sipi(0x9a, C.ACTIVITY_WAIT_FOR_SIPI),
+    onExit: { reason: 4, qualification: 0x9a },
+  },
   {
     name: 'task switch through a CALL',
     init: () => {},
@@ -360,6 +367,7 @@ describe('NonRootExits', () => {
     ['an external interrupt', (x) => x.externalInterrupt({ hasInterrupt: () => true, acknowledge: () => 0x20 })],
     ['an NMI', (x) => x.nmi()],
     ['a window', (x) => x.window(true, true)],
+    ['a SIPI in the active state', (x) => x.sipi(0x10, 0)],
   ])('lets %s run in the guest when no control selects its exit', (_name, guest) => {
     const m = machine(() => {});
     expect(guest(m.exits)).toBe(false);

@@ -313,6 +313,22 @@ export class NonRootExits {
     return vmx.preemptionTimer === 0 && this.exitWith(R.EXIT_REASON_PREEMPTION_TIMER, 0, 0, 0);
   }
 
+  /**
+   * An INIT signal arrived: in VMX non-root operation it always exits (SDM 3C 26.2) and the
+   * guest's activity state is saved as it was.
+   */
+  init(): boolean {
+    return this.exitWith(R.EXIT_REASON_INIT, 0, 0, 0);
+  }
+
+  /**
+   * A SIPI arrived: it exits only in the wait-for-SIPI activity state, with the SIPI vector
+   * as the qualification (SDM 3C 26.2, Table 28-1). `activity` is the guest's activity state.
+   */
+  sipi(vector: number, activity: number): boolean {
+    return activity === C.ACTIVITY_WAIT_FOR_SIPI && this.exitWith(R.EXIT_REASON_SIPI, vector & 0xff, 0, 0);
+  }
+
   ept(misconfig: boolean, qualification: number, gpa: number, linearLo: number, linearHi: number): boolean {
     const e = this.vmx.exit.reset(
       misconfig ? R.EXIT_REASON_EPT_MISCONFIGURATION : R.EXIT_REASON_EPT_VIOLATION,
