@@ -42,6 +42,7 @@ export {
   accessErrorBits,
   checkAccess,
   RIGHT_NO_EXECUTE,
+  RIGHT_SHADOW_STACK,
   RIGHT_USER,
   RIGHT_WRITABLE,
 } from './paging/access-rights.ts';
@@ -57,6 +58,7 @@ export {
   CR0_PE,
   CR0_PG,
   CR0_WP,
+  CR4_CET,
   CR4_LA57,
   CR4_PAE,
   CR4_PCIDE,

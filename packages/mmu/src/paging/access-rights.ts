@@ -6,6 +6,7 @@ import {
   ACCESS_USER,
   ACCESS_WRITE,
   CR0_WP,
+  CR4_CET,
   CR4_PAE,
   CR4_PKE,
   CR4_PKS,
@@ -23,6 +24,11 @@ export const RIGHT_WRITABLE = 1 << 1;
 export const RIGHT_USER = 1 << 2;
 /** Combined rights of a translation: XD=1 in some entry walked (with EFER.NXE=1). */
 export const RIGHT_NO_EXECUTE = 1 << 3;
+/**
+ * The translation is a shadow-stack page: R/W=1 in every non-leaf entry, R/W=0 and D=1 in the leaf
+ * (SDM 3A 4.6.1; meaningful with CR4.CET=1).
+ */
+export const RIGHT_SHADOW_STACK = 1 << 4;
 
 /**
  * The #PF error-code bits of an access that faults, without P: W/R, U/S, I/D and SS as the SDM
@@ -62,7 +68,12 @@ export function checkAccess(
   const writable = (rights & RIGHT_WRITABLE) !== 0;
   const wp = (cr0 & CR0_WP) !== 0;
   let fault = false;
-  if (userAccess) {
+  const shadowStack = (access & ACCESS_SHADOW_STACK) !== 0;
+  if (shadowStack) {
+    // SDM 3A 4.6.1: shadow-stack accesses reach only shadow-stack pages, user ones only user
+    // pages and supervisor ones only supervisor pages; SMAP, WP and XD do not apply.
+    if ((cr4 & CR4_CET) === 0 || (rights & RIGHT_SHADOW_STACK) === 0 || userAccess !== userPage) fault = true;
+  } else if (userAccess) {
     // SDM 3A 4.6.1: user-mode accesses reach user-mode addresses only.
     if (!userPage) fault = true;
     else if (write && !writable) fault = true;
@@ -82,14 +93,19 @@ export function checkAccess(
     if (write && !writable && wp) fault = true;
   }
   let pk = false;
+  if (!fault && !shadowStack && write && (rights & RIGHT_SHADOW_STACK) !== 0 && (cr4 & CR4_CET) !== 0) {
+    // Ordinary writes to a shadow-stack page always fault (its leaf R/W=0; CET requires CR0.WP=1).
+    fault = true;
+  }
   if (ia32e && !fetch) {
     // SDM 3A 4.6.2: PKRU governs data accesses to user-mode addresses, PKRS (CR4.PKS) to supervisor ones.
     let keyRights = -1;
     if (userPage && (cr4 & CR4_PKE) !== 0) keyRights = (pkru >>> (pkey * 2)) & 3;
     else if (!userPage && (cr4 & CR4_PKS) !== 0) keyRights = (pkrs >>> (pkey * 2)) & 3;
     if (keyRights > 0) {
+      // WD does not restrict shadow-stack writes (SDM 3A 4.6.2); AD restricts every data access.
       if ((keyRights & 1) !== 0) pk = true;
-      else if (write && (userAccess || wp)) pk = true;
+      else if (write && !shadowStack && (userAccess || wp)) pk = true;
     }
   }
   if (!fault && !pk) return 0;

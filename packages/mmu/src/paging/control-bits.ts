@@ -23,6 +23,8 @@ export const CR4_SMEP = 1 << 20;
 export const CR4_SMAP = 1 << 21;
 /** CR4.PKE, protection keys for user-mode pages (SDM 3A 4.6.2). */
 export const CR4_PKE = 1 << 22;
+/** CR4.CET, control-flow enforcement: shadow-stack pages exist (SDM 3A 4.6.1). */
+export const CR4_CET = 1 << 23;
 /** CR4.PKS, protection keys for supervisor-mode pages (SDM 3A 4.6.2). */
 export const CR4_PKS = 1 << 24;
 
@@ -64,7 +66,7 @@ export const ACCESS_WRITE = PF_WRITE;
 export const ACCESS_USER = PF_USER;
 /** An instruction fetch. */
 export const ACCESS_FETCH = PF_FETCH;
-/** A shadow-stack access (sets SS in the error code; shadow-stack page rules are not modelled). */
+/** A shadow-stack access (CET): allowed only to shadow-stack pages of its own privilege; sets SS in the error code. */
 export const ACCESS_SHADOW_STACK = PF_SHADOW_STACK;
 /** An implicit supervisor access (descriptor tables, TSS, ... even at CPL=3): SMAP applies regardless of AC. */
 export const ACCESS_IMPLICIT_SUPERVISOR = 1 << 8;

@@ -7,13 +7,17 @@ import {
   ACCESS_AC,
   ACCESS_NO_AD_UPDATE,
   ACCESS_READ,
+  ACCESS_SHADOW_STACK,
   ACCESS_USER,
   ACCESS_WRITE,
   CR0_PE,
   CR0_PG,
+  CR0_WP,
+  CR4_CET,
   CR4_LA57,
   CR4_PAE,
   CR4_PGE,
+  CR4_PKE,
   CR4_PKS,
   CR4_PSE,
   CR4_SMAP,
@@ -249,6 +253,59 @@ describe('pageWalk', () => {
     expect(out.errorCode).toBe(0x21);
     state.pkrs = 0;
     expect(pageWalk(mem, state, 0x1000, 0, ACCESS_READ, out)).toBe(true);
+  });
+
+  // [name, leaf flags, non-leaf writable, access, CR4.CET, expected error code or null]
+  it.each<[string, number, boolean, number, boolean, number | null]>([
+    ['a supervisor shadow-stack read of a supervisor shadow-stack page', 0x41, true, ACCESS_SHADOW_STACK, true, null],
+    ['a supervisor shadow-stack write', 0x41, true, ACCESS_SHADOW_STACK | ACCESS_WRITE, true, null],
+    ['an ordinary read of a shadow-stack page', 0x41, true, ACCESS_READ, true, null],
+    ['an ordinary write to a shadow-stack page', 0x41, true, ACCESS_WRITE, true, 0x3],
+    [
+      'a user shadow-stack access to a supervisor shadow-stack page',
+      0x41,
+      true,
+      ACCESS_SHADOW_STACK | ACCESS_USER,
+      true,
+      0x45,
+    ],
+    ['a supervisor shadow-stack access to a user shadow-stack page', 0x45, true, ACCESS_SHADOW_STACK, true, 0x41],
+    [
+      'a user shadow-stack write to a user shadow-stack page',
+      0x45,
+      true,
+      ACCESS_SHADOW_STACK | ACCESS_USER | ACCESS_WRITE,
+      true,
+      null,
+    ],
+    ['a shadow-stack access to a writable page', 0x43, true, ACCESS_SHADOW_STACK | ACCESS_WRITE, true, 0x43],
+    ['a shadow-stack access to a read-only clean page', 0x01, true, ACCESS_SHADOW_STACK, true, 0x41],
+    ['a shadow-stack access under a read-only non-leaf entry', 0x41, false, ACCESS_SHADOW_STACK, true, 0x41],
+    ['a shadow-stack access with CR4.CET=0', 0x41, true, ACCESS_SHADOW_STACK, false, 0x41],
+  ])('CET: %s', (_name, leaf, nonLeafWritable, access, cet, errorCode) => {
+    const { mem, state, out } = setup('level4');
+    let next = 0x20_0000;
+    const tables = new PageTableBuilder(mem, 'level4', () => (next += 0x1000), nonLeafWritable ? 0x7 : 0x5);
+    tables.map(0x1000, 0, 0x5000, leaf | 0x20);
+    state.cr3 = tables.root;
+    state.cr0 |= CR0_WP;
+    if (cet) state.cr4 |= CR4_CET;
+    const ok = pageWalk(mem, state, 0x1000, 0, access, out);
+    expect(ok).toBe(errorCode === null);
+    if (errorCode !== null) expect(out.errorCode).toBe(errorCode);
+  });
+
+  it('lets PKRU.WD pass shadow-stack writes but not AD', () => {
+    const { mem, tables, state, out } = setup('level4');
+    tables.map(0x1000, 0, 0x5000, 0x65, 1 << 27); // user shadow-stack page, key 1
+    state.cr0 |= CR0_WP;
+    state.cr4 |= CR4_CET | CR4_PKE;
+    state.pkru = 0b1000; // WD1
+    const ss = ACCESS_SHADOW_STACK | ACCESS_USER | ACCESS_WRITE;
+    expect(pageWalk(mem, state, 0x1000, 0, ss, out)).toBe(true);
+    state.pkru = 0b0100; // AD1
+    expect(pageWalk(mem, state, 0x1000, 0, ss, out)).toBe(false);
+    expect(out.errorCode).toBe(0x67);
   });
 
   it('reports the not-present level and P=0 for an unmapped address', () => {

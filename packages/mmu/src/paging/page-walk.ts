@@ -6,7 +6,14 @@ import {
   EPTP_AD_ENABLE,
 } from '../ept/ept-state.ts';
 import { eptWalk } from '../ept/ept-walk.ts';
-import { accessErrorBits, checkAccess, RIGHT_NO_EXECUTE, RIGHT_USER, RIGHT_WRITABLE } from './access-rights.ts';
+import {
+  accessErrorBits,
+  checkAccess,
+  RIGHT_NO_EXECUTE,
+  RIGHT_SHADOW_STACK,
+  RIGHT_USER,
+  RIGHT_WRITABLE,
+} from './access-rights.ts';
 import {
   ACCESS_FETCH,
   ACCESS_NO_AD_UPDATE,
@@ -86,6 +93,11 @@ function updateEntry(
   }
   memory.write32(address, value >>> 0);
   return true;
+}
+
+/** RIGHT_SHADOW_STACK when every entry above the leaf is writable and the leaf has R/W=0, D=1. */
+function shadowStackRight(above: number, leaf: number): number {
+  return (above & RIGHT_WRITABLE) !== 0 && (leaf & (RIGHT_WRITABLE | PTE_D)) === PTE_D ? RIGHT_SHADOW_STACK : 0;
 }
 
 function pageFault(out: WalkResult, errorCode: number): false {
@@ -200,7 +212,7 @@ function walk32(memory: PagingMemory, state: PagingState, linear: number, access
     leafGpa = pdeGpa;
     leafAddress = pdeAddress;
     leaf = pde;
-    rights = pde & (RIGHT_WRITABLE | RIGHT_USER);
+    rights = (pde & (RIGHT_WRITABLE | RIGHT_USER)) | shadowStackRight(RIGHT_WRITABLE, pde);
     gpa = ((pde >>> 13) & 0xff) * 0x1_0000_0000 + ((pde & 0xffc00000) >>> 0) + (linear & 0x3fffff);
     out.pageSize = 0x400000;
   } else {
@@ -217,7 +229,7 @@ function walk32(memory: PagingMemory, state: PagingState, linear: number, access
     leaf = entryLo;
     leafEptRights = entryEptRights;
     if ((leaf & PTE_P) === 0) return pageFault(out, errorBits);
-    rights = pde & leaf & (RIGHT_WRITABLE | RIGHT_USER);
+    rights = (pde & leaf & (RIGHT_WRITABLE | RIGHT_USER)) | shadowStackRight(pde, leaf);
     gpa = ((leaf & 0xfffff000) >>> 0) + (linear & 0xfff);
     out.pageSize = 0x1000;
   }
@@ -277,9 +289,11 @@ function walk64(
       else if (level === 2) rsvd ||= (eLo & 0x1fe000) !== 0;
     }
     if (rsvd) return pageFault(out, errorBits | PF_PRESENT | PF_RSVD);
+    const above = rights;
     rights &= (eLo & (RIGHT_WRITABLE | RIGHT_USER)) | RIGHT_NO_EXECUTE;
     if (eHi >>> 31 !== 0) rights |= RIGHT_NO_EXECUTE;
     if (level === 1 || ps) {
+      rights |= shadowStackRight(above, eLo);
       let phys: number;
       if (level === 1) {
         phys = entryFrame(eLo, eHi) + (lo & 0xfff);

@@ -15,11 +15,11 @@ import { PagingMode, type PagingState } from '../paging/paging-state.ts';
 import type { WalkResult } from '../paging/walk-result.ts';
 
 const VALID = 1 << 0;
-// bits 1..3: RIGHT_WRITABLE, RIGHT_USER, RIGHT_NO_EXECUTE (same positions as the walk's rights)
-const RIGHTS_MASK = 0b1110;
-const DIRTY = 1 << 4;
-const GLOBAL = 1 << 5;
-const IA32E = 1 << 6;
+// bits 1..4: RIGHT_WRITABLE, RIGHT_USER, RIGHT_NO_EXECUTE, RIGHT_SHADOW_STACK (the walk's positions)
+const RIGHTS_MASK = 0b1_1110;
+const DIRTY = 1 << 5;
+const GLOBAL = 1 << 6;
+const IA32E = 1 << 7;
 const PKEY_SHIFT = 8;
 
 /** INVPCID types (SDM 2 INVPCID). */
