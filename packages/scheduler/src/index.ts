@@ -43,3 +43,14 @@ export {
 } from './sim/simulator.ts';
 export { type Claim, fairShares, jainIndex } from './metrics/entitlement.ts';
 export { LatencyHistogram } from './metrics/latency-histogram.ts';
+export {
+  CREDIT2_BUDGET_PERIOD_NS,
+  CREDIT2_CARRYOVER_MAX_NS,
+  CREDIT2_INIT_NS,
+  CREDIT2_MAX_TIMER_NS,
+  CREDIT2_MIN_TIMER_NS,
+  Credit2Policy,
+  type Credit2Options,
+} from './policies/credit2.ts';
+export { RTDS_DEFAULT_BUDGET_NS, RTDS_DEFAULT_PERIOD_NS, RtdsPolicy } from './policies/rtds.ts';
+export { EEVDF_BASE_SLICE_NS, EEVDF_TICK_NS, EevdfPolicy, type EevdfOptions } from './policies/eevdf.ts';

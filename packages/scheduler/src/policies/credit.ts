@@ -54,8 +54,6 @@ export class CreditPolicy extends PolicyBase implements SchedulerPolicy {
   private yielded!: Uint8Array;
   private active!: Uint8Array;
   private vmActive!: Int32Array;
-  private vmFirst!: Int32Array;
-  private vmCount!: Int32Array;
   private vmOrder!: number[];
   private tickAt = CREDIT_TICK_NS;
   private tickCount = 0;
@@ -78,13 +76,6 @@ export class CreditPolicy extends PolicyBase implements SchedulerPolicy {
     this.active = new Uint8Array(this.nV);
     const nVm = this.vms.length;
     this.vmActive = new Int32Array(nVm);
-    this.vmFirst = new Int32Array(nVm).fill(-1);
-    this.vmCount = new Int32Array(nVm);
-    for (let v = 0; v < this.nV; v++) {
-      const m = this.vmOf[v]!;
-      if (this.vmFirst[m]! < 0) this.vmFirst[m] = v;
-      this.vmCount[m]!++;
-    }
     this.vmOrder = Array.from({ length: nVm }, (_, i) => i);
   }
 
@@ -272,9 +263,8 @@ export class CreditPolicy extends PolicyBase implements SchedulerPolicy {
         creditFair = creditPeak;
       }
       const perVcpu = Math.ceil(creditFair / active);
-      const first = this.vmFirst[m]!;
-      const end = first + this.vmCount[m]!;
-      for (let v = first; v < end; v++) {
+      for (let j = this.vmStart[m]!; j < this.vmStart[m + 1]!; j++) {
+        const v = this.vmVcpus[j]!;
         if (!this.active[v]) continue;
         let c = this.credit[v]! + perVcpu;
         if (c < 0) {

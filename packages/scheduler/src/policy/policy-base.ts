@@ -23,6 +23,9 @@ export abstract class PolicyBase {
   protected vstate: Int8Array = new Int8Array(0);
   /** The pCPU each vCPU last ran on (its home runqueue where a policy has per-pCPU queues). */
   protected home: Int32Array = new Int32Array(0);
+  /** vCPUs of VM m are `vmVcpus[vmStart[m] .. vmStart[m+1])`. */
+  protected vmStart: Int32Array = new Int32Array(0);
+  protected vmVcpus: Int32Array = new Int32Array(0);
   private idleList: Int32Array = new Int32Array(0);
   private idlePos: Int32Array = new Int32Array(0);
   private idleCount = 0;
@@ -39,6 +42,13 @@ export abstract class PolicyBase {
     this.vstate = new Int8Array(this.nV);
     this.home = new Int32Array(this.nV);
     for (let v = 0; v < this.nV; v++) this.home[v] = v % this.nP;
+    const nVm = this.vms.length;
+    this.vmStart = new Int32Array(nVm + 1);
+    for (let v = 0; v < this.nV; v++) this.vmStart[this.vmOf[v]! + 1]!++;
+    for (let m = 0; m < nVm; m++) this.vmStart[m + 1] = this.vmStart[m + 1]! + this.vmStart[m]!;
+    this.vmVcpus = new Int32Array(this.nV);
+    const fill = this.vmStart.slice(0, nVm);
+    for (let v = 0; v < this.nV; v++) this.vmVcpus[fill[this.vmOf[v]!]!++] = v;
     this.idleList = new Int32Array(this.nP);
     this.idlePos = new Int32Array(this.nP);
     for (let p = 0; p < this.nP; p++) {
