@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Decision, type SchedulerHost } from '../policy/scheduler-policy.ts';
+import { Decision, type SchedulerHost, type SchedulerPolicy } from '../policy/scheduler-policy.ts';
 import { simulate } from '../sim/simulator.ts';
 import { vmParamsOf, type Workload } from '../sim/workload.ts';
 import { EevdfPolicy } from './eevdf.ts';
@@ -34,16 +34,17 @@ describe('EevdfPolicy', () => {
       vcpuVm: Int32Array.from(weights.keys()),
       tickle() {},
     };
-    policy.attach(host);
+    const driver: SchedulerPolicy = policy;
+    driver.attach(host);
     let now = 0;
-    for (let v = 0; v < weights.length; v++) policy.wake(v, now);
+    for (let v = 0; v < weights.length; v++) driver.wake(v, now);
     const d = new Decision();
     let worst = 0;
     for (let step = 0; step < 20_000; step++) {
-      policy.pickNext(0, now, d);
+      driver.pickNext(0, now, d);
       const ran = d.sliceNs;
       now += ran;
-      policy.account(d.vcpu, ran, now);
+      driver.account(d.vcpu, ran, now);
       for (let v = 0; v < weights.length; v++) worst = Math.max(worst, Math.abs(policy.lagNs(v)));
     }
     expect(worst).toBeGreaterThan(0);
