@@ -29,6 +29,7 @@ export {
 } from './ept/ept-state.ts';
 export { eptWalk } from './ept/ept-walk.ts';
 export { MmuError, type MmuErrorCode } from './errors.ts';
+export { LinearMemory } from './linear/linear-memory.ts';
 export {
   type MmioHandler,
   PAGE_SIZE,

@@ -191,6 +191,7 @@ export class Tlb {
     const hit = this.lookup(state, linearLo, linearHi, access);
     if (hit >= 0) {
       this.hits++;
+      out.status = 0;
       out.physical = hit;
       return true;
     }
