@@ -99,6 +99,9 @@ export class Pic8259 implements Device {
   setIrq(irq: number, level: boolean): void {
     const mask = 1 << irq;
     const r = this.r;
+    // Edge mode latches the request on a rising edge and keeps it until the acknowledge, so a
+    // device may signal an edge as raise-then-lower (the device contract); a level input requests
+    // exactly while it is high.
     if (this.isLevel(irq)) {
       if (level) r.irr |= mask;
       else r.irr &= ~mask;

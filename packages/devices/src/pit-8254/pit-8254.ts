@@ -188,7 +188,8 @@ export class Pit8254 implements Device, TimedDevice {
       // Modes 0 and 4: the gate disables counting; the count holds and resumes where it stopped.
       if (!high) c.frozenK = c.hasCount && c.loadTick >= 0 ? Math.max(0, tick - c.loadTick) : -1;
       else if (c.frozenK >= 0) {
-        c.loadTick = tick - c.frozenK;
+        // Counting resumes on the next clock.
+        c.loadTick = tick + 1 - c.frozenK;
         c.frozenK = -1;
       }
     } else if (high && c.hasCount) {
@@ -383,7 +384,7 @@ export class Pit8254 implements Device, TimedDevice {
   }
 
   private nullCount(c: Counter, tick: number): boolean {
-    return (c.hasCount && this.elapsed(c, tick) < 0) || c.pendingTick >= 0;
+    return !c.hasCount || this.elapsed(c, tick) < 0 || c.pendingTick >= 0;
   }
 
   private outAt(c: Counter, tick: number): boolean {
