@@ -174,3 +174,11 @@ export {
   type RootInstructionOperands,
 } from './binding/root-instruction-hook.ts';
 export { configureEpt, type EptTarget } from './binding/ept-pointer.ts';
+export {
+  attachVmxToCpu,
+  copyFromCpu,
+  copyToCpu,
+  type GlueCpu,
+  type GlueCpuState,
+  type VmxCpuAttachment,
+} from './binding/cpu-glue.ts';

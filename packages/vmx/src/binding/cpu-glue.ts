@@ -1,0 +1,212 @@
+// Attaching the VMX model to a @typevisor/cpu `Cpu` (typed structurally, no runtime import):
+// VMX instructions in root operation go through the root hook; after a VM entry the CPU runs
+// the guest with `NonRootExits` as its interception; each VM exit copies the guest's
+// registers into the model and the host's back onto the CPU.
+import type { Vmx } from '../instructions/vmx.ts';
+import type { VmxProcessorState } from '../processor/processor-state.ts';
+import { NonRootExits } from './non-root-exits.ts';
+import { createRootInstructionHook, HOOK_ENTERED, type RootInstructionOperands } from './root-instruction-hook.ts';
+
+/** The parts of @typevisor/cpu's `CpuState` the glue copies. */
+export interface GlueCpuState {
+  readonly gpr32: Uint32Array;
+  ripLo: number;
+  ripHi: number;
+  getFlags(): number;
+  setFlags(value: number): void;
+  readonly segSelector: Uint16Array;
+  readonly segBaseLo: Uint32Array;
+  readonly segBaseHi: Uint32Array;
+  readonly segLimit: Uint32Array;
+  readonly segAttr: Uint32Array;
+  cr0: number;
+  cr3Lo: number;
+  cr3Hi: number;
+  cr4: number;
+  efer: number;
+  gdtrBaseLo: number;
+  gdtrBaseHi: number;
+  gdtrLimit: number;
+  idtrBaseLo: number;
+  idtrBaseHi: number;
+  idtrLimit: number;
+  readonly dr: Uint32Array;
+}
+
+/** The parts of @typevisor/cpu's `Cpu` the glue uses. */
+export interface GlueCpu {
+  readonly state: GlueCpuState;
+  cpl: number;
+  halted: boolean;
+  interception: unknown;
+  readonly hooks: { vmxInstruction?: unknown };
+  readLinear(lo: number, hi: number, dest: Uint8Array): boolean;
+  writeLinear(lo: number, hi: number, src: Uint8Array): boolean;
+  readMsrValue(index: number, out: Uint32Array): boolean;
+  writeMsrValue(index: number, lo: number, hi: number): boolean;
+  raiseFault(vector: number, errorCode?: number): void;
+  stateChanged(): void;
+}
+
+const RSP = 4;
+const EFER_LMA = 1 << 10;
+const CR0_PE = 1;
+const RFLAGS_VM = 1 << 17;
+const AR_L = 1 << 13;
+const MSR_SYSENTER_CS = 0x174;
+const MSR_SYSENTER_ESP = 0x175;
+const MSR_SYSENTER_EIP = 0x176;
+
+/** Copies the CPU's registers into a processor state (before a VM exit saves them). */
+export function copyFromCpu(cpu: GlueCpu, p: VmxProcessorState, tmp: Uint32Array): void {
+  const s = cpu.state;
+  p.cr0 = s.cr0;
+  p.cr3Lo = s.cr3Lo;
+  p.cr3Hi = s.cr3Hi;
+  p.cr4 = s.cr4;
+  p.dr7 = s.dr[14]!;
+  p.rspLo = s.gpr32[2 * RSP]!;
+  p.rspHi = s.gpr32[2 * RSP + 1]!;
+  p.ripLo = s.ripLo;
+  p.ripHi = s.ripHi;
+  p.rflags = s.getFlags();
+  for (let i = 0; i < 8; i++) {
+    const seg = p.segments[i]!;
+    seg.selector = s.segSelector[i]!;
+    seg.baseLo = s.segBaseLo[i]!;
+    seg.baseHi = s.segBaseHi[i]!;
+    seg.limit = s.segLimit[i]!;
+    seg.accessRights = s.segAttr[i]!;
+  }
+  p.gdtrBaseLo = s.gdtrBaseLo;
+  p.gdtrBaseHi = s.gdtrBaseHi;
+  p.gdtrLimit = s.gdtrLimit;
+  p.idtrBaseLo = s.idtrBaseLo;
+  p.idtrBaseHi = s.idtrBaseHi;
+  p.idtrLimit = s.idtrLimit;
+  p.efer = s.efer;
+  if (cpu.readMsrValue(MSR_SYSENTER_CS, tmp)) p.sysenterCs = tmp[0]!;
+  if (cpu.readMsrValue(MSR_SYSENTER_ESP, tmp)) {
+    p.sysenterEspLo = tmp[0]!;
+    p.sysenterEspHi = tmp[1]!;
+  }
+  if (cpu.readMsrValue(MSR_SYSENTER_EIP, tmp)) {
+    p.sysenterEipLo = tmp[0]!;
+    p.sysenterEipHi = tmp[1]!;
+  }
+  p.activity = cpu.halted ? 1 : 0;
+}
+
+/** Copies a processor state onto the CPU (after a VM entry or a VM exit loaded it). */
+export function copyToCpu(p: VmxProcessorState, cpu: GlueCpu): void {
+  const s = cpu.state;
+  s.cr0 = p.cr0;
+  s.cr3Lo = p.cr3Lo;
+  s.cr3Hi = p.cr3Hi;
+  s.cr4 = p.cr4;
+  s.dr[14] = p.dr7;
+  s.gpr32[2 * RSP] = p.rspLo;
+  s.gpr32[2 * RSP + 1] = p.rspHi;
+  s.ripLo = p.ripLo;
+  s.ripHi = p.ripHi;
+  s.setFlags(p.rflags);
+  for (let i = 0; i < 8; i++) {
+    const seg = p.segments[i]!;
+    s.segSelector[i] = seg.selector;
+    s.segBaseLo[i] = seg.baseLo;
+    s.segBaseHi[i] = seg.baseHi;
+    s.segLimit[i] = seg.limit;
+    s.segAttr[i] = seg.accessRights;
+  }
+  s.gdtrBaseLo = p.gdtrBaseLo;
+  s.gdtrBaseHi = p.gdtrBaseHi;
+  s.gdtrLimit = p.gdtrLimit;
+  s.idtrBaseLo = p.idtrBaseLo;
+  s.idtrBaseHi = p.idtrBaseHi;
+  s.idtrLimit = p.idtrLimit;
+  s.efer = p.efer;
+  cpu.writeMsrValue(MSR_SYSENTER_CS, p.sysenterCs, 0);
+  cpu.writeMsrValue(MSR_SYSENTER_ESP, p.sysenterEspLo, p.sysenterEspHi);
+  cpu.writeMsrValue(MSR_SYSENTER_EIP, p.sysenterEipLo, p.sysenterEipHi);
+  cpu.halted = p.activity === 1;
+  cpu.stateChanged();
+}
+
+/** What {@link attachVmxToCpu} wires up. */
+export interface VmxCpuAttachment {
+  readonly state: VmxProcessorState;
+  readonly exits: NonRootExits;
+}
+
+/**
+ * Makes a CPU VMX-capable with `vmx` as its VMX hardware: installs the VMX-instruction hook
+ * for root operation, switches `cpu.interception` to the non-root exit handler on every VM
+ * entry and back to `null` on every VM exit. `vmx` must have been built with the returned
+ * `state` as its processor port's state; pass `makeState` the state to use.
+ *
+ * @example
+ * ```ts
+ * // const state = new VmxProcessorState();
+ * // const vmx = new Vmx({ memory, featureControl: FEATURE_CONTROL_VMX_READY, processor: { state, msrs } });
+ * // attachVmxToCpu(cpu, vmx, state); cpu.run(...) now executes VMXON, VMLAUNCH, ... and guest code.
+ * ```
+ */
+export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState): VmxCpuAttachment {
+  const tmp = new Uint32Array(2);
+  const bytes = new Uint8Array(8);
+  const view = new DataView(bytes.buffer);
+  const exits = new NonRootExits(vmx, {
+    save: () => copyFromCpu(cpu, state, tmp),
+    restore: () => {
+      copyToCpu(state, cpu);
+      cpu.interception = null;
+    },
+  });
+  const hook = createRootInstructionHook(vmx, {
+    get context() {
+      const s = cpu.state;
+      return {
+        cr0: s.cr0,
+        cr4: s.cr4,
+        cpl: cpu.cpl,
+        v8086: (s.cr0 & CR0_PE) !== 0 && (s.getFlags() & RFLAGS_VM) !== 0,
+        ia32e: (s.efer & EFER_LMA) !== 0,
+        csL: (s.segAttr[1]! & AR_L) !== 0,
+        blockedByMovSs: false,
+      };
+    },
+    readGpr: (n, out) => {
+      out[0] = cpu.state.gpr32[2 * n]!;
+      out[1] = cpu.state.gpr32[2 * n + 1]!;
+    },
+    writeGpr: (n, lo, hi) => {
+      cpu.state.gpr32[2 * n] = lo;
+      cpu.state.gpr32[2 * n + 1] = hi;
+    },
+    readLinear: (lo, hi, size, out) => {
+      const dest = bytes.subarray(0, size);
+      if (!cpu.readLinear(lo, hi, dest)) return false;
+      out[0] = view.getUint32(0, true);
+      out[1] = size === 8 ? view.getUint32(4, true) : 0;
+      return true;
+    },
+    writeLinear: (lo, hi, size, valueLo, valueHi) => {
+      view.setUint32(0, valueLo >>> 0, true);
+      view.setUint32(4, valueHi >>> 0, true);
+      return cpu.writeLinear(lo, hi, bytes.subarray(0, size));
+    },
+    getRflags: () => cpu.state.getFlags(),
+    setRflags: (v) => cpu.state.setFlags(v),
+    raiseFault: (vector, errorCode) => cpu.raiseFault(vector, errorCode),
+  });
+  cpu.hooks.vmxInstruction = (op: number, operands: RootInstructionOperands): number => {
+    if (op === 2 || op === 6) copyFromCpu(cpu, state, tmp); // VMLAUNCH/VMRESUME: the host state of record
+    const result = hook(op, operands);
+    if (result === HOOK_ENTERED) {
+      copyToCpu(state, cpu);
+      cpu.interception = vmx.nonRoot ? exits : null;
+    }
+    return result;
+  };
+  return { state, exits };
+}
