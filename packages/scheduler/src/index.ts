@@ -54,3 +54,6 @@ export {
 } from './policies/credit2.ts';
 export { RTDS_DEFAULT_BUDGET_NS, RTDS_DEFAULT_PERIOD_NS, RtdsPolicy } from './policies/rtds.ts';
 export { EEVDF_BASE_SLICE_NS, EEVDF_TICK_NS, EevdfPolicy, type EevdfOptions } from './policies/eevdf.ts';
+export { formatTable, toCsv, toJson } from './metrics/report.ts';
+export { renderTimelineSvg, type TimelineSvgOptions } from './metrics/timeline-svg.ts';
+export { mixedWorkload } from './sim/example-workloads.ts';
