@@ -18,6 +18,9 @@ export const EPT_ACCESSED = 1 << 8;
 /** EPT leaf bit 9: dirty flag (when EPTP bit 6 is set). */
 export const EPT_DIRTY = 1 << 9;
 
+/** EPT entry bit 10: execute access for user-mode linear addresses (mode-based execute control only). */
+export const EPT_USER_EXECUTE = 1 << 10;
+
 /** EPT violation exit qualification bit 0: a data read (SDM 3C 28.2.1, table 28-7). */
 export const EPT_QUAL_READ = 1 << 0;
 /** Qualification bit 1: a data write (guest A/D updates and, with EPT A/D, all guest paging accesses). */
@@ -30,6 +33,8 @@ export const EPT_QUAL_READABLE = 1 << 3;
 export const EPT_QUAL_WRITABLE = 1 << 4;
 /** Qualification bit 5: the AND of the X bits (executable). */
 export const EPT_QUAL_EXECUTABLE = 1 << 5;
+/** Qualification bit 6: the AND of bit 10 (user-executable), reported with mode-based execute control. */
+export const EPT_QUAL_USER_EXECUTABLE = 1 << 6;
 /** Bit 7: the guest-linear address field is valid. */
 export const EPT_QUAL_LINEAR_VALID = 1 << 7;
 /** Bit 8 (with bit 7): 1 = the access was to the translation of the linear address, 0 = to a guest paging-structure entry. */
@@ -58,6 +63,12 @@ export class EptState {
   executeOnly = true;
   /** MAXPHYADDR for EPT entries' reserved-bit checks. */
   maxPhyAddr = 46;
+  /**
+   * Mode-based execute control for EPT (secondary control bit 22, SDM 3C 29.3.3.2): bit 2 allows
+   * fetches from supervisor-mode linear addresses, bit 10 from user-mode ones, and an entry with only
+   * bit 10 set is present.
+   */
+  modeBasedExecute = false;
   /** 1 GiB EPT pages supported (capability bit 17); if not, PDPTE bit 7 misconfigures. */
   pages1G = true;
 

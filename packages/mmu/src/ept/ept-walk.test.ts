@@ -3,6 +3,7 @@ import { guestPhysical as gpa } from '../addresses.ts';
 import { PhysicalMemory } from '../memory/physical-memory.ts';
 import {
   ACCESS_FETCH,
+  ACCESS_USER,
   ACCESS_READ,
   ACCESS_WRITE,
   CR0_PE,
@@ -21,14 +22,19 @@ import { eptWalk } from './ept-walk.ts';
 const HOST_OFFSET = 0x100_0000; // guest-physical g lives at host-physical g + 16 MiB
 const WB = 6 << 3;
 
-function setup(levels: 4 | 5 = 4, accessedDirty = false) {
+function setup(levels: 4 | 5 = 4, accessedDirty = false, tableFlags = 0x7) {
   const mem = new PhysicalMemory();
   mem.addRam(gpa(0), 64 * 1024 * 1024);
   let next = 0x8_0000;
-  const ept = new PageTableBuilder(mem, levels === 4 ? 'ept4' : 'ept5', () => {
-    next += 0x1000;
-    return next;
-  });
+  const ept = new PageTableBuilder(
+    mem,
+    levels === 4 ? 'ept4' : 'ept5',
+    () => {
+      next += 0x1000;
+      return next;
+    },
+    tableFlags,
+  );
   // Map the first 8 MiB of guest-physical memory RWX write-back.
   for (let g = 0; g < 0x80_0000; g += 0x1000) ept.map(g, 0, g + HOST_OFFSET, 0x7 | WB);
   const eptState = new EptState();
@@ -222,6 +228,36 @@ describe('pageWalk with EPT (two-dimensional walk)', () => {
     // Once the guest's A flag is set, no write is needed and the walk completes.
     mem.write32(gpa(tables.root + HOST_OFFSET), mem.read32(gpa(tables.root + HOST_OFFSET)) | 0x20);
     expect(pageWalk(mem, state, 0x1000, 0, ACCESS_READ, out)).toBe(true);
+  });
+
+  // Mode-based execute control: bit 2 for supervisor-mode linear addresses, bit 10 for user-mode.
+  it.each<[string, number, number, number | null]>([
+    ['a user-mode fetch from an X (bit 2) page', 0x7, 0x7, 0x4 | (0x7 << 3) | 0x180],
+    ['a user-mode fetch from an XU (bit 10) page', 0x7, 0x403, null],
+    ['a supervisor-mode fetch from an XU-only page', 0x3, 0x403, 0x4 | (0x3 << 3) | 0x40 | 0x180],
+    ['a supervisor-mode fetch from an X page', 0x3, 0x7, null],
+  ])('mode-based execute: %s', (_name, guestFlags, eptLeaf, qualification) => {
+    const { mem, ept, eptState, out } = setup(4, false, 0x407); // non-leaf entries allow both kinds of fetch
+    eptState.modeBasedExecute = true;
+    const { tables, state } = guestTables(mem);
+    tables.map(0x1000, 0, 0x20_3000, guestFlags);
+    state.ept = eptState;
+    ept.map(0x20_3000, 0, 0x20_3000 + HOST_OFFSET, eptLeaf | WB);
+    const ok = pageWalk(mem, state, 0x1000, 0, ACCESS_FETCH | ((guestFlags & 4) !== 0 ? ACCESS_USER : 0), out);
+    expect(ok).toBe(qualification === null);
+    if (qualification !== null) expect(out.eptQualification).toBe(qualification);
+  });
+
+  it('counts an entry with only bit 10 set as present only with mode-based execute', () => {
+    const { mem, ept, eptState, out } = setup(4, false, 0x407);
+    ept.map(0x5000, 0, 0x5000 + HOST_OFFSET, 0x400 | WB);
+    expect(eptWalk(mem, eptState, 0x5000, 4, 0, out, true)).toBe(-1);
+    expect(out.eptQualification).toBe(4);
+    eptState.modeBasedExecute = true;
+    expect(eptWalk(mem, eptState, 0x5000, 4, 0, out, true)).toBe(0x5000 + HOST_OFFSET);
+    eptState.executeOnly = false;
+    expect(eptWalk(mem, eptState, 0x5000, 4, 0, out, true)).toBe(-1);
+    expect(out.status).toBe(WalkStatus.EptMisconfig);
   });
 
   it('translates through EPT with paging off', () => {

@@ -6,7 +6,9 @@ import {
   EPT_DIRTY,
   EPT_IGNORE_PAT,
   EPT_PAGE_SIZE,
+  EPT_QUAL_USER_EXECUTABLE,
   EPT_QUAL_WRITE,
+  EPT_USER_EXECUTE,
   EPTP_AD_ENABLE,
   type EptState,
 } from './ept-state.ts';
@@ -20,7 +22,8 @@ import {
  * Returns the host-physical address, or -1 with `out.status` set to EptViolation (and
  * `out.eptQualification`) or EptMisconfig; `out.eptGuestPhysical` names the address in both cases.
  * Sets EPT accessed flags on every entry used and the dirty flag on the leaf for writes when
- * EPTP bit 6 is set. Records every entry read in `out` when tracing.
+ * EPTP bit 6 is set. Records every entry read in `out` when tracing. `userLinear` says the access
+ * translates a user-mode linear address (it selects bit 10 for fetches with mode-based execute).
  */
 export function eptWalk(
   memory: PagingMemory,
@@ -29,6 +32,7 @@ export function eptWalk(
   access: number,
   qualification: number,
   out: WalkResult,
+  userLinear = false,
 ): number {
   const eptp = ept.eptp;
   const levels = ((eptp & 0x38) >>> 3) + 1;
@@ -37,7 +41,9 @@ export function eptWalk(
   const gLo = guestPhysical >>> 0;
   const gHi = Math.floor(guestPhysical / 0x1_0000_0000);
   let table = eptp - (eptp & 0xfff);
+  const mbec = ept.modeBasedExecute;
   let rwx = 7;
+  let userExec = 1;
   let level = levels;
   let address = 0;
   let lo = 0;
@@ -48,13 +54,16 @@ export function eptWalk(
     out.memoryReferences++;
     if (out.trace) out.record(TraceKind.Ept, level, address, lo, hi);
     const perm = lo & 7;
-    if (perm === 0) {
+    const ux = mbec ? (lo & EPT_USER_EXECUTE) >>> 10 : 0;
+    if (perm === 0 && ux === 0) {
       rwx = 0;
+      userExec = 0;
       break;
     }
     const leaf = level === 1 || ((lo & EPT_PAGE_SIZE) !== 0 && level <= 3);
     // SDM 3C 29.3.3.1: conditions that make a present entry an EPT misconfiguration.
-    let bad = (perm & 3) === 2 || (perm === 4 && !ept.executeOnly) || (hi & rsvdHi) !== 0;
+    const executeOnly = (perm & 3) === 0;
+    let bad = (perm & 3) === 2 || (executeOnly && !ept.executeOnly) || (hi & rsvdHi) !== 0;
     if (!leaf) bad ||= level >= 4 ? (lo & 0xf8) !== 0 : (lo & 0x78) !== 0;
     else {
       const type = (lo >>> 3) & 7;
@@ -68,6 +77,7 @@ export function eptWalk(
       return -1;
     }
     rwx &= perm;
+    userExec &= ux;
     if (accessedDirty && (lo & EPT_ACCESSED) === 0) {
       lo = (lo | EPT_ACCESSED) >>> 0;
       memory.write32(address, lo);
@@ -84,10 +94,13 @@ export function eptWalk(
     level--;
   }
   out.eptRights = rwx;
-  if ((access & ~rwx & 7) !== 0) {
+  // With mode-based execute, a fetch through a user-mode linear address needs bit 10, not bit 2.
+  const allowed = mbec && userLinear ? (rwx & 3) | (userExec << 2) : rwx;
+  if ((access & ~allowed & 7) !== 0) {
     out.status = WalkStatus.EptViolation;
     out.eptGuestPhysical = guestPhysical;
-    out.eptQualification = (access & 7) | (rwx << 3) | qualification;
+    out.eptQualification =
+      (access & 7) | (rwx << 3) | (mbec && userExec !== 0 ? EPT_QUAL_USER_EXECUTABLE : 0) | qualification;
     return -1;
   }
   if (accessedDirty && (access & EPT_QUAL_WRITE) !== 0 && (lo & EPT_DIRTY) === 0) {

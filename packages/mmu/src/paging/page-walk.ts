@@ -18,6 +18,7 @@ import {
   ACCESS_FETCH,
   ACCESS_NO_AD_UPDATE,
   ACCESS_WRITE,
+  CR0_PG,
   CR4_PGE,
   CR4_PSE,
   EFER_NXE,
@@ -116,7 +117,9 @@ function finish(memory: PagingMemory, state: PagingState, gpa: number, access: n
     return true;
   }
   const eptAccess = (access & ACCESS_FETCH) !== 0 ? 4 : (access & ACCESS_WRITE) !== 0 ? 2 : 1;
-  const host = eptWalk(memory, ept, gpa, eptAccess, EPT_QUAL_LINEAR_VALID | EPT_QUAL_TRANSLATED, out);
+  // Linear addresses are supervisor-mode with paging off; with it on, U/S=1 at every level makes them user-mode.
+  const userLinear = (state.cr0 & CR0_PG) !== 0 && (out.rights & RIGHT_USER) !== 0;
+  const host = eptWalk(memory, ept, gpa, eptAccess, EPT_QUAL_LINEAR_VALID | EPT_QUAL_TRANSLATED, out, userLinear);
   if (host < 0) return false;
   out.physical = host;
   return true;
