@@ -7,7 +7,9 @@ import {
   ATTR_D64,
   ATTR_F64,
   ATTR_FAR,
+  codeMnemonic,
   codesOf,
+  ENCODE_CODE_COUNT,
   F_ASZ,
   F_ATTRS,
   F_HAS_MODRM,
@@ -96,7 +98,10 @@ export function canonicalMnemonic(mnemonic: string, bits: Bits): string {
 }
 
 const SEGMENT_PREFIX = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
+/** `OperandType.AddrSizeReg` (rAX sized by the address size), by number: newer decoders name it. */
+const ADDR_SIZE_REG = 29;
 const IMPLICIT_TYPES = new Set<number>([
+  ADDR_SIZE_REG,
   OperandType.StringSource,
   OperandType.StringDestination,
   OperandType.XlatMemory,
@@ -114,7 +119,7 @@ const slot = new Int8Array(5);
 
 /**
  * Lines the written operands up with the form's: all of them, none (string instructions,
- * MONITOR...), or all but a leading ST(0) (`fld dword [x]`, `fadd st1`).
+ * MONITOR...), or all but an ST(0) (`fld dword [x]`, `fstp qword [x]`, `fxch st1`).
  */
 function mapOperands(code: number, ops: readonly Operand[]): boolean {
   const n = field(code, F_OP_COUNT);
@@ -126,10 +131,26 @@ function mapOperands(code: number, ops: readonly Operand[]): boolean {
     slot.fill(-1);
     return true;
   }
-  if (ops.length === n - 1 && n > 0 && opDesc(code, 0) === (OperandType.FixedReg | (Register.ST0 << 16))) {
-    slot[0] = -1;
-    for (let k = 1; k < n; k++) slot[k] = k - 1;
+  // implicit memory/rAX left out between written operands (`vmaskmovdqu xmm1, xmm2`, `vmrun`)
+  let written = 0;
+  for (let k = 0; k < n; k++) if (!IMPLICIT_TYPES.has(opDesc(code, k) & 0xff)) written++;
+  if (written === ops.length && written < n) {
+    let j = 0;
+    for (let k = 0; k < n; k++) slot[k] = IMPLICIT_TYPES.has(opDesc(code, k) & 0xff) ? -1 : j++;
     return true;
+  }
+  if (ops.length === n - 1 && n === 2) {
+    const st0 = OperandType.FixedReg | (Register.ST0 << 16);
+    if (opDesc(code, 0) === st0) {
+      slot[0] = -1;
+      slot[1] = 0;
+      return true;
+    }
+    if (opDesc(code, 1) === st0) {
+      slot[0] = 0;
+      slot[1] = -1;
+      return true;
+    }
   }
   return false;
 }
@@ -207,6 +228,14 @@ function operandMatches(o: Operand, d: number, code: number): boolean {
         !o.far &&
         (o.size === 0 || o.size === MEMORY_SIZE_BYTES[field(code, F_MEM_SIZE)])
       );
+    case OperandType.StringSource:
+    case OperandType.StringDestination:
+    case OperandType.XlatMemory:
+    case OperandType.ImplicitMemory:
+      return o.kind === 'mem';
+    case ADDR_SIZE_REG:
+      // rAX of the address size (VMRUN rax, CLZERO eax): AX, EAX or RAX
+      return o.kind === 'reg' && gprSize(o.reg) >= 2 && registerCode(o.reg) === 0;
     default:
       return false;
   }
@@ -220,20 +249,30 @@ function sizeKeywordFits(size: number, code: number): boolean {
 const defaultOsz = (bits: Bits, attrs: number): number =>
   bits === 16 ? 0 : bits === 32 ? 1 : attrs & (ATTR_D64 | ATTR_F64) ? 2 : 1;
 
+/** Whether form `code` exists in `bits` mode (the table's mode column and the operand-size rules). */
+export function formValidIn(code: number, bits: Bits): boolean {
+  const mode = field(code, F_MODE);
+  if ((mode === 0 && bits === 64) || (mode === 1 && bits !== 64)) return false;
+  const osz = field(code, F_OSZ);
+  if (osz === 2 && bits !== 64) return false;
+  return !(osz === 0 && bits === 64 && field(code, F_ATTRS) & ATTR_F64);
+}
+
 /**
  * -1 when the form cannot take the operands; otherwise a penalty (0 best) that prefers the
  * mode's default operand/address size when no operand fixes it (`push 5`, `ret`, `jmp x`).
  */
 function formPenalty(code: number, ops: readonly Operand[], bits: Bits): number {
-  const mode = field(code, F_MODE);
-  if (mode === 0 && bits === 64) return -1;
-  if (mode === 1 && bits !== 64) return -1;
+  // 64-bit operand size exists only in 64-bit mode; there, a 66h on a branch (f64) is ignored
+  // by Intel CPUs, so its 16-bit forms are not encodable (SDM Vol. 1 3.6.1, Vol. 2 JMP/Jcc/RET).
+  if (!formValidIn(code, bits)) return -1;
+  const osz = field(code, F_OSZ);
+  const attrs = field(code, F_ATTRS);
   const n = field(code, F_OP_COUNT);
   if (!mapOperands(code, ops)) return -1;
   for (let k = 0; k < n; k++) if (slot[k]! >= 0 && !operandMatches(ops[slot[k]!]!, opDesc(code, k), code)) return -1;
   let penalty = 0;
-  const osz = field(code, F_OSZ);
-  if (osz >= 0 && osz !== defaultOsz(bits, field(code, F_ATTRS))) {
+  if (osz >= 0 && osz !== defaultOsz(bits, attrs)) {
     const width = 2 << osz;
     let anchored = false;
     for (const o of ops) {
@@ -331,6 +370,38 @@ export function encodeInto(
 }
 
 /**
+ * Encodes `ops` with exactly the form `code` (the decoder's instruction code) into `out` at
+ * `pos`; returns the length. Throws {@link AsmError} when the form does not take the operands
+ * in this mode or a value does not fit it.
+ */
+export function encodeCodeInto(
+  out: Uint8Array,
+  pos: number,
+  code: number,
+  ops: readonly Operand[],
+  bits: Bits,
+  ip: number,
+  prefixes: number,
+): number {
+  if (!Number.isInteger(code) || code <= 0 || code >= ENCODE_CODE_COUNT)
+    throw new AsmError('usage', `${code} is not an instruction code of the table`);
+  if (formPenalty(code, ops, bits) < 0)
+    throw new AsmError(
+      'no-encoding',
+      `form ${code} (${codeMnemonic(code).toLowerCase()}) does not take these operands in ${bits}-bit mode`,
+    );
+  rangeFailure = false;
+  const n = encodeForm(code, ops, bits, ip, prefixes, scratch, 0);
+  if (n < 0)
+    throw new AsmError(
+      rangeFailure ? 'out-of-range' : 'no-encoding',
+      `form ${code} (${codeMnemonic(code).toLowerCase()}) cannot encode these operands${rangeFailure ? ': a value is out of range' : ''}`,
+    );
+  out.set(scratch.subarray(0, n), pos);
+  return n;
+}
+
+/**
  * Encodes one instruction and returns its bytes.
  *
  * @example
@@ -380,11 +451,14 @@ function fitsWidth(lo: number, hi: number, width: number): boolean {
 
 const fitsS32 = (lo: number, hi: number): boolean => (hi === 0 && lo < 0x80000000) || (hi === -1 && lo >= 0x80000000);
 
+/** VSIB (gathers): an XMM/YMM index register. */
+const isVectorIndex = (r: Register): boolean => r >= Register.XMM0 && r < Register.K0;
+
 function addressSizeOf(m: MemoryOperand, bits: Bits): number {
-  if (m.ripRelative) return 8;
+  if (m.ripRelative) return m.base === Register.EIP ? 4 : 8;
   let size = 0;
   for (const r of [m.base, m.index]) {
-    if (r === Register.None) continue;
+    if (r === Register.None || isVectorIndex(r)) continue;
     const s = r === Register.RIP ? 8 : r === Register.EIP ? 4 : gprSize(r);
     if (s < 2) return -1;
     if (size !== 0 && size !== s) return -1;
@@ -427,6 +501,8 @@ function encodeForm(
   let opcodeAdd = 0;
   let memory: MemoryOperand | null = null;
   let farOp: Operand | null = null;
+  let stringSegment: Register = Register.None;
+  let addressFromRegister = 0;
   immOps.length = 0;
   immTypes.length = 0;
 
@@ -478,6 +554,15 @@ function encodeForm(
       case OperandType.FixedReg:
       case OperandType.Const1:
         break;
+      case OperandType.StringSource:
+      case OperandType.StringDestination:
+      case OperandType.XlatMemory:
+      case OperandType.ImplicitMemory:
+        if (o.kind === 'mem' && o.segment !== Register.None) stringSegment = o.segment;
+        break;
+      case ADDR_SIZE_REG:
+        if (o.kind === 'reg') addressFromRegister = gprSize(o.reg);
+        break;
       case OperandType.Ptr16x16:
       case OperandType.Ptr16x32:
         farOp = o;
@@ -510,7 +595,8 @@ function encodeForm(
   if (memory) {
     addrBytes = addressSizeOf(memory, bits);
     if (addrBytes < 0) return -1;
-  } else if (field(code, F_ASZ) >= 0) addrBytes = 2 << field(code, F_ASZ);
+  } else if (addressFromRegister) addrBytes = addressFromRegister;
+  else if (field(code, F_ASZ) >= 0) addrBytes = 2 << field(code, F_ASZ);
   if (bits === 64 && addrBytes === 2) return -1;
   if (bits !== 64 && addrBytes === 8) return -1;
   const addr67 = addrBytes !== bits >> 3;
@@ -577,7 +663,7 @@ function encodeForm(
           if (scale !== 1 || b === Register.ESP || b === Register.RSP) return -1;
           [b, x] = [x, b];
         }
-        if (b === Register.None && x !== Register.None && scale === 1 && !reloc) {
+        if (b === Register.None && x !== Register.None && scale === 1 && !reloc && !isVectorIndex(x)) {
           b = x;
           x = Register.None;
         }
@@ -647,7 +733,8 @@ function encodeForm(
   let p = pos;
   if (prefixes & 2) out[p++] = 0xf3;
   if (prefixes & 4) out[p++] = 0xf2;
-  if (memory && memory.segment !== Register.None) out[p++] = SEGMENT_PREFIX[memory.segment - Register.ES]!;
+  const segment = memory ? memory.segment : stringSegment;
+  if (segment !== Register.None) out[p++] = SEGMENT_PREFIX[segment - Register.ES]!;
   if (addr67) out[p++] = 0x67;
   const pfx = field(code, F_PFX);
   if (opsize66 && !(pfx === 1 && !vex)) out[p++] = 0x66;

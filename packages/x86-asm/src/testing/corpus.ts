@@ -1,15 +1,14 @@
 // Test corpus: for every form in the table, random operands in our syntax and in llvm-mc's
 // Intel syntax, plus the operand objects themselves (for the decoder round trip).
 // Used by the tests and the bench only; not part of the package's public surface.
-import { MemorySize, OperandType, Register, RegisterClass } from '@typevisor/x86-decode';
-import type { Bits } from '../encoder.ts';
+import { codeName, MemorySize, OperandType, Register, RegisterClass } from '@typevisor/x86-decode';
+import { type Bits, formValidIn } from '../encoder.ts';
 import {
   ATTR_FAR,
   codeMnemonic,
   ENCODE_CODE_COUNT,
   F_ATTRS,
   F_MEM_SIZE,
-  F_MODE,
   F_OP_COUNT,
   F_OSZ,
   field,
@@ -83,6 +82,23 @@ const GPR8_64 = [
 ];
 const GPR8_32 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
 const B16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
+
+const ST0_IMPLIED = new Set([
+  'fxch',
+  'fst',
+  'fstp',
+  'fld',
+  'fcom',
+  'fcomp',
+  'fucom',
+  'fucomp',
+  'fstpnce',
+  'ffree',
+  'ffreep',
+]);
+
+/** Address the round-trip corpus encodes its branches at. */
+export const BRANCH_IP = 0x8000;
 
 const hexNum = (v: number): string => (v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
 
@@ -213,9 +229,15 @@ function immediate(t: number, osz: number, r: () => number): number | [number, n
  * One random instance of form `code` in `bits` mode, or null when the form is outside what
  * the corpus covers (EVEX/MPX/AMX/TR registers) or not valid in that mode.
  */
-export function sampleForm(code: number, bits: Bits, r: () => number, label: string): CorpusLine | null {
-  const mode = field(code, F_MODE);
-  if ((mode === 0 && bits === 64) || (mode === 1 && bits !== 64)) return null;
+export function sampleForm(
+  code: number,
+  bits: Bits,
+  r: () => number,
+  label: string,
+  forLlvm = true,
+): CorpusLine | null {
+  if (!formValidIn(code, bits)) return null;
+  const vsib = /_vm(32|64)([xy])/.exec(codeName(code));
   const n = field(code, F_OP_COUNT);
   const osz = field(code, F_OSZ);
   const far = (field(code, F_ATTRS) & ATTR_FAR) !== 0;
@@ -231,15 +253,11 @@ export function sampleForm(code: number, bits: Bits, r: () => number, label: str
     const d = opDesc(code, k);
     const t = d & 0xff;
     const cls = (d >> 8) & 0xff;
-    if (
-      t === OperandType.StringSource ||
-      t === OperandType.StringDestination ||
-      t === OperandType.XlatMemory ||
-      t === OperandType.ImplicitMemory
-    ) {
+    if (t === OperandType.StringSource || t === OperandType.StringDestination || t === OperandType.XlatMemory) {
       implicit = true;
       continue;
     }
+    if (t === OperandType.ImplicitMemory || t === 29 /* AddrSizeReg */) continue;
     switch (t) {
       case OperandType.ModrmReg:
       case OperandType.ModrmRmReg:
@@ -249,6 +267,15 @@ export function sampleForm(code: number, bits: Bits, r: () => number, label: str
       case OperandType.ModrmRm:
       case OperandType.ModrmRmMem: {
         const useMem = t === OperandType.ModrmRmMem || (t === OperandType.ModrmRm && r() < 0.5);
+        if (vsib && !useMem) {
+          // VSIB: destination, index and mask must differ (#UD otherwise): use v1, v2/v10, v3
+          const v = k === 0 ? 1 : 3;
+          const y = cls === RegisterClass.Ymm;
+          ours.push(`${y ? 'ymm' : 'xmm'}${v}`);
+          theirs.push(`${y ? 'ymm' : 'xmm'}${v}`);
+          operands.push({ kind: 'reg', reg: (y ? Register.YMM0 : Register.XMM0) + v });
+          break;
+        }
         if (!useMem) {
           const rn = regName(cls, bits, r);
           if (!rn) return null;
@@ -258,6 +285,16 @@ export function sampleForm(code: number, bits: Bits, r: () => number, label: str
           break;
         }
         const m = memory(bits, r);
+        if (vsib) {
+          const x = bits === 64 && r() < 0.5 ? 10 : 2;
+          const vx = vsib[2] === 'y' ? 'ymm' : 'xmm';
+          const a32 = bits !== 64;
+          m.base = a32 ? Register.EAX : Register.RAX;
+          m.index = (vsib[2] === 'y' ? Register.YMM0 : Register.XMM0) + x;
+          m.scale = 4;
+          m.text = `[${a32 ? 'eax' : 'rax'} + ${vx}${x}*4${m.disp ? ` + ${hexNum(Math.abs(m.disp))}` : ''}]`;
+          m.disp = Math.abs(m.disp);
+        }
         const sw = SIZE_WORD[memSize];
         const sizeText = far ? '' : sw ? `${sw} ptr ` : '';
         ours.push(`${far ? 'far ' : ''}${sizeText}${m.text}`);
@@ -278,8 +315,10 @@ export function sampleForm(code: number, bits: Bits, r: () => number, label: str
       }
       case OperandType.FixedReg: {
         const reg = d >>> 16;
-        if (reg === Register.ST0 && k === 0 && n === 2 && (opDesc(code, 1) & 0xff) !== OperandType.ModrmRmReg) {
-          continue; // `fld dword [x]`: the ST(0) destination is not written
+        if (reg === Register.ST0 && n === 2) {
+          const other = opDesc(code, 1 - k) & 0xff;
+          // `fld dword [x]`, `fstp st1`: llvm-mc and NASM leave the ST(0) operand out
+          if (other !== OperandType.ModrmRmReg || ST0_IMPLIED.has(mn)) continue;
         }
         const name = reg === Register.ST0 ? 'st(0)' : registerText(reg);
         if (!name) return null;
@@ -296,6 +335,16 @@ export function sampleForm(code: number, bits: Bits, r: () => number, label: str
       case OperandType.Rel8:
       case OperandType.Rel16:
       case OperandType.Rel32:
+        if (!forLlvm) {
+          // a numeric target near BRANCH_IP, reachable by this form
+          const reach = t === OperandType.Rel8 ? 100 : 0x3000;
+          const target = BRANCH_IP + Math.floor(r() * 2 * reach) - reach;
+          ours.push(hexNum(target));
+          theirs.push(hexNum(target));
+          operands.push({ kind: 'imm', lo: target >>> 0, hi: 0, size: 0, relocatable: false, known: true, jump: '' });
+          branch = true;
+          break;
+        }
         if (t !== OperandType.Rel8) return null; // llvm-mc's Intel syntax cannot force a near branch
         branch = true;
         ours.push(label);
@@ -369,14 +418,14 @@ function registerText(reg: number): string | null {
 }
 
 /** `perForm` random lines for every form valid in each of the three modes. */
-export function buildCorpus(perForm: number, seed = 1): CorpusLine[] {
+export function buildCorpus(perForm: number, seed = 1, forLlvm = true): CorpusLine[] {
   const r = prng(seed);
   const out: CorpusLine[] = [];
   let n = 0;
   for (const bits of [16, 32, 64] as const) {
     for (let code = 1; code < ENCODE_CODE_COUNT; code++) {
       for (let k = 0; k < perForm; k++) {
-        const line = sampleForm(code, bits, r, `L${n}`);
+        const line = sampleForm(code, bits, r, `L${n}`, forLlvm);
         if (line) {
           out.push(line);
           n++;
