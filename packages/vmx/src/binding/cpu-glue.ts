@@ -136,6 +136,12 @@ export function copyToCpu(p: VmxProcessorState, cpu: GlueCpu): void {
 export interface VmxCpuAttachment {
   readonly state: VmxProcessorState;
   readonly exits: NonRootExits;
+  /**
+   * For a hypervisor written in TypeScript that called `vmx.vmlaunch`/`vmresume` itself:
+   * copies the loaded guest state onto the CPU and installs the exit handler, so the next
+   * `cpu.run` executes the guest. Returns false when the processor is not in non-root operation.
+   */
+  enterGuest(): boolean;
 }
 
 /**
@@ -208,5 +214,14 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     }
     return result;
   };
-  return { state, exits };
+  return {
+    state,
+    exits,
+    enterGuest: () => {
+      if (!vmx.nonRoot) return false;
+      copyToCpu(state, cpu);
+      cpu.interception = exits;
+      return true;
+    },
+  };
 }

@@ -1,0 +1,204 @@
+// One VM exit per test, caused by real guest code (assembled by @typevisor/x86-asm, run by
+// @typevisor/cpu in VMX non-root operation), written the way kvm-unit-tests writes its VMX
+// tests: { name, init (VMCS set-up), guestMain (the guest), onExit (reason, qualification,
+// saved guest state) }. The hypervisor here is TypeScript driving the Vmx API.
+import { Cpu, StopReason } from '@typevisor/cpu';
+import { guestPhysical, PhysicalMemory } from '@typevisor/mmu';
+import { assemble } from '@typevisor/x86-asm';
+import { describe, expect, it } from 'vitest';
+import { attachVmxToCpu } from '../binding/cpu-glue.ts';
+import { FEATURE_CONTROL_VMX_READY } from '../capabilities/capabilities.ts';
+import type { VmxInstructionContext } from '../instructions/context.ts';
+import { Vmx } from '../instructions/vmx.ts';
+import { VmxProcessorState } from '../processor/processor-state.ts';
+import { writeBaseline } from '../testing/baseline-vmcs.ts';
+import * as C from '../vmcs/controls.ts';
+import { VmcsField as F } from '../vmcs/fields.ts';
+import type { VmcsAccess } from '../vmcs/vmcs.ts';
+
+const PML4 = 0x70000;
+const GUEST_CODE = 0x20000;
+const ROOT64: VmxInstructionContext = {
+  cr0: 0x80000031,
+  cr4: 0x2020,
+  cpl: 0,
+  v8086: false,
+  ia32e: true,
+  csL: true,
+  blockedByMovSs: false,
+};
+
+interface GuestExitTest {
+  readonly name: string;
+  readonly init: (v: VmcsAccess, memory: PhysicalMemory) => void;
+  readonly guestMain: string;
+  readonly onExit: {
+    readonly reason: number;
+    /** Offset of the exiting instruction from the guest's start (the saved guest RIP). */
+    readonly at: number;
+    readonly length?: number;
+    readonly qualification?: number;
+    readonly interruption?: number;
+  };
+}
+
+const proc = (v: VmcsAccess, bits: number) =>
+  v.write(F.PRIMARY_PROCESSOR_BASED_CONTROLS, (v.readLo(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | bits) >>> 0);
+const pin = (v: VmcsAccess, bits: number) =>
+  v.write(F.PIN_BASED_CONTROLS, (v.readLo(F.PIN_BASED_CONTROLS) | bits) >>> 0);
+
+export const GUEST_EXIT_TESTS: GuestExitTest[] = [
+  { name: 'CPUID', init: () => {}, guestMain: 'nop\ncpuid', onExit: { reason: 10, at: 1, length: 2 } },
+  {
+    name: 'HLT with HLT exiting',
+    init: (v) => proc(v, C.PROC_HLT_EXITING),
+    guestMain: 'hlt',
+    onExit: { reason: 12, at: 0, length: 1 },
+  },
+  {
+    name: 'OUT imm8 with unconditional I/O exiting',
+    init: (v) => proc(v, C.PROC_UNCONDITIONAL_IO_EXITING),
+    guestMain: 'mov al, 1\nout 0x80, al',
+    onExit: { reason: 30, at: 2, length: 2, qualification: 0x800040 },
+  },
+  {
+    name: 'IN from DX through I/O bitmap A',
+    init: (v, m) => {
+      proc(v, C.PROC_USE_IO_BITMAPS);
+      v.write(F.IO_BITMAP_A, 0x40000);
+      v.write(F.IO_BITMAP_B, 0x41000);
+      m.write32(guestPhysical(0x40000 + (0x3f8 >> 3)), 1);
+    },
+    guestMain: 'mov dx, 0x3f8\nin al, dx',
+    onExit: { reason: 30, at: 4, length: 1, qualification: (0x3f8 << 16) | 8 },
+  },
+  {
+    name: 'RDMSR without MSR bitmaps',
+    init: () => {},
+    guestMain: 'mov ecx, 0x10\nrdmsr',
+    onExit: { reason: 31, at: 5, length: 2 },
+  },
+  {
+    name: 'WRMSR without MSR bitmaps',
+    init: () => {},
+    guestMain: 'mov ecx, 0x10\nwrmsr',
+    onExit: { reason: 32, at: 5, length: 2 },
+  },
+  {
+    name: 'MOV to CR3 with CR3-load exiting',
+    init: (v) => proc(v, C.PROC_CR3_LOAD_EXITING),
+    guestMain: `mov rbx, ${PML4}\nmov cr3, rbx`,
+    onExit: { reason: 28, at: 7, length: 3, qualification: 0x303 },
+  },
+  {
+    name: 'MOV to CR0 clearing a host-owned bit (read through the shadow first)',
+    init: (v) => {
+      v.write(F.CR0_GUEST_HOST_MASK, 0x20);
+      v.write(F.CR0_READ_SHADOW, 0x20);
+    },
+    guestMain: 'mov rbx, cr0\nand ebx, 0xffffffdf\nmov cr0, rbx',
+    onExit: { reason: 28, at: 6, length: 3, qualification: 0x300 },
+  },
+  {
+    name: 'RDTSC with RDTSC exiting',
+    init: (v) => proc(v, C.PROC_RDTSC_EXITING),
+    guestMain: 'rdtsc',
+    onExit: { reason: 16, at: 0, length: 2 },
+  },
+  {
+    name: 'PAUSE with PAUSE exiting',
+    init: (v) => proc(v, C.PROC_PAUSE_EXITING),
+    guestMain: 'pause',
+    onExit: { reason: 40, at: 0, length: 2 },
+  },
+  {
+    name: 'INVLPG with INVLPG exiting',
+    init: (v) => proc(v, C.PROC_INVLPG_EXITING),
+    guestMain: 'mov rax, 0x5000\ninvlpg [rax]',
+    onExit: { reason: 14, at: 7, length: 3, qualification: 0x5000 },
+  },
+  {
+    name: 'MOV from DR7 with MOV-DR exiting',
+    init: (v) => proc(v, C.PROC_MOV_DR_EXITING),
+    guestMain: 'mov rax, dr7',
+    onExit: { reason: 29, at: 0, length: 3, qualification: 0x17 },
+  },
+  {
+    name: '#UD in the exception bitmap',
+    init: (v) => v.write(F.EXCEPTION_BITMAP, 1 << 6),
+    guestMain: 'nop\nud2',
+    onExit: { reason: 0, at: 1, interruption: 0x80000306 },
+  },
+  { name: 'VMCALL', init: () => {}, guestMain: 'vmcall', onExit: { reason: 18, at: 0, length: 3 } },
+  { name: 'VMXOFF in the guest', init: () => {}, guestMain: 'vmxoff', onExit: { reason: 26, at: 0, length: 3 } },
+  {
+    name: 'interrupt window with RFLAGS.IF=1',
+    init: (v) => {
+      proc(v, C.PROC_INTERRUPT_WINDOW_EXITING);
+      v.write(F.GUEST_RFLAGS, 0x202);
+    },
+    guestMain: 'nop\nnop',
+    onExit: { reason: 7, at: 0 },
+  },
+  {
+    name: 'VMX-preemption timer',
+    init: (v) => {
+      pin(v, C.PIN_ACTIVATE_PREEMPTION_TIMER);
+      v.write(F.VMX_PREEMPTION_TIMER_VALUE, 1);
+    },
+    guestMain: 'spin:\njmp spin',
+    onExit: { reason: 52, at: 0 },
+  },
+];
+
+function runGuest(t: GuestExitTest) {
+  const memory = new PhysicalMemory();
+  memory.addRam(guestPhysical(0), 1 << 21);
+  const state = new VmxProcessorState();
+  const cpu = new Cpu({ memory });
+  const vmx = new Vmx({
+    memory,
+    featureControl: FEATURE_CONTROL_VMX_READY,
+    processor: {
+      state,
+      msrs: { readMsr: (i, out) => cpu.readMsrValue(i, out), writeMsr: (i, lo, hi) => cpu.writeMsrValue(i, lo, hi) },
+    },
+  });
+  const attachment = attachVmxToCpu(cpu, vmx, state);
+  memory.write32(guestPhysical(PML4), (PML4 + 0x1000) | 3);
+  memory.write32(guestPhysical(PML4 + 0x1000), (PML4 + 0x2000) | 3);
+  for (let i = 0; i < 512; i++) memory.write32(guestPhysical(PML4 + 0x2000 + 8 * i), ((i << 21) | 0x83) >>> 0);
+  memory.writeBytes(guestPhysical(GUEST_CODE), assemble(`bits 64\n${t.guestMain}`, { org: GUEST_CODE }).bytes);
+  memory.write32(guestPhysical(0x1000), vmx.capabilities.basic.lo);
+  memory.write32(guestPhysical(0x2000), vmx.capabilities.basic.lo);
+
+  expect(vmx.vmxon(ROOT64, 0x1000, 0).kind).toBe('succeed');
+  expect(vmx.vmptrld(ROOT64, 0x2000, 0).kind).toBe('succeed');
+  writeBaseline(vmx.vmcs, vmx.capabilities);
+  vmx.vmcs.write(F.HOST_CR3, PML4);
+  vmx.vmcs.write(F.GUEST_CR3, PML4);
+  vmx.vmcs.write(F.GUEST_RIP, GUEST_CODE);
+  vmx.vmcs.write(F.GUEST_RSP, 0x90000);
+  t.init(vmx.vmcs, memory);
+  expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
+  expect(attachment.enterGuest()).toBe(true);
+  const stop = cpu.run({ maxInstructions: 10_000 });
+  return { stop, vmx, cpu };
+}
+
+describe('VM exits caused by guest code', () => {
+  it.each(GUEST_EXIT_TESTS.map((t) => [t.name, t] as const))('%s', (_name, t) => {
+    const { stop, vmx, cpu } = runGuest(t);
+    expect(stop).toBe(StopReason.VmExit);
+    const v = vmx.vmcs;
+    expect(v.read(F.EXIT_REASON)).toBe(t.onExit.reason);
+    expect(v.read(F.GUEST_RIP)).toBe(GUEST_CODE + t.onExit.at);
+    if (t.onExit.length !== undefined) expect(v.read(F.VM_EXIT_INSTRUCTION_LENGTH)).toBe(t.onExit.length);
+    if (t.onExit.qualification !== undefined) expect(v.read(F.EXIT_QUALIFICATION)).toBe(t.onExit.qualification);
+    if (t.onExit.interruption !== undefined)
+      expect(v.read(F.VM_EXIT_INTERRUPTION_INFORMATION)).toBe(t.onExit.interruption);
+    // Back in the host: its RIP and a clean VMX root state.
+    expect(cpu.getReg('rip')).toBe(0x401000);
+    expect(vmx.nonRoot).toBe(false);
+  });
+});
