@@ -1,19 +1,21 @@
-// pnpm bench: how fast the VMX model runs VM entries and exits. Until @typevisor/cpu can run
-// a guest in non-root mode, the round trip is driven through the API: VMRESUME (all the
-// VM-entry checks, guest-state and MSR-area loading), then a CPUID exit (exit information,
-// guest-state saving, host-state loading), as a hypervisor's exit loop would.
+// pnpm bench: VM exit + entry round trips per second for a guest that loops on CPUID, and
+// guest MIPS in VMX non-root operation as a ratio of the same loop run outside VMX, both on
+// @typevisor/cpu in the same process; plus the model alone (exit + VMRESUME through the API).
 import { measureRate, printLine } from '@typevisor/bench';
+import { Cpu, StopReason } from '@typevisor/cpu';
+import { guestPhysical, PhysicalMemory } from '@typevisor/mmu';
+import { assemble } from '@typevisor/x86-asm';
 import {
+  attachVmxToCpu,
   EXIT_REASON_CPUID,
   FEATURE_CONTROL_VMX_READY,
   FlatPhysicalMemory,
   VmcsField,
   Vmx,
   type VmxInstructionContext,
-  type VmxMsrPort,
   VmxProcessorState,
+  writeFlat64Vmcs,
 } from '../src/index.ts';
-import { writeBaseline } from '../src/testing/baseline-vmcs.ts';
 
 const ctx: VmxInstructionContext = {
   cr0: 0x80000031,
@@ -24,37 +26,130 @@ const ctx: VmxInstructionContext = {
   csL: true,
   blockedByMovSs: false,
 };
-const msrs: VmxMsrPort = { readMsr: () => true, writeMsr: () => true };
-const memory = new FlatPhysicalMemory(1 << 20);
-const state = new VmxProcessorState();
-const vmx = new Vmx({ memory, featureControl: FEATURE_CONTROL_VMX_READY, processor: { state, msrs } });
-memory.write32(0x1000, vmx.capabilities.basic.lo);
-memory.write32(0x2000, vmx.capabilities.basic.lo);
-vmx.vmxon(ctx, 0x1000, 0);
-vmx.vmptrld(ctx, 0x2000, 0);
-writeBaseline(vmx.vmcs, vmx.capabilities);
-if (vmx.vmlaunch(ctx).kind !== 'entered') throw new Error('baseline VMCS does not enter');
+const PML4 = 0x70000;
+const CODE = 0x20000;
+const LOOP_ITERATIONS = 10_000;
 
-const roundTrips = measureRate(() => {
-  for (let i = 0; i < 1000; i++) {
-    vmx.exit.reset(EXIT_REASON_CPUID).instructionLength = 2;
-    vmx.performExit();
-    vmx.vmwrite(ctx, VmcsField.GUEST_RIP, 0, 0x1000, 0);
-    if (vmx.vmresume(ctx).kind !== 'entered') throw new Error('VMRESUME failed');
-  }
-  return 1000;
-});
-printLine('vm exit + VMRESUME round trip (API, CPUID exit)', { value: roundTrips.perSecond, unit: 'trips/s' });
+function machine(guest: string) {
+  const memory = new PhysicalMemory();
+  memory.addRam(guestPhysical(0), 1 << 21);
+  memory.write32(guestPhysical(PML4), (PML4 + 0x1000) | 3);
+  memory.write32(guestPhysical(PML4 + 0x1000), (PML4 + 0x2000) | 3);
+  for (let i = 0; i < 512; i++) memory.write32(guestPhysical(PML4 + 0x2000 + 8 * i), ((i << 21) | 0x83) >>> 0);
+  memory.writeBytes(guestPhysical(CODE), assemble(`bits 64\n${guest}`, { org: CODE }).bytes);
+  const cpu = new Cpu({ memory });
+  const state = new VmxProcessorState();
+  const vmx = new Vmx({
+    memory,
+    featureControl: FEATURE_CONTROL_VMX_READY,
+    processor: {
+      state,
+      msrs: { readMsr: (i, out) => cpu.readMsrValue(i, out), writeMsr: (i, lo, hi) => cpu.writeMsrValue(i, lo, hi) },
+    },
+  });
+  const attachment = attachVmxToCpu(cpu, vmx, state);
+  memory.write32(guestPhysical(0x1000), vmx.capabilities.basic.lo);
+  memory.write32(guestPhysical(0x2000), vmx.capabilities.basic.lo);
+  vmx.vmxon(ctx, 0x1000, 0);
+  vmx.vmptrld(ctx, 0x2000, 0);
+  writeFlat64Vmcs(vmx.vmcs, vmx.capabilities);
+  vmx.vmcs.write(VmcsField.HOST_CR3, PML4);
+  vmx.vmcs.write(VmcsField.GUEST_CR3, PML4);
+  vmx.vmcs.write(VmcsField.GUEST_RIP, CODE);
+  return { cpu, vmx, attachment };
+}
 
-vmx.exit.reset(EXIT_REASON_CPUID);
-vmx.performExit();
-const access = measureRate(() => {
-  let x = 0;
-  for (let i = 0; i < 1000; i++) {
-    vmx.vmwrite(ctx, VmcsField.GUEST_RSP, 0, i, 0);
-    vmx.vmread(ctx, VmcsField.GUEST_RSP, 0);
-    x += vmx.readLo;
-  }
-  return x >= 0 ? 2000 : 0;
-});
-printLine('VMREAD/VMWRITE', { value: access.perSecond, unit: 'ops/s' });
+// 1. A guest looping on CPUID; the TypeScript hypervisor skips the instruction and resumes.
+{
+  const { cpu, vmx, attachment } = machine('l: cpuid\njmp l');
+  if (vmx.vmlaunch(ctx).kind !== 'entered') throw new Error('VMLAUNCH failed');
+  attachment.enterGuest();
+  const trips = measureRate(() => {
+    for (let i = 0; i < 1000; i++) {
+      if (cpu.run({ maxInstructions: 100 }) !== StopReason.VmExit || vmx.exit.reason !== EXIT_REASON_CPUID)
+        throw new Error('expected a CPUID exit');
+      vmx.vmcs.write(VmcsField.GUEST_RIP, vmx.vmcs.read(VmcsField.GUEST_RIP) + vmx.exit.instructionLength);
+      vmx.vmresume(ctx);
+      attachment.enterGuest();
+    }
+    return 1000;
+  });
+  printLine('vm exit + VMRESUME round trips (guest CPUID loop)', { value: trips.perSecond, unit: 'trips/s' });
+}
+
+// 2. The same counted loop in VMX non-root operation and outside VMX.
+{
+  const loop = `mov rcx, ${LOOP_ITERATIONS}\nl: add rax, 1\ndec rcx\njnz l\nhlt`;
+  const instructions = 1 + 3 * LOOP_ITERATIONS;
+  const plain = machine(loop);
+  // The same 64-bit, 4-level-paged state the guest runs in.
+  plain.cpu.setMode('long64');
+  plain.cpu.state.cr0 = 0x80000031;
+  plain.cpu.state.cr4 = 0x2020;
+  plain.cpu.state.cr3Lo = PML4;
+  plain.cpu.stateChanged();
+  const outside = measureRate(() => {
+    plain.cpu.setReg('rip', CODE);
+    plain.cpu.halted = false;
+    if (plain.cpu.run({ maxInstructions: instructions + 10 }) !== StopReason.Halt) throw new Error('loop did not halt');
+    return instructions;
+  });
+  const g = machine(loop);
+  g.vmx.vmcs.write(
+    VmcsField.PRIMARY_PROCESSOR_BASED_CONTROLS,
+    (g.vmx.vmcs.read(VmcsField.PRIMARY_PROCESSOR_BASED_CONTROLS) | (1 << 7)) >>> 0, // HLT exiting ends a pass
+  );
+  if (g.vmx.vmlaunch(ctx).kind !== 'entered') throw new Error('VMLAUNCH failed');
+  const inside = measureRate(() => {
+    g.vmx.vmcs.write(VmcsField.GUEST_RIP, CODE);
+    g.vmx.vmresume(ctx);
+    g.attachment.enterGuest();
+    if (g.cpu.run({ maxInstructions: instructions + 10 }) !== StopReason.VmExit)
+      throw new Error('expected the HLT exit');
+    return instructions;
+  });
+  printLine(
+    'guest MIPS in VMX non-root (add/dec/jnz loop)',
+    { value: inside.perSecond, unit: 'instr/s' },
+    {
+      name: 'same loop outside VMX',
+      figure: { value: outside.perSecond, unit: 'instr/s' },
+    },
+  );
+}
+
+// 3. The model alone: exit + VMRESUME through the API, no CPU.
+{
+  const memory = new FlatPhysicalMemory(1 << 20);
+  const state = new VmxProcessorState();
+  const vmx = new Vmx({
+    memory,
+    featureControl: FEATURE_CONTROL_VMX_READY,
+    processor: { state, msrs: { readMsr: () => true, writeMsr: () => true } },
+  });
+  memory.write32(0x1000, vmx.capabilities.basic.lo);
+  memory.write32(0x2000, vmx.capabilities.basic.lo);
+  vmx.vmxon(ctx, 0x1000, 0);
+  vmx.vmptrld(ctx, 0x2000, 0);
+  writeFlat64Vmcs(vmx.vmcs, vmx.capabilities);
+  if (vmx.vmlaunch(ctx).kind !== 'entered') throw new Error('baseline VMCS does not enter');
+  const roundTrips = measureRate(() => {
+    for (let i = 0; i < 1000; i++) {
+      vmx.exit.reset(EXIT_REASON_CPUID).instructionLength = 2;
+      vmx.performExit();
+      if (vmx.vmresume(ctx).kind !== 'entered') throw new Error('VMRESUME failed');
+    }
+    return 1000;
+  });
+  printLine('vm exit + VMRESUME, model only (API, no CPU)', { value: roundTrips.perSecond, unit: 'trips/s' });
+  const access = measureRate(() => {
+    let x = 0;
+    for (let i = 0; i < 1000; i++) {
+      vmx.vmwrite(ctx, VmcsField.GUEST_RSP, 0, i, 0);
+      vmx.vmread(ctx, VmcsField.GUEST_RSP, 0);
+      x += vmx.readLo;
+    }
+    return x >= 0 ? 2000 : 0;
+  });
+  printLine('VMREAD/VMWRITE', { value: access.perSecond, unit: 'ops/s' });
+}
