@@ -264,6 +264,7 @@ export class Decoder {
     let rexX = (rex >> 1) & 1;
     let rexB = rex & 1;
     let vvvv = 0;
+    let vvvvFull = 0; // before 16/32-bit masking: an unused VEX.vvvv must be 1111b in every mode
     let vexL = 0;
     let isVex = false;
     const addrSize = mode64 ? (asz67 ? 4 : 8) : (bitness === 32) !== asz67 ? 4 : 2;
@@ -281,6 +282,9 @@ export class Decoder {
         if (p >= lim) return this.fail(insn, start, p, lim);
         op = b[p++]!;
       }
+    } else if (c === 0x62 && (mode64 || (p < lim && b[p]! >= 0xc0))) {
+      // EVEX (SDM 2 2.7): recognised and measured, operands not decoded yet
+      return this.evex(insn, start, p, lim, prefixes, rex);
     } else if (c === 0xc4 || c === 0xc5) {
       // VEX (SDM 2 2.3.5): in 16/32-bit mode C4/C5 are LES/LDS unless ModRM.mod = 11
       if (p >= lim) return this.fail(insn, start, p, lim);
@@ -311,6 +315,7 @@ export class Decoder {
           map = 3 + mm;
         }
         vvvv = (~v2 >> 3) & 15;
+        vvvvFull = vvvv;
         vexL = (v2 >> 2) & 1;
         pfx = v2 & 3;
         if (!mode64) {
@@ -653,7 +658,7 @@ export class Decoder {
       opKind[k] = kind;
       opReg[k] = r;
     }
-    if (isVex && !usesVvvv && vvvv !== 0) return this.invalid(insn, start, p);
+    if (isVex && !usesVvvv && vvvvFull !== 0) return this.invalid(insn, start, p);
     // SDM 2 VPGATHERDD: #UD if destination, index and mask registers are not all different
     if (vsibUsed && opCount === 3) {
       const idx = (insn.memIndex - Register.XMM0) & 31;
@@ -695,6 +700,57 @@ export class Decoder {
       }
     }
     return DecodeStatus.Ok;
+  }
+
+  /**
+   * EVEX-encoded (AVX-512) instruction at `p` (just after the 62h byte): checks the fixed
+   * EVEX bits and measures the length (ModRM, SIB, displacement — disp8 stays one byte under
+   * disp8*N compression — and imm8 where the opcode map has one), and reports `Unsupported`.
+   */
+  private evex(insn: Instruction, start: number, p: number, lim: number, prefixes: number, rex: number): DecodeStatus {
+    const b = this.bytes;
+    if (p + 5 > lim) return this.fail(insn, start, Math.max(p, lim), lim);
+    const p0 = b[p]!;
+    const p1 = b[p + 1]!;
+    const map = p0 & 7;
+    const op = b[p + 3]!;
+    const modrm = b[p + 4]!;
+    p += 5;
+    // P0 bit 3 reserved 0, P1 bit 2 fixed 1, maps 1/2/3/5/6; no 66/F2/F3/LOCK/REX before EVEX
+    const bad =
+      (p0 & 8) !== 0 ||
+      (p1 & 4) === 0 ||
+      map === 0 ||
+      map === 4 ||
+      map === 7 ||
+      rex !== 0 ||
+      (prefixes & (PREFIX_OPERAND_SIZE | PREFIX_REP | PREFIX_REPNE | PREFIX_LOCK)) !== 0;
+    const mod = modrm >> 6;
+    const rm = modrm & 7;
+    if (mod !== 3) {
+      const asz =
+        this.bitness === 64
+          ? (prefixes & PREFIX_ADDRESS_SIZE) !== 0
+            ? 4
+            : 8
+          : (this.bitness === 32) !== ((prefixes & PREFIX_ADDRESS_SIZE) !== 0)
+            ? 4
+            : 2;
+      if (asz === 2) p += mod === 1 ? 1 : mod === 2 || (mod === 0 && rm === 6) ? 2 : 0;
+      else {
+        let base = rm;
+        if (rm === 4) {
+          if (p >= lim) return this.fail(insn, start, p, lim);
+          base = b[p++]! & 7;
+        }
+        p += mod === 1 ? 1 : mod === 2 || (mod === 0 && base === 5) ? 4 : 0;
+      }
+    }
+    if (map === 3 || (map === 1 && ((op >= 0x70 && op <= 0x73) || op === 0xc2 || (op >= 0xc4 && op <= 0xc6)))) p++;
+    if (p > lim) return this.fail(insn, start, lim, lim);
+    this.invalid(insn, start, p);
+    if (!bad) insn.status = DecodeStatus.Unsupported;
+    return insn.status;
   }
 
   private invalid(insn: Instruction, start: number, p: number): DecodeStatus {

@@ -10,6 +10,11 @@ export enum DecodeStatus {
   Invalid = 1,
   /** The buffer ended before the instruction did; `length` is the number of bytes that were available. */
   Truncated = 2,
+  /**
+   * A well-formed encoding of a class this version recognises but does not decode yet
+   * (EVEX / AVX-512): `length` is exact, `code` is 0 and there are no operands.
+   */
+  Unsupported = 3,
 }
 
 /** What an operand slot holds. */

@@ -27,12 +27,49 @@ import { Register, registerName } from './register.ts';
 
 // iced/XED spellings that differ from the SDM mnemonic in the data file
 const RENAMES: Readonly<Record<string, string>> = { retf: 'ret far', sal: 'shl', iretw: 'iret' };
-const LEA = MNEMONIC_NAMES.indexOf('LEA');
 // Instructions whose text does not show the operand size: iced prefixes `data16/32/64` when it is not the default.
 const SIZE_HIDDEN = new Set(['push', 'pop', 'call', 'jmp', 'ret', 'ret far', 'enter', 'leave', 'xbegin']);
 // Instructions with an implicit rAX/rDI address: iced shows a non-default address size as a prefix.
 const ADDR_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu']);
 const FORMAT_MNEMONIC = MNEMONIC_NAMES.map((m) => RENAMES[m.toLowerCase()] ?? m.toLowerCase());
+// SDM 2 CMPPS Table 3-1 / VCMPPS Table 5-x: comparison predicates iced folds into the mnemonic
+const CMP_PREDICATES = [
+  'eq',
+  'lt',
+  'le',
+  'unord',
+  'neq',
+  'nlt',
+  'nle',
+  'ord',
+  'eq_uq',
+  'nge',
+  'ngt',
+  'false',
+  'neq_oq',
+  'ge',
+  'gt',
+  'true',
+  'eq_os',
+  'lt_oq',
+  'le_oq',
+  'unord_s',
+  'neq_us',
+  'nlt_uq',
+  'nle_uq',
+  'ord_s',
+  'eq_us',
+  'nge_uq',
+  'ngt_uq',
+  'false_os',
+  'neq_os',
+  'ge_oq',
+  'gt_oq',
+  'true_us',
+];
+const CMP_PSEUDO = new Set(['cmpps', 'cmppd', 'cmpss', 'cmpsd', 'vcmpps', 'vcmppd', 'vcmpss', 'vcmpsd']);
+const PCLMUL = ['lqlq', 'hqlq', 'lqhq', 'hqhq'];
+
 // x87 forms that iced prints without operands when the other register is ST(1)
 const X87_IMPLICIT_ST1 = new Set([
   'fxch',
@@ -84,11 +121,55 @@ SIZE_KEYWORDS[MemorySize.B384] = '';
 SIZE_KEYWORDS[MemorySize.B512] = '';
 const MEM_SIZE_BYTES_FOR_MATCH = [0, 1, 2, 4, 8, 10, 16, 32, 64];
 
+// Formatting traits per mnemonic id, computed once so format() does no string tests.
+const M_SIZE_HIDDEN = 1; // the text hides the operand size: `dataNN` prefix when not default
+const M_LOOP = 2; // LOOPcc / JrCXZ: address size matters
+const M_ADDR_SHOWN = 4; // implicit rAX/rDI address: `addrNN` when not default
+const M_X87_ST1 = 8; // omits operands when the other register is ST(1)
+const M_CMP = 16; // CMPPS-style predicate pseudo-ops
+const M_PCLMUL = 32;
+const M_JCC = 64; // `j*` but not JMP: branch hints
+const M_RET = 128;
+const M_XCHG = 256;
+const M_IMUL = 512;
+const M_POP_ST = 1024; // x87 ...P forms (ST(i), ST(0) order)
+const M_LEA = 2048;
+const M_VEX_CMP = 4096;
+const M_XBEGIN = 8192;
+const M_CALL = 16384;
+const MNEMONIC_TRAITS = FORMAT_MNEMONIC.map((m) => {
+  let t = 0;
+  if (SIZE_HIDDEN.has(m)) t |= M_SIZE_HIDDEN;
+  const loop = m.startsWith('loop') || m === 'jcxz' || m === 'jecxz' || m === 'jrcxz';
+  if (loop) t |= M_LOOP;
+  if (ADDR_SHOWN.has(m)) t |= M_ADDR_SHOWN;
+  if (X87_IMPLICIT_ST1.has(m)) t |= M_X87_ST1;
+  if (CMP_PSEUDO.has(m)) t |= M_CMP | (m.startsWith('v') ? M_VEX_CMP : 0);
+  if (m === 'pclmulqdq' || m === 'vpclmulqdq') t |= M_PCLMUL;
+  if (m.startsWith('j') && m !== 'jmp' && !loop) t |= M_JCC;
+  if (m === 'ret') t |= M_RET;
+  if (m === 'xchg') t |= M_XCHG;
+  if (m === 'imul') t |= M_IMUL;
+  if (m.endsWith('p')) t |= M_POP_ST;
+  if (m === 'lea') t |= M_LEA;
+  if (m === 'xbegin') t |= M_XBEGIN;
+  if (m === 'call') t |= M_CALL;
+  return t;
+});
+
+// Small numbers are most of what a listing prints: cache their text.
+const HEX_CACHE: string[] = [];
+
 /** iced-style hex: `0FFh`, small values (0..9) in decimal (also when padding is asked for), else zero-padded to `digits`. */
 function hex(lo: number, hi: number, digits: number): string {
   // iced-x86 1.21 tests "small enough for decimal" on the low 32 bits only, so 100000001h
   // prints as `1`; we mirror it so the two stay diffable line by line (see README).
   if (lo <= 9) return String(lo);
+  if (hi === 0 && digits === 0 && lo < 4096) return (HEX_CACHE[lo] ??= hexText(lo, 0, 0));
+  return hexText(lo, hi, digits);
+}
+
+function hexText(lo: number, hi: number, digits: number): string {
   let s =
     hi !== 0
       ? hi.toString(16).toUpperCase() + lo.toString(16).toUpperCase().padStart(8, '0')
@@ -114,12 +195,14 @@ const isStringKind = (k: number): boolean =>
  * ```
  */
 export class IntelFormatter {
-  /** Text of one instruction; `(bad)` for an invalid or truncated one. */
+  /** Text of one instruction; `(bad)` for an invalid, truncated or unsupported one. */
   format(insn: Instruction): string {
     if (insn.status !== DecodeStatus.Ok) return '(bad)';
     const code = insn.code;
     const attrs = CODE_ATTRS[code]!;
-    const mnemonic = FORMAT_MNEMONIC[insn.mnemonic]!;
+    const mnemonicId = insn.mnemonic;
+    const mnemonic = FORMAT_MNEMONIC[mnemonicId]!;
+    const traits = MNEMONIC_TRAITS[mnemonicId]!;
     const prefixes = insn.prefixes;
     const seg = insn.segmentPrefix;
     let hasMem = false;
@@ -136,10 +219,9 @@ export class IntelFormatter {
     // iced reports only the last of F2/F3 as the REP/REPNE prefix
     const rep = (prefixes & PREFIX_REP) !== 0 && insn.lastRepPrefix === 0xf3;
     const repne = (prefixes & PREFIX_REPNE) !== 0 && insn.lastRepPrefix === 0xf2;
-    const isLoopLike =
-      mnemonic.startsWith('loop') || mnemonic === 'jcxz' || mnemonic === 'jecxz' || mnemonic === 'jrcxz';
+    const isLoopLike = (traits & M_LOOP) !== 0;
     const defaultAsz = insn.bitness === 16 ? 2 : insn.bitness === 32 ? 4 : 8;
-    if (SIZE_HIDDEN.has(mnemonic) || isJccOrLoop(mnemonic, attrs) || isLoopLike) {
+    if ((traits & (M_SIZE_HIDDEN | M_LOOP)) !== 0 || ((traits & M_JCC) !== 0 && (attrs & ATTR_BND) !== 0)) {
       let hidden = true;
       for (let k = 0; k < insn.opCount; k++) {
         const kind = insn.opKind[k]!;
@@ -150,55 +232,68 @@ export class IntelFormatter {
       if (hidden && insn.operandSize !== def) out += `data${insn.operandSize * 8} `;
     }
     if (
-      (isLoopLike && !mnemonic.startsWith('j')) ||
+      (isLoopLike && mnemonic.charCodeAt(0) !== 106) /* j */ ||
       (hasMem && insn.memBase === Register.None && insn.memIndex === Register.None)
     ) {
-      if (insn.addressSize !== defaultAsz && (ADDR_SHOWN.has(mnemonic) || isLoopLike || isMoffs(insn)))
+      if (insn.addressSize !== defaultAsz && ((traits & (M_ADDR_SHOWN | M_LOOP)) !== 0 || isMoffs(insn)))
         out += `addr${insn.addressSize * 8} `;
     }
     let xacquire = false;
     let xrelease = false;
-    if (hasMem && (attrs & ATTR_HLE) !== 0 && (lock || mnemonic === 'xchg')) {
+    if (hasMem && (attrs & ATTR_HLE) !== 0 && (lock || (traits & M_XCHG) !== 0)) {
       xacquire = repne;
       xrelease = rep;
     } else if (hasMem && (attrs & ATTR_XRELEASE) !== 0 && rep) xrelease = true;
     if (xacquire) out += 'xacquire ';
     if (xrelease) out += 'xrelease ';
     if (lock) out += 'lock ';
-    const isJcc =
-      mnemonic.charCodeAt(0) === 106 /* j */ && mnemonic !== 'jmp' && !isLoopLike && (attrs & ATTR_BND) !== 0;
+    const isJcc = (traits & M_JCC) !== 0 && (attrs & ATTR_BND) !== 0;
     if (isJcc && seg === Register.CS) out += 'hint-not-taken ';
     else if (isJcc && seg === Register.DS) out += 'hint-taken ';
     // NOTRACK is a DS prefix on an indirect CALL/JMP; the memory operand still shows ds: where SS is the default
     if ((attrs & ATTR_NOTRACK) !== 0 && seg === Register.DS) out += 'notrack ';
     const bnd = (attrs & ATTR_BND) !== 0 && repne;
     if (bnd) out += 'bnd ';
-    if (rep && ((attrs & ATTR_REP) !== 0 || (mnemonic === 'ret' && insn.opCount === 0)))
+    if (rep && ((attrs & ATTR_REP) !== 0 || ((traits & M_RET) !== 0 && insn.opCount === 0)))
       out += (attrs & ATTR_REPNE) !== 0 ? 'repe ' : 'rep ';
     if (!bnd && repne && (attrs & ATTR_REP) !== 0) out += 'repne ';
-    out += mnemonic;
+    // pseudo-ops: `cmpps x,y,0` -> `cmpeqps x,y`, `pclmulqdq x,y,0` -> `pclmullqlqdq x,y`
+    let opCount = insn.opCount;
+    let name = mnemonic;
+    if ((traits & (M_CMP | M_PCLMUL)) !== 0 && insn.opKind[opCount - 1] === OperandKind.Immediate) {
+      const imm = insn.immediateLo;
+      if ((traits & M_CMP) !== 0 && imm < ((traits & M_VEX_CMP) !== 0 ? 32 : 8)) {
+        const stem = mnemonic.length === 5 ? 3 : 4; // cmp|ps or vcmp|ps
+        name = mnemonic.slice(0, stem) + CMP_PREDICATES[imm] + mnemonic.slice(stem);
+        opCount--;
+      } else if ((traits & M_PCLMUL) !== 0 && (imm & 0xee) === 0) {
+        name = `${mnemonic.slice(0, -3)}${PCLMUL[(imm & 1) | ((imm >> 3) & 2)]}dq`;
+        opCount--;
+      }
+    }
+    out += name;
     if ((attrs & ATTR_FMT_FAR) !== 0) out += ' far';
 
     // ---- operands ----
-    if (insn.opCount === 2 && X87_IMPLICIT_ST1.has(mnemonic) && insn.opKind[0] === OperandKind.Register) {
+    if (insn.opCount === 2 && (traits & M_X87_ST1) !== 0 && insn.opKind[0] === OperandKind.Register) {
       const a = insn.opRegister[0]!;
       const b = insn.opRegister[1]!;
       if (
         (a === Register.ST0 && b === Register.ST0 + 1) ||
-        (b === Register.ST0 && a === Register.ST0 + 1 && mnemonic.endsWith('p'))
+        (b === Register.ST0 && a === Register.ST0 + 1 && (traits & M_POP_ST) !== 0)
       ) {
         return out;
       }
     }
     let first = true;
     const memSeg = this.memorySegmentText(insn, hasString);
-    for (let k = 0; k < insn.opCount; k++) {
+    for (let k = 0; k < opCount; k++) {
       const kind = insn.opKind[k]!;
       if ((CODE_OPS[code * 5 + k]! & 0xff) === OperandType.ImplicitMemory) continue;
       // string instructions name only their memory operands and DX (iced/XED style)
       if (hasString && kind === OperandKind.Register && insn.opRegister[k] !== Register.DX) continue;
       // XED style: `imul eax,eax,5` prints as `imul eax,5`
-      if (k === 1 && insn.opCount === 3 && mnemonic === 'imul' && kind === OperandKind.Register) {
+      if (k === 1 && insn.opCount === 3 && (traits & M_IMUL) !== 0 && kind === OperandKind.Register) {
         if (insn.opKind[0] === OperandKind.Register && insn.opRegister[0] === insn.opRegister[1]) continue;
       }
       let text: string;
@@ -228,9 +323,9 @@ export class IntelFormatter {
           text = hex(insn.immediate2, 0, 0);
           break;
         case OperandKind.NearBranch: {
-          const digits = insn.operandSize === 8 ? 16 : mnemonic === 'xbegin' ? 8 : insn.operandSize * 2;
+          const digits = insn.operandSize === 8 ? 16 : (traits & M_XBEGIN) !== 0 ? 8 : insn.operandSize * 2;
           text = hex(insn.branchLo, insn.branchHi, digits);
-          if (this.isShortBranch(insn, mnemonic, attrs)) {
+          if (this.isShortBranch(insn, traits, attrs)) {
             text = `short ${text}`;
           }
           break;
@@ -249,15 +344,15 @@ export class IntelFormatter {
   }
 
   /** `jmp short` / `jcc short` for rel8 encodings (iced's ShortBranch flow control). */
-  private isShortBranch(insn: Instruction, mnemonic: string, attrs: number): boolean {
-    if (((attrs & ATTR_BND) === 0 && (attrs & ATTR_FMT_SHORT) === 0) || mnemonic === 'call') return false;
+  private isShortBranch(insn: Instruction, traits: number, attrs: number): boolean {
+    if (((attrs & ATTR_BND) === 0 && (attrs & ATTR_FMT_SHORT) === 0) || (traits & M_CALL) !== 0) return false;
     const d = CODE_OPS[insn.code * 5]!;
     return (d & 0xff) === OperandType.Rel8;
   }
 
   private memorySegmentText(insn: Instruction, hasString: boolean): string {
     const seg = insn.segmentPrefix;
-    if (seg === Register.None || insn.mnemonic === LEA) return '';
+    if (seg === Register.None || (MNEMONIC_TRAITS[insn.mnemonic]! & M_LEA) !== 0) return '';
     if (insn.bitness === 64) {
       return seg === Register.FS || seg === Register.GS ? `${REG_NAMES[seg]}:` : '';
     }
@@ -340,11 +435,6 @@ export class IntelFormatter {
     }
     return `${s}]`;
   }
-}
-
-/** Jcc (rel8/rel32) and LOOPcc: their operand size shows only through a prefix. */
-function isJccOrLoop(mnemonic: string, attrs: number): boolean {
-  return mnemonic.charCodeAt(0) === 106 /* j */ && (attrs & ATTR_BND) !== 0;
 }
 
 function isMoffs(insn: Instruction): boolean {

@@ -29,6 +29,9 @@ export interface Comparison {
   sameText: number;
   /** Disagreements outside the known classes (must stay 0). */
   unknown: number;
+  /** EVEX instructions iced decodes, and how many of them we measure to the same length. */
+  evexTotal: number;
+  evexSameLength: number;
   /** Disagreements per known class. */
   byClass: Record<string, number>;
   disagreements: Disagreement[];
@@ -45,7 +48,16 @@ export function compareWithIced(bitness: 16 | 32 | 64, bytes: Uint8Array, ip: nu
   const ours = new Instruction();
   const dec = new Decoder(bitness, bytes);
   const fmt = new IntelFormatter();
-  const result: Comparison = { total: 0, sameLength: 0, sameText: 0, unknown: 0, byClass: {}, disagreements: [] };
+  const result: Comparison = {
+    total: 0,
+    sameLength: 0,
+    sameText: 0,
+    unknown: 0,
+    evexTotal: 0,
+    evexSameLength: 0,
+    byClass: {},
+    disagreements: [],
+  };
   let pos = 0;
   while (pos < bytes.length) {
     d.position = pos;
@@ -58,6 +70,10 @@ export function compareWithIced(bitness: 16 | 32 | 64, bytes: Uint8Array, ip: nu
     result.total++;
     const lenOk = theirInvalid ? ourInvalid : !ourInvalid && ours.length === theirs.length;
     if (lenOk) result.sameLength++;
+    if (!theirInvalid && theirs.encoding === 2) {
+      result.evexTotal++;
+      if (ours.length === theirs.length) result.evexSameLength++;
+    }
     const tText = theirInvalid ? '(bad)' : f.format(theirs);
     const oText = fmt.format(ours);
     if (lenOk && tText === oText) result.sameText++;
@@ -89,6 +105,8 @@ export function compareWithIced(bitness: 16 | 32 | 64, bytes: Uint8Array, ip: nu
 }
 
 // iced-x86 EncodingKind: Legacy 0, VEX 1, EVEX 2, XOP 3, D3NOW 4, MVEX 5
+const PADLOCK = /^(xstore|xcrypt\w+|montmul|xsha1|xsha256|xsha512|ccs_hash|ccs_encrypt|xrng2|xmodexp)$/;
+const NEWER_VEX = /^(vpdp|vpmadd52|vbcstne|vcvtne|cmp\w*xadd$|vsha512|vsm3|vsm4)/;
 const FMA4 = /^vfn?m(add|sub)(sub|add)?(ps|pd|ss|sd)$/;
 
 /** The documented class of an instruction we do not decode yet (README "Known disagreements"). */
@@ -102,6 +120,9 @@ export function knownClass(encoding: number, icedText: string): string {
     .split(' ')[0]!;
   if (encoding === 1 && FMA4.test(mnemonic)) return 'FMA4 (AMD, VEX)';
   if (encoding === 1 && mnemonic.startsWith('k')) return 'AVX-512 opmask (VEX)';
+  if (encoding === 0 && PADLOCK.test(mnemonic)) return 'VIA PadLock / Zhaoxin';
+  if (encoding === 1 && NEWER_VEX.test(mnemonic))
+    return 'newer VEX ISAs (AVX-VNNI/-IFMA/-NE-CONVERT/-VNNI-INT8/16, CMPccXADD, SHA512, SM3/SM4)';
   return '';
 }
 
