@@ -39,6 +39,12 @@ export const EPT_QUAL_USER_EXECUTABLE = 1 << 6;
 export const EPT_QUAL_LINEAR_VALID = 1 << 7;
 /** Bit 8 (with bit 7): 1 = the access was to the translation of the linear address, 0 = to a guest paging-structure entry. */
 export const EPT_QUAL_TRANSLATED = 1 << 8;
+/** Bit 9 (advanced VM-exit information, with bits 7 and 8 set): the linear address is user-mode. */
+export const EPT_QUAL_USER_LINEAR = 1 << 9;
+/** Bit 10 (advanced information): the guest translation is writable (R/W=1 at every level). */
+export const EPT_QUAL_WRITABLE_LINEAR = 1 << 10;
+/** Bit 11 (advanced information): the guest translation is execute-disabled. */
+export const EPT_QUAL_NO_EXECUTE_LINEAR = 1 << 11;
 
 /** EPT memory types in bits 5:3 of a leaf (SDM 3C 29.3.7); 2, 3 and 7 are reserved and misconfigure. */
 export const EptMemoryType = {
@@ -69,6 +75,11 @@ export class EptState {
    * bit 10 set is present.
    */
   modeBasedExecute = false;
+  /**
+   * Advanced VM-exit information for EPT violations (IA32_VMX_EPT_VPID_CAP bit 22): qualification
+   * bits 9-11 describe the guest translation when the violation hit its final address.
+   */
+  advancedExitInfo = true;
   /** 1 GiB EPT pages supported (capability bit 17); if not, PDPTE bit 7 misconfigures. */
   pages1G = true;
 

@@ -201,10 +201,26 @@ describe('pageWalk with EPT (two-dimensional walk)', () => {
     ept.map(0x20_3000, 0, 0x20_3000 + HOST_OFFSET, 0x1 | WB); // read-only
     expect(pageWalk(mem, state, 0x1000, 0, ACCESS_READ, out)).toBe(true);
     expect(pageWalk(mem, state, 0x1008, 0, ACCESS_WRITE, out)).toBe(false);
-    expect(out.eptQualification).toBe(2 | (1 << 3) | EPT_QUAL_LINEAR_VALID | EPT_QUAL_TRANSLATED);
+    // Bits 9 and 10 (advanced information): the guest page is user-mode and writable.
+    expect(out.eptQualification).toBe(2 | (1 << 3) | EPT_QUAL_LINEAR_VALID | EPT_QUAL_TRANSLATED | 0x600);
     expect(out.eptGuestPhysical).toBe(0x20_3008);
+    expect([out.linearLo, out.linearHi]).toEqual([0x1008, 0]);
     expect(pageWalk(mem, state, 0x1008, 0, ACCESS_FETCH, out)).toBe(false);
     expect(out.eptQualification & 7).toBe(4);
+  });
+
+  it('reports XD of the guest translation in bit 11 and leaves bits 9-11 clear without advanced information', () => {
+    const { mem, ept, eptState, out } = setup();
+    const { tables, state } = guestTables(mem);
+    state.efer |= 1 << 11; // NXE
+    tables.map(0x1000, 0, 0x20_3000, 0x3, 0x8000_0000); // supervisor, writable, XD
+    state.ept = eptState;
+    ept.map(0x20_3000, 0, 0x20_3000 + HOST_OFFSET, 0x1 | WB);
+    expect(pageWalk(mem, state, 0x1000, 0, ACCESS_WRITE, out)).toBe(false);
+    expect(out.eptQualification & 0xe00).toBe(0xc00);
+    eptState.advancedExitInfo = false;
+    expect(pageWalk(mem, state, 0x1000, 0, ACCESS_WRITE, out)).toBe(false);
+    expect(out.eptQualification & 0xe00).toBe(0);
   });
 
   it('treats guest paging-structure accesses as writes (bits 0 and 1) when EPT A/D is on', () => {
@@ -232,9 +248,9 @@ describe('pageWalk with EPT (two-dimensional walk)', () => {
 
   // Mode-based execute control: bit 2 for supervisor-mode linear addresses, bit 10 for user-mode.
   it.each<[string, number, number, number | null]>([
-    ['a user-mode fetch from an X (bit 2) page', 0x7, 0x7, 0x4 | (0x7 << 3) | 0x180],
+    ['a user-mode fetch from an X (bit 2) page', 0x7, 0x7, 0x4 | (0x7 << 3) | 0x180 | 0x600],
     ['a user-mode fetch from an XU (bit 10) page', 0x7, 0x403, null],
-    ['a supervisor-mode fetch from an XU-only page', 0x3, 0x403, 0x4 | (0x3 << 3) | 0x40 | 0x180],
+    ['a supervisor-mode fetch from an XU-only page', 0x3, 0x403, 0x4 | (0x3 << 3) | 0x40 | 0x180 | 0x400],
     ['a supervisor-mode fetch from an X page', 0x3, 0x7, null],
   ])('mode-based execute: %s', (_name, guestFlags, eptLeaf, qualification) => {
     const { mem, ept, eptState, out } = setup(4, false, 0x407); // non-leaf entries allow both kinds of fetch

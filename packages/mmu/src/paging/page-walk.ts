@@ -1,7 +1,10 @@
 import {
   EPT_QUAL_LINEAR_VALID,
+  EPT_QUAL_NO_EXECUTE_LINEAR,
   EPT_QUAL_READ,
   EPT_QUAL_TRANSLATED,
+  EPT_QUAL_USER_LINEAR,
+  EPT_QUAL_WRITABLE_LINEAR,
   EPT_QUAL_WRITE,
   EPTP_AD_ENABLE,
 } from '../ept/ept-state.ts';
@@ -120,7 +123,16 @@ function finish(memory: PagingMemory, state: PagingState, gpa: number, access: n
   // Linear addresses are supervisor-mode with paging off; with it on, U/S=1 at every level makes them user-mode.
   const userLinear = (state.cr0 & CR0_PG) !== 0 && (out.rights & RIGHT_USER) !== 0;
   const host = eptWalk(memory, ept, gpa, eptAccess, EPT_QUAL_LINEAR_VALID | EPT_QUAL_TRANSLATED, out, userLinear);
-  if (host < 0) return false;
+  if (host < 0) {
+    if (out.status === WalkStatus.EptViolation && ept.advancedExitInfo && (state.cr0 & CR0_PG) !== 0) {
+      // SDM 3C 28.2.1: bits 9-11 give the guest translation's U/S, R/W and XD.
+      out.eptQualification |=
+        (userLinear ? EPT_QUAL_USER_LINEAR : 0) |
+        ((out.rights & RIGHT_WRITABLE) !== 0 ? EPT_QUAL_WRITABLE_LINEAR : 0) |
+        ((out.rights & RIGHT_NO_EXECUTE) !== 0 ? EPT_QUAL_NO_EXECUTE_LINEAR : 0);
+    }
+    return false;
+  }
   out.physical = host;
   return true;
 }
@@ -182,6 +194,8 @@ export function pageWalk(
   out: WalkResult,
 ): boolean {
   out.reset();
+  out.linearLo = linearLo >>> 0;
+  out.linearHi = linearHi >>> 0;
   const mode = state.mode();
   if (mode === PagingMode.None) {
     out.pageSize = 0x1_0000_0000;

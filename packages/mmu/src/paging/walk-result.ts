@@ -43,6 +43,9 @@ export class WalkResult {
   status: WalkStatus = WalkStatus.Ok;
   /** Final physical address (host-physical when EPT is on). */
   physical = 0;
+  /** The linear address walked (lo/hi): CR2 for a #PF, the guest-linear address of an EPT exit. */
+  linearLo = 0;
+  linearHi = 0;
   /** Guest-physical address of the access (equals {@link physical} without EPT). */
   guestPhysical = 0;
   /** Size of the guest page that mapped the address: 4 KiB, 2 MiB, 4 MiB or 1 GiB (2^32 without paging). */
