@@ -165,7 +165,14 @@ function hex(lo: number, hi: number, digits: number): string {
   // iced-x86 1.21 tests "small enough for decimal" on the low 32 bits only, so 100000001h
   // prints as `1`; we mirror it so the two stay diffable line by line (see README).
   if (lo <= 9) return String(lo);
-  if (hi === 0 && digits === 0 && lo < 4096) return (HEX_CACHE[lo] ??= hexText(lo, 0, 0));
+  if (hi === 0 && digits === 0 && lo < 4096) {
+    let cached = HEX_CACHE[lo];
+    if (cached === undefined) {
+      cached = hexText(lo, 0, 0);
+      HEX_CACHE[lo] = cached;
+    }
+    return cached;
+  }
   return hexText(lo, hi, digits);
 }
 
