@@ -12,7 +12,7 @@ import {
   EFER_LMA,
   EFER_LME,
 } from '../paging/control-bits.ts';
-import { pageWalk } from '../paging/page-walk.ts';
+import { loadPaePdptes, pageWalk } from '../paging/page-walk.ts';
 import { PageTableBuilder } from '../paging/page-table-builder.ts';
 import { PagingState } from '../paging/paging-state.ts';
 import { TraceKind, WalkResult, WalkStatus } from '../paging/walk-result.ts';
@@ -274,6 +274,29 @@ describe('pageWalk with EPT (two-dimensional walk)', () => {
     eptState.executeOnly = false;
     expect(eptWalk(mem, eptState, 0x5000, 4, 0, out, true)).toBe(-1);
     expect(out.status).toBe(WalkStatus.EptMisconfig);
+  });
+
+  it('loads PAE PDPTEs from guest-physical memory through EPT, and fails on an EPT violation there', () => {
+    const { mem, ept, eptState, out } = setup();
+    let next = 0x10_0000;
+    const hostView = {
+      read32: (a: number) => mem.read32(gpa(a + HOST_OFFSET)),
+      write32: (a: number, v: number) => mem.write32(gpa(a + HOST_OFFSET), v),
+    };
+    const tables = new PageTableBuilder(hostView, 'pae', () => (next += 0x1000));
+    tables.map(0x0040_1000, 0, 0x20_3000, 0x7);
+    const state = new PagingState();
+    state.cr0 = CR0_PE | CR0_PG;
+    state.cr4 = CR4_PAE;
+    state.cr3 = tables.root;
+    state.ept = eptState;
+    expect(pageWalk(mem, state, 0x0040_1234, 0, ACCESS_READ, out)).toBe(true);
+    expect(out.physical).toBe(0x20_3234 + HOST_OFFSET);
+    state.pdptesLoaded = false;
+    ept.map(tables.root, 0, tables.root + HOST_OFFSET, 0x4 | WB); // PDPT page not readable
+    expect(loadPaePdptes(mem, state, out)).toBe(false);
+    expect(out.status).toBe(WalkStatus.EptViolation);
+    expect(out.eptGuestPhysical).toBe(tables.root);
   });
 
   it('translates through EPT with paging off', () => {

@@ -33,7 +33,7 @@ import {
 import type { PagingMemory } from './paging-memory.ts';
 import { PagingMode, type PagingState } from './paging-state.ts';
 import { entryFrame, reservedHighMask, tableIndex } from './table-index.ts';
-import { TraceKind, type WalkResult, WalkStatus } from './walk-result.ts';
+import { TraceKind, WalkResult, WalkStatus } from './walk-result.ts';
 
 const PTE_P = 1 << 0;
 const PTE_A = 1 << 5;
@@ -141,12 +141,22 @@ function finish(memory: PagingMemory, state: PagingState, gpa: number, access: n
  * Loads the four PAE PDPTE registers from the 32-byte table at CR3[31:5] (SDM 3A 4.4.1), as MOV to
  * CR3 (and to CR0/CR4 entering PAE paging) does. Returns false when a present PDPTE has a reserved
  * bit set (bits 2:1, 8:5, 63:MAXPHYADDR): the instruction then raises #GP(0) and the registers are
- * left unchanged. With EPT the VMX model loads them from the VMCS instead.
+ * left unchanged. With `state.ept` set the table's guest-physical address goes through EPT
+ * (SDM 3C 29.3.3: the PDPTE loads are guest-physical reads); an EPT violation or misconfiguration
+ * also returns false, with `out.status` telling which (`out` defaults to a scratch result).
+ * At VM entry the vmx package loads the registers from the VMCS instead.
  */
-export function loadPaePdptes(memory: PagingMemory, state: PagingState): boolean {
-  const base = (state.cr3 & 0xffffffe0) >>> 0;
+export function loadPaePdptes(memory: PagingMemory, state: PagingState, out: WalkResult = scratchResult): boolean {
+  out.status = WalkStatus.GeneralProtection;
+  out.vector = VECTOR_GP;
+  out.errorCode = 0;
+  let base = (state.cr3 & 0xffffffe0) >>> 0;
+  if (state.ept !== null) {
+    base = eptWalk(memory, state.ept, base, EPT_QUAL_READ, 0, out);
+    if (base < 0) return false;
+  }
   const rsvdHi = reservedHighMask(state.maxPhyAddr) | 0xfff00000;
-  const values = new Uint32Array(8);
+  const values = pdpteScratch;
   for (let i = 0; i < 4; i++) {
     const lo = memory.read32(base + i * 8);
     const hi = memory.read32(base + i * 8 + 4);
@@ -156,8 +166,13 @@ export function loadPaePdptes(memory: PagingMemory, state: PagingState): boolean
   }
   state.pdpte.set(values);
   state.pdptesLoaded = true;
+  out.status = WalkStatus.Ok;
+  out.vector = 0;
   return true;
 }
+
+const pdpteScratch = new Uint32Array(8);
+const scratchResult = new WalkResult();
 
 /**
  * The headline API: translates a linear address the way the processor does, without a cpu.
@@ -274,11 +289,7 @@ function walk64(
   let level: number;
   let table: number;
   if (mode === PagingMode.Pae) {
-    if (!state.pdptesLoaded && !loadPaePdptes(memory, state)) {
-      out.status = WalkStatus.GeneralProtection;
-      out.vector = VECTOR_GP;
-      return false;
-    }
+    if (!state.pdptesLoaded && !loadPaePdptes(memory, state, out)) return false;
     const i = lo >>> 30;
     const pLo = state.pdpte[2 * i]!;
     const pHi = state.pdpte[2 * i + 1]!;
