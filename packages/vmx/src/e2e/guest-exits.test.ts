@@ -44,6 +44,10 @@ interface GuestExitTest {
 
 const proc = (v: VmcsAccess, bits: number) =>
   v.write(F.PRIMARY_PROCESSOR_BASED_CONTROLS, (v.readLo(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | bits) >>> 0);
+const proc2 = (v: VmcsAccess, bits: number) => {
+  proc(v, C.PROC_ACTIVATE_SECONDARY_CONTROLS);
+  v.write(F.SECONDARY_PROCESSOR_BASED_CONTROLS, (v.readLo(F.SECONDARY_PROCESSOR_BASED_CONTROLS) | bits) >>> 0);
+};
 const pin = (v: VmcsAccess, bits: number) =>
   v.write(F.PIN_BASED_CONTROLS, (v.readLo(F.PIN_BASED_CONTROLS) | bits) >>> 0);
 
@@ -131,6 +135,92 @@ export const GUEST_EXIT_TESTS: GuestExitTest[] = [
   },
   { name: 'VMCALL', init: () => {}, guestMain: 'vmcall', onExit: { reason: 18, at: 0, length: 3 } },
   { name: 'VMXOFF in the guest', init: () => {}, guestMain: 'vmxoff', onExit: { reason: 26, at: 0, length: 3 } },
+  { name: 'INVD', init: () => {}, guestMain: 'invd', onExit: { reason: 13, at: 0, length: 2 } },
+  { name: 'XSETBV', init: () => {}, guestMain: 'xor ecx, ecx\nxsetbv', onExit: { reason: 55, at: 2, length: 3 } },
+  {
+    name: 'WBINVD with WBINVD exiting',
+    init: (v) => proc2(v, C.PROC2_WBINVD_EXITING),
+    guestMain: 'wbinvd',
+    onExit: { reason: 54, at: 0, length: 2 },
+  },
+  {
+    name: 'RDRAND with RDRAND exiting',
+    init: (v) => proc2(v, C.PROC2_RDRAND_EXITING),
+    guestMain: 'rdrand eax',
+    onExit: { reason: 57, at: 0, length: 3 },
+  },
+  {
+    name: 'RDSEED with RDSEED exiting',
+    init: (v) => proc2(v, C.PROC2_RDSEED_EXITING),
+    guestMain: 'rdseed eax',
+    onExit: { reason: 61, at: 0, length: 3 },
+  },
+  {
+    name: 'SGDT with descriptor-table exiting',
+    init: (v) => proc2(v, C.PROC2_DESCRIPTOR_TABLE_EXITING),
+    guestMain: 'mov rax, 0x6000\nsgdt [rax]',
+    onExit: { reason: 46, at: 7, length: 3 },
+  },
+  {
+    name: 'STR with descriptor-table exiting',
+    init: (v) => proc2(v, C.PROC2_DESCRIPTOR_TABLE_EXITING),
+    guestMain: 'str eax',
+    onExit: { reason: 47, at: 0, length: 3 },
+  },
+  {
+    name: 'MONITOR with MONITOR exiting',
+    init: (v) => proc(v, C.PROC_MONITOR_EXITING),
+    guestMain: 'monitor',
+    onExit: { reason: 39, at: 0, length: 3 },
+  },
+  {
+    name: 'MWAIT with MWAIT exiting',
+    init: (v) => proc(v, C.PROC_MWAIT_EXITING),
+    guestMain: 'mwait',
+    onExit: { reason: 36, at: 0, length: 3 },
+  },
+  {
+    name: 'RDPMC with RDPMC exiting',
+    init: (v) => proc(v, C.PROC_RDPMC_EXITING),
+    guestMain: 'rdpmc',
+    onExit: { reason: 15, at: 0, length: 2 },
+  },
+  {
+    name: 'RDTSCP with RDTSC exiting and RDTSCP enabled',
+    init: (v) => {
+      proc(v, C.PROC_RDTSC_EXITING);
+      proc2(v, C.PROC2_ENABLE_RDTSCP);
+    },
+    guestMain: 'rdtscp',
+    onExit: { reason: 51, at: 0, length: 3 },
+  },
+  {
+    name: 'MOV to CR8 with CR8-load exiting',
+    init: (v) => proc(v, C.PROC_CR8_LOAD_EXITING),
+    guestMain: 'xor eax, eax\nmov cr8, rax',
+    onExit: { reason: 28, at: 2, qualification: 0x8 },
+  },
+  {
+    name: 'CLTS with CR0.TS owned by the host and shadowed as 1',
+    init: (v) => {
+      v.write(F.CR0_GUEST_HOST_MASK, 8);
+      v.write(F.CR0_READ_SHADOW, 8);
+    },
+    guestMain: 'clts',
+    onExit: { reason: 28, at: 0, length: 2, qualification: 0x20 },
+  },
+  {
+    name: 'a triple fault (#UD with an empty IDT)',
+    init: (v) => v.write(F.GUEST_IDTR_LIMIT, 0),
+    guestMain: 'ud2',
+    onExit: { reason: 2, at: 0 },
+  },
+  {
+    name: 'INVEPT in the guest',
+    init: () => {},
+    guestMain: 'mov rax, 0x6000\nmov ebx, 2\ninvept rbx, [rax]',
+    onExit: { reason: 50, at: 12 },
+  },
   {
     name: 'interrupt window with RFLAGS.IF=1',
     init: (v) => {
@@ -186,19 +276,41 @@ function runGuest(t: GuestExitTest) {
   return { stop, vmx, cpu };
 }
 
+/**
+ * Exits whose guest instruction @typevisor/cpu does not yet route through its interception
+ * (it raises #UD for it, or executes it without asking). The interface-level tests in
+ * src/binding/non-root-exits.test.ts cover these reasons; these run once the CPU asks.
+ */
+const AWAITING_CPU = new Set([
+  'INVD',
+  'XSETBV',
+  'WBINVD with WBINVD exiting',
+  'RDRAND with RDRAND exiting',
+  'RDSEED with RDSEED exiting',
+  'MONITOR with MONITOR exiting',
+  'MWAIT with MWAIT exiting',
+  'RDPMC with RDPMC exiting',
+  'CLTS with CR0.TS owned by the host and shadowed as 1',
+]);
+
 describe('VM exits caused by guest code', () => {
-  it.each(GUEST_EXIT_TESTS.map((t) => [t.name, t] as const))('%s', (_name, t) => {
-    const { stop, vmx, cpu } = runGuest(t);
-    expect(stop).toBe(StopReason.VmExit);
-    const v = vmx.vmcs;
-    expect(v.read(F.EXIT_REASON)).toBe(t.onExit.reason);
-    expect(v.read(F.GUEST_RIP)).toBe(GUEST_CODE + t.onExit.at);
-    if (t.onExit.length !== undefined) expect(v.read(F.VM_EXIT_INSTRUCTION_LENGTH)).toBe(t.onExit.length);
-    if (t.onExit.qualification !== undefined) expect(v.read(F.EXIT_QUALIFICATION)).toBe(t.onExit.qualification);
-    if (t.onExit.interruption !== undefined)
-      expect(v.read(F.VM_EXIT_INTERRUPTION_INFORMATION)).toBe(t.onExit.interruption);
-    // Back in the host: its RIP and a clean VMX root state.
-    expect(cpu.getReg('rip')).toBe(0x401000);
-    expect(vmx.nonRoot).toBe(false);
-  });
+  for (const name of AWAITING_CPU) it.todo(`${name} (awaits the CPU routing it through VmxInterception)`);
+
+  it.each(GUEST_EXIT_TESTS.filter((t) => !AWAITING_CPU.has(t.name)).map((t) => [t.name, t] as const))(
+    '%s',
+    (_name, t) => {
+      const { stop, vmx, cpu } = runGuest(t);
+      expect(stop).toBe(StopReason.VmExit);
+      const v = vmx.vmcs;
+      expect(v.read(F.EXIT_REASON)).toBe(t.onExit.reason);
+      expect(v.read(F.GUEST_RIP)).toBe(GUEST_CODE + t.onExit.at);
+      if (t.onExit.length !== undefined) expect(v.read(F.VM_EXIT_INSTRUCTION_LENGTH)).toBe(t.onExit.length);
+      if (t.onExit.qualification !== undefined) expect(v.read(F.EXIT_QUALIFICATION)).toBe(t.onExit.qualification);
+      if (t.onExit.interruption !== undefined)
+        expect(v.read(F.VM_EXIT_INTERRUPTION_INFORMATION)).toBe(t.onExit.interruption);
+      // Back in the host: its RIP and a clean VMX root state.
+      expect(cpu.getReg('rip')).toBe(0x401000);
+      expect(vmx.nonRoot).toBe(false);
+    },
+  );
 });
