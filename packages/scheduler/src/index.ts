@@ -57,3 +57,5 @@ export { EEVDF_BASE_SLICE_NS, EEVDF_TICK_NS, EevdfPolicy, type EevdfOptions } fr
 export { formatTable, toCsv, toJson } from './metrics/report.ts';
 export { renderTimelineSvg, type TimelineSvgOptions } from './metrics/timeline-svg.ts';
 export { mixedWorkload } from './sim/example-workloads.ts';
+export { largeWorkload } from './sim/large-workload.ts';
+export { decisionLoop } from './sim/policy-driver.ts';
