@@ -62,10 +62,12 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
   for (let pass = 1; pass <= MAX_PASSES; pass++) {
     const p = new Pass(lines, bits0, org0, previous, options.defines ?? {}, minLengths, pass > GROW_ONLY_AFTER);
     p.run();
-    if (p.unresolved.length === 0 && sameSymbols(previous, p.symbols) && !p.sizeChanged) {
+    // Final when every symbol use saw the value the symbol finally got in this pass (uses of
+    // earlier definitions always do; forward uses saw the previous pass's value).
+    if (p.unresolved.length === 0) {
       const symbols = new Map<string, number>();
       for (const [k, v] of p.symbols) symbols.set(k, v.value);
-      return { bytes: p.bytes(), origin: p.start, symbols, listing: p.listing };
+      return { bytes: p.bytes(), origin: p.start, symbols, listing: p.listing() };
     }
     if (p.unresolved.length > 0 && pass > 1) {
       const u = p.unresolved[0]!;
@@ -76,17 +78,11 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
   throw new AsmError('layout', `layout did not settle after ${MAX_PASSES} passes`);
 }
 
-function sameSymbols(a: Map<string, SymbolEntry>, b: Map<string, SymbolEntry>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of b) if (a.get(k)?.value !== v.value) return false;
-  return true;
-}
-
 class Pass implements Scope {
   readonly symbols = new Map<string, SymbolEntry>();
   readonly unresolved: { name: string; line: number; column: number }[] = [];
-  readonly listing: ListingLine[] = [];
-  sizeChanged = false;
+  /** Listing spans (address, byte from, byte to, line) as numbers; objects only for the final pass. */
+  private readonly spans: number[] = [];
   private out = new Uint8Array(256);
   private len = 0;
   private bits: Bits;
@@ -112,6 +108,20 @@ class Pass implements Scope {
 
   bytes(): Uint8Array {
     return this.out.slice(0, this.len);
+  }
+
+  listing(): ListingLine[] {
+    const out: ListingLine[] = [];
+    for (let i = 0; i < this.spans.length; i += 4) {
+      const line = this.spans[i + 3]!;
+      out.push({
+        address: this.spans[i]!,
+        bytes: this.out.slice(this.spans[i + 1], this.spans[i + 2]),
+        line,
+        source: this.lines[line - 1]!.source,
+      });
+    }
+    return out;
   }
 
   lookup(raw: string, column: number): { value: number; reloc: number; known: boolean } {
@@ -150,8 +160,7 @@ class Pass implements Scope {
         if (s.kind === 'label') labelled = true;
         this.statement(s);
       }
-      if (this.len > from || labelled)
-        this.listing.push({ address, bytes: this.out.slice(from, this.len), line: l.line, source: l.source });
+      if (this.len > from || labelled) this.spans.push(address, from, this.len, l.line);
     }
     // drop unresolved uses that this pass defined after the use
     for (let i = this.unresolved.length - 1; i >= 0; i--) {
@@ -269,7 +278,6 @@ class Pass implements Scope {
         throw new AsmError(e.code, e.message, this.line, s.column, { cause: e });
       throw e;
     }
-    if (this.minLengths[index] !== undefined && this.minLengths[index] !== n) this.sizeChanged = true;
     this.minLengths[index] = Math.max(n, this.growOnly ? (this.minLengths[index] ?? 0) : 0);
     this.len += n;
     this.here += n;

@@ -69,6 +69,7 @@ const ALIASES: Record<string, string> = {
   JNG: 'JLE',
   JNLE: 'JG',
   RETN: 'RET',
+  SAL: 'SHL',
   INT01: 'INT1',
   ICEBP: 'INT1',
   WAIT: 'FWAIT',

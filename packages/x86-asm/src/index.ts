@@ -1,12 +1,15 @@
 // Named re-exports only: the public surface of @typevisor/x86-asm is exactly what this file names.
 export { AsmError, type AsmErrorCode } from './asm-error.ts';
 export { type AssembleOptions, type AssembleResult, assemble } from './assembler.ts';
+export { encodeInstruction, operandsOf } from './encode-instruction.ts';
 export {
   type Bits,
   canonicalMnemonic,
   type EncodeOptions,
   encode,
+  encodeCodeInto,
   encodeInto,
+  formValidIn,
   PREFIX_LOCK,
   PREFIX_REP,
   PREFIX_REPNE,
