@@ -431,7 +431,8 @@ export class Decoder {
         case OperandType.ModrmRmReg:
         case OperandType.ModrmRmMem:
           if (mod === 3) {
-            r = regOf(cls, rm | (rexB << 3), rex);
+            // VEX.B does not extend an opmask register in ModRM.rm (iced/SDM: k0-k7 only)
+            r = regOf(cls, cls === RegisterClass.K ? rm : rm | (rexB << 3), rex);
             if (r === 0) return this.invalid(insn, start, p);
             break;
           }
@@ -511,6 +512,7 @@ export class Decoder {
         case OperandType.VvvvReg:
           usesVvvv = true;
           r = regOf(cls, vvvv, rex);
+          if (r === 0) return this.invalid(insn, start, p);
           break;
         case OperandType.Is4Reg:
           if (p >= lim) return this.fail(insn, start, p, lim);
@@ -685,7 +687,8 @@ export class Decoder {
       let lo = sum >>> 0;
       let hi = (ipHi + Math.floor(sum / TWO32)) >>> 0;
       // XBEGIN's target is computed in EIP even with a 16-bit operand size (SDM 2 XBEGIN)
-      const width = ripRel !== 0 ? ripRel : operandSize === 2 && CODE_MNEMONIC[code] === XBEGIN ? 4 : operandSize;
+      const width =
+        ripRel !== 0 ? ripRel : operandSize === 2 && CODE_MNEMONIC[code] === XBEGIN ? (mode64 ? 8 : 4) : operandSize;
       if (width === 4) hi = 0;
       else if (width === 2) {
         hi = 0;
@@ -815,7 +818,7 @@ function regOf(cls: number, n: number, rex: number): number {
     case RegisterClass.Zmm:
       return Register.ZMM0 + n;
     case RegisterClass.K:
-      return Register.K0 + (n & 7);
+      return n < 8 ? Register.K0 + n : 0;
     case RegisterClass.Bnd:
       return n < 4 ? Register.BND0 + n : 0;
     case RegisterClass.St:

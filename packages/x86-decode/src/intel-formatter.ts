@@ -28,7 +28,7 @@ import { Register, registerName } from './register.ts';
 // iced/XED spellings that differ from the SDM mnemonic in the data file
 const RENAMES: Readonly<Record<string, string>> = { retf: 'ret far', sal: 'shl', iretw: 'iret' };
 // Instructions whose text does not show the operand size: iced prefixes `data16/32/64` when it is not the default.
-const SIZE_HIDDEN = new Set(['push', 'pop', 'call', 'jmp', 'ret', 'ret far', 'enter', 'leave', 'xbegin']);
+const SIZE_HIDDEN = new Set(['push', 'pop', 'call', 'jmp', 'ret', 'ret far', 'enter', 'leave']);
 // Instructions with an implicit rAX/rDI address: iced shows a non-default address size as a prefix.
 const ADDR_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu']);
 const FORMAT_MNEMONIC = MNEMONIC_NAMES.map((m) => RENAMES[m.toLowerCase()] ?? m.toLowerCase());
@@ -297,6 +297,9 @@ export class IntelFormatter {
     for (let k = 0; k < opCount; k++) {
       const kind = insn.opKind[k]!;
       if ((CODE_OPS[code * 5 + k]! & 0xff) === OperandType.ImplicitMemory) continue;
+      // the implicit <XMM0> of BLENDVPS / PBLENDVB / SHA256RNDS2 is not printed
+      if (CODE_OPS[code * 5 + k]! >>> 16 === Register.XMM0 && (CODE_OPS[code * 5 + k]! & 0xff) === OperandType.FixedReg)
+        continue;
       // string instructions name only their memory operands and DX (iced/XED style)
       if (hasString && kind === OperandKind.Register && insn.opRegister[k] !== Register.DX) continue;
       // XED style: `imul eax,eax,5` prints as `imul eax,5`
@@ -330,7 +333,12 @@ export class IntelFormatter {
           text = hex(insn.immediate2, 0, 0);
           break;
         case OperandKind.NearBranch: {
-          const digits = insn.operandSize === 8 ? 16 : (traits & M_XBEGIN) !== 0 ? 8 : insn.operandSize * 2;
+          const digits =
+            insn.operandSize === 8 || ((traits & M_XBEGIN) !== 0 && insn.bitness === 64)
+              ? 16
+              : (traits & M_XBEGIN) !== 0
+                ? 8
+                : insn.operandSize * 2;
           text = hex(insn.branchLo, insn.branchHi, digits);
           if (this.isShortBranch(insn, traits, attrs)) {
             text = `short ${text}`;

@@ -36,12 +36,14 @@ describe('agreement with iced-x86', () => {
     report('node .text 64', r);
     expect(r.unknown).toBe(0);
     expect(r.sameText).toBe(r.total - Object.values(r.byClass).reduce((a, b) => a + b, 0));
+    expect(r.evexSameLength).toBe(r.evexTotal);
   });
 
   it.each([16, 32, 64] as const)('matches on random bytes in %i-bit mode, except the documented classes', (bits) => {
     const r = compareWithIced(bits, randomBytes(LONG ? 12_000_000 : 300_000, 0x5eed + bits), 0x1000);
     report(`random ${bits}`, r);
     expect(r.unknown).toBe(0);
+    expect(r.evexSameLength).toBe(r.evexTotal);
   });
 
   // Corner cases from the SDM prefix and encoding rules; each must agree exactly.
