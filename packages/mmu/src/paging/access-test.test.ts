@@ -14,6 +14,7 @@ import {
   CR0_PG,
   CR0_WP,
   CR4_PAE,
+  CR4_LA57,
   CR4_PKE,
   CR4_PSE,
   CR4_SMAP,
@@ -131,12 +132,17 @@ const PDE_ADDRESS = 0x3000 + 2 * 8;
 const PTE_ADDRESS = 0x4000 + 1 * 8;
 
 /** The paging modes the access test runs in. */
-type Mode = 'level4' | 'pae' | 'bits32';
+type Mode = 'level5' | 'level4' | 'pae' | 'bits32';
 
 function makeMachine(mode: Mode = 'level4') {
   const mem = new PhysicalMemory();
   mem.addRam(gpa(0), 0x100_0000);
-  if (mode === 'level4') {
+  if (mode === 'level5') {
+    // PML5 at 0x1000 -> PML4 at 0x6000 -> the same PDPT, PD and PT as 4-level.
+    mem.write64(gpa(0x1000 + ((LINEAR_HI >>> 16) & 0x1ff) * 8), 0x6000 | 7, 0);
+    mem.write64(gpa(0x6000 + ((LINEAR_HI >>> 7) & 0x1ff) * 8), 0x2000 | 7, 0);
+    mem.write64(gpa(0x2000 + (((LINEAR_HI & 0x7f) << 2) | (LINEAR_LO >>> 30)) * 8), 0x3000 | 7, 0);
+  } else if (mode === 'level4') {
     mem.write64(gpa(0x1000 + ((LINEAR_HI >>> 7) & 0x1ff) * 8), 0x2000 | 7, 0);
     mem.write64(gpa(0x2000 + (((LINEAR_HI & 0x7f) << 2) | (LINEAR_LO >>> 30)) * 8), 0x3000 | 7, 0);
   } else if (mode === 'pae') {
@@ -153,7 +159,8 @@ function runCase(m: Machine, f: Case): string | null {
   const { mem, state, out, mode } = m;
   let pdeLo = 0x4000;
   // Key 2 on a non-leaf PDE: ignored in 4-level paging (SDM 3A 4.6.2); PAE reserves those bits.
-  let pdeHi = mode === 'level4' ? 0x2 << 27 : 0;
+  const ia32e = mode === 'level4' || mode === 'level5';
+  let pdeHi = ia32e ? 0x2 << 27 : 0;
   if (F('pde.pse')) {
     pdeLo = 0x80_0000 | 0x80;
     pdeHi = F('pku.pkey') ? 1 << 27 : 0;
@@ -189,10 +196,11 @@ function runCase(m: Machine, f: Case): string | null {
   state.cr0 = CR0_PE | CR0_PG | (F('cpu.cr0.wp') ? CR0_WP : 0);
   state.cr4 =
     (mode === 'bits32' ? CR4_PSE : CR4_PAE) |
+    (mode === 'level5' ? CR4_LA57 : 0) |
     (F('cpu.cr4.smep') ? CR4_SMEP : 0) |
     (F('cpu.cr4.smap') ? CR4_SMAP : 0) |
     (F('cpu.cr4.pke') ? CR4_PKE : 0);
-  state.efer = (mode === 'level4' ? EFER_LME | EFER_LMA : 0) | (F('cpu.efer.nx') ? EFER_NXE : 0);
+  state.efer = (ia32e ? EFER_LME | EFER_LMA : 0) | (F('cpu.efer.nx') ? EFER_NXE : 0);
   state.pdptesLoaded = false;
   state.cr3 = 0x1000;
   state.maxPhyAddr = 46;
@@ -204,7 +212,7 @@ function runCase(m: Machine, f: Case): string | null {
     (F('access.fetch') ? ACCESS_FETCH : 0) |
     (F('cpu.eflags.ac') ? ACCESS_AC : 0);
 
-  const ok = pageWalk(mem, state, LINEAR_LO, mode === 'level4' ? LINEAR_HI : 0, access, out);
+  const ok = pageWalk(mem, state, LINEAR_LO, ia32e ? LINEAR_HI : 0, access, out);
   const want = emulate(f, mode);
   const gotPde = mem.read32(gpa(pdeAddress)) & (A | D);
   const gotPte = mem.read32(gpa(pteAddress)) & (A | D);
@@ -375,13 +383,18 @@ describe('pageWalk access test (4-level paging, kvm-unit-tests style)', () => {
   });
 });
 
-describe('pageWalk access test in the legacy modes', () => {
+describe('pageWalk access test in the other paging modes', () => {
   const RULES: Flag[] = ['pte.p', 'pte.rw', 'pte.user', 'pde.p', 'pde.rw', 'pde.user', 'pde.pse', ...ACCESS];
   const CPU: Flag[] = ['cpu.efer.nx', 'cpu.cr0.wp', 'cpu.cr4.smep', 'cpu.cr4.smap', 'cpu.eflags.ac'];
   it.each<[Mode, Flag[], number]>([
     ['pae', [...RULES, 'pte.nx', 'pde.nx', 'pte.a', 'pte.d', 'pde.bit51', ...CPU], 40000],
     ['bits32', [...RULES, 'pte.a', 'pde.a', 'pde.d', ...CPU], 20000],
-  ])('%s paging: U/S, R/W, XD, WP, SMEP, SMAP/AC, A/D and reserved bits', (mode, varied, minimum) => {
+    [
+      'level5',
+      [...RULES, 'pte.nx', 'pde.nx', 'pku.pkey', 'pku.ad', 'cpu.cr4.pke', 'cpu.efer.nx', 'cpu.cr0.wp', 'cpu.cr4.smep'],
+      10000,
+    ],
+  ])('%s paging: every combination of its flags, with error codes and A/D bits', (mode, varied, minimum) => {
     const { count, failures } = runAll(varied, [], mode);
     expect(failures).toEqual([]);
     expect(count).toBeGreaterThanOrEqual(minimum);
