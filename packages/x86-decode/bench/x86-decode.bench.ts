@@ -84,26 +84,14 @@ const formatIced = measureRate(icedFormat, opts).perSecond;
 console.log(
   `# x86-decode: ${count} instructions in the first ${SIZE >> 20} MiB of ${process.execPath} .text (node ${process.version})`,
 );
-printLine(
-  'decode-only (64-bit, real code)',
-  { value: decodeOurs, unit: 'instr/s' },
-  { name: 'iced-x86', figure: { value: decodeIced, unit: 'instr/s' } },
-);
-printLine(
-  'decode-only (64-bit, real code)',
-  { value: (decodeOurs * bytesPerInsn) / 1e6, unit: 'MB/s' },
-  { name: 'iced-x86', figure: { value: (decodeIced * bytesPerInsn) / 1e6, unit: 'MB/s' } },
-);
-printLine(
-  'decode+format Intel (64-bit, real code)',
-  { value: formatOurs, unit: 'instr/s' },
-  { name: 'iced-x86', figure: { value: formatIced, unit: 'instr/s' } },
-);
-printLine(
-  'decode+format Intel (64-bit, real code)',
-  { value: (formatOurs * bytesPerInsn) / 1e6, unit: 'MB/s' },
-  { name: 'iced-x86', figure: { value: (formatIced * bytesPerInsn) / 1e6, unit: 'MB/s' } },
-);
+/** Prints a rate in instructions/s and in MB/s (the buffer's mean instruction length), against iced. */
+function printRates(name: string, ours: number, theirs: number): void {
+  const anchor = (value: number, unit: string) => ({ name: 'iced-x86', figure: { value, unit } });
+  printLine(name, { value: ours, unit: 'instr/s' }, anchor(theirs, 'instr/s'));
+  printLine(name, { value: (ours * bytesPerInsn) / 1e6, unit: 'MB/s' }, anchor((theirs * bytesPerInsn) / 1e6, 'MB/s'));
+}
+printRates('decode-only (64-bit, real code)', decodeOurs, decodeIced);
+printRates('decode+format Intel (64-bit, real code)', formatOurs, formatIced);
 
 // ---- cold start: a fresh process imports the package and decodes one instruction ----
 const dist = join(here, '../dist/index.js');

@@ -19,8 +19,9 @@ function report(name: string, r: Comparison): void {
   const classes = Object.entries(r.byClass)
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ');
+  const evex = r.evexTotal > 0 ? `, EVEX length ${r.evexSameLength}/${r.evexTotal}` : '';
   console.log(
-    `${name}: ${r.total} instructions, length+validity ${pct(r.sameLength)}%, text ${pct(r.sameText)}%${classes ? ` (known: ${classes})` : ''}`,
+    `${name}: ${r.total} instructions, length+validity ${pct(r.sameLength)}%, text ${pct(r.sameText)}%${evex}${classes ? ` (known: ${classes})` : ''}`,
   );
   for (const d of r.disagreements.filter((x) => x.knownClass === '').slice(0, 10)) {
     console.log(`  ${d.hex}  iced: ${d.theirs} (${d.theirsLength})  ours: ${d.ours} (${d.oursLength})`);
