@@ -59,3 +59,9 @@ export { renderTimelineSvg, type TimelineSvgOptions } from './metrics/timeline-s
 export { mixedWorkload } from './sim/example-workloads.ts';
 export { largeWorkload } from './sim/large-workload.ts';
 export { decisionLoop } from './sim/policy-driver.ts';
+export {
+  GangPolicy,
+  type GangOptions,
+  RelaxedCoschedulingPolicy,
+  type RelaxedCoschedulingOptions,
+} from './policies/coscheduling.ts';

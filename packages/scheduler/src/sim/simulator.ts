@@ -585,7 +585,7 @@ class Simulation {
         } else {
           this.lockOwner[vm] = -1;
           this.phase[v] = PH_OUTSIDE;
-          this.remaining[v] = lk.outsideNs;
+          this.remaining[v] = Math.max(1, Math.round(lk.outsideNs * this.jitter(lk.jitter)));
           this.handOver(v, vm, lk.holdNs);
         }
         if (now < this.sliceEnd[p]!) this.armStop(p);

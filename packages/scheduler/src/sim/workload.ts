@@ -29,6 +29,8 @@ export interface LockHolder {
   readonly outsideNs: number;
   readonly holdNs: number;
   readonly spinYieldNs?: number;
+  /** Each stretch of outside work is scaled by a factor uniform in [1-jitter, 1+jitter]. Default 0. */
+  readonly jitter?: number;
 }
 /**
  * The sampling attack on tick-based accounting: runs all the time except a window of
@@ -142,6 +144,9 @@ export function validateWorkload(w: Workload): void {
         positive(`VM ${vm.name}: outsideNs`, b.outsideNs);
         positive(`VM ${vm.name}: holdNs`, b.holdNs);
         positive(`VM ${vm.name}: spinYieldNs`, b.spinYieldNs);
+        if (b.jitter !== undefined && !(b.jitter >= 0 && b.jitter < 1)) {
+          throw new SchedulerError('invalid-workload', `VM ${vm.name}: jitter must be in [0, 1)`);
+        }
         break;
       case 'tick-dodger':
         positive(`VM ${vm.name}: tickNs`, b.tickNs);
