@@ -2,61 +2,39 @@
 // guest MIPS in VMX non-root operation as a ratio of the same loop run outside VMX, both on
 // @typevisor/cpu in the same process; plus the model alone (exit + VMRESUME through the API).
 import { measureRate, printLine } from '@typevisor/bench';
-import { Cpu, StopReason } from '@typevisor/cpu';
-import { guestPhysical, PhysicalMemory } from '@typevisor/mmu';
+import { StopReason } from '@typevisor/cpu';
+import { guestPhysical } from '@typevisor/mmu';
 import { assemble } from '@typevisor/x86-asm';
 import {
-  attachVmxToCpu,
   EXIT_REASON_CPUID,
   FEATURE_CONTROL_VMX_READY,
   FlatPhysicalMemory,
   VmcsField,
   Vmx,
-  type VmxInstructionContext,
   VmxProcessorState,
   writeFlat64Vmcs,
 } from '../src/index.ts';
+import {
+  buildCpuMachine,
+  type CpuMachine,
+  enterHostMode,
+  VMCS_REGION,
+  VMXON_REGION,
+  writeMachineVmcs,
+} from '../src/testing/cpu-machine.ts';
+import { ROOT64 } from '../src/testing/root-context.ts';
 
-const ctx: VmxInstructionContext = {
-  cr0: 0x80000031,
-  cr4: 0x2020,
-  cpl: 0,
-  v8086: false,
-  ia32e: true,
-  csL: true,
-  blockedByMovSs: false,
-};
-const PML4 = 0x70000;
+const ctx = ROOT64;
 const CODE = 0x20000;
 const LOOP_ITERATIONS = 10_000;
 
-function machine(guest: string) {
-  const memory = new PhysicalMemory();
-  memory.addRam(guestPhysical(0), 1 << 21);
-  memory.write32(guestPhysical(PML4), (PML4 + 0x1000) | 3);
-  memory.write32(guestPhysical(PML4 + 0x1000), (PML4 + 0x2000) | 3);
-  for (let i = 0; i < 512; i++) memory.write32(guestPhysical(PML4 + 0x2000 + 8 * i), ((i << 21) | 0x83) >>> 0);
-  memory.writeBytes(guestPhysical(CODE), assemble(`bits 64\n${guest}`, { org: CODE }).bytes);
-  const cpu = new Cpu({ memory });
-  const state = new VmxProcessorState();
-  const vmx = new Vmx({
-    memory,
-    featureControl: FEATURE_CONTROL_VMX_READY,
-    processor: {
-      state,
-      msrs: { readMsr: (i, out) => cpu.readMsrValue(i, out), writeMsr: (i, lo, hi) => cpu.writeMsrValue(i, lo, hi) },
-    },
-  });
-  const attachment = attachVmxToCpu(cpu, vmx, state);
-  memory.write32(guestPhysical(0x1000), vmx.capabilities.basic.lo);
-  memory.write32(guestPhysical(0x2000), vmx.capabilities.basic.lo);
-  vmx.vmxon(ctx, 0x1000, 0);
-  vmx.vmptrld(ctx, 0x2000, 0);
-  writeFlat64Vmcs(vmx.vmcs, vmx.capabilities);
-  vmx.vmcs.write(VmcsField.HOST_CR3, PML4);
-  vmx.vmcs.write(VmcsField.GUEST_CR3, PML4);
-  vmx.vmcs.write(VmcsField.GUEST_RIP, CODE);
-  return { cpu, vmx, attachment };
+function machine(guest: string): CpuMachine {
+  const m = buildCpuMachine();
+  m.memory.writeBytes(guestPhysical(CODE), assemble(`bits 64\n${guest}`, { org: CODE }).bytes);
+  m.vmx.vmxon(ROOT64, VMXON_REGION, 0);
+  m.vmx.vmptrld(ROOT64, VMCS_REGION, 0);
+  writeMachineVmcs(m, CODE);
+  return m;
 }
 
 // 1. A guest looping on CPUID; the TypeScript hypervisor skips the instruction and resumes.
@@ -82,12 +60,7 @@ function machine(guest: string) {
   const loop = `mov rcx, ${LOOP_ITERATIONS}\nl: add rax, 1\ndec rcx\njnz l\nhlt`;
   const instructions = 1 + 3 * LOOP_ITERATIONS;
   const plain = machine(loop);
-  // The same 64-bit, 4-level-paged state the guest runs in.
-  plain.cpu.setMode('long64');
-  plain.cpu.state.cr0 = 0x80000031;
-  plain.cpu.state.cr4 = 0x2020;
-  plain.cpu.state.cr3Lo = PML4;
-  plain.cpu.stateChanged();
+  enterHostMode(plain.cpu); // the same 64-bit, 4-level-paged state the guest runs in
   const outside = measureRate(() => {
     plain.cpu.setReg('rip', CODE);
     plain.cpu.halted = false;

@@ -5,7 +5,7 @@
 import type { VmxInterception } from '@typevisor/cpu';
 import { describe, expect, it } from 'vitest';
 import { FEATURE_CONTROL_VMX_READY } from '../capabilities/capabilities.ts';
-import type { VmxInstructionContext } from '../instructions/context.ts';
+import { ROOT64 } from '../testing/root-context.ts';
 import { Vmx } from '../instructions/vmx.ts';
 import { FlatPhysicalMemory } from '../memory/physical-memory.ts';
 import { VmxProcessorState } from '../processor/processor-state.ts';
@@ -14,16 +14,6 @@ import * as C from '../vmcs/controls.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import type { VmcsAccess } from '../vmcs/vmcs.ts';
 import { NonRootExits } from './non-root-exits.ts';
-
-const ROOT64: VmxInstructionContext = {
-  cr0: 0x80000031,
-  cr4: 0x2020,
-  cpl: 0,
-  v8086: false,
-  ia32e: true,
-  csL: true,
-  blockedByMovSs: false,
-};
 
 interface Machine {
   readonly vmx: Vmx;

@@ -2,31 +2,17 @@
 // @typevisor/cpu in VMX non-root operation), written the way kvm-unit-tests writes its VMX
 // tests: { name, init (VMCS set-up), guestMain (the guest), onExit (reason, qualification,
 // saved guest state) }. The hypervisor here is TypeScript driving the Vmx API.
-import { Cpu, StopReason } from '@typevisor/cpu';
-import { guestPhysical, PhysicalMemory } from '@typevisor/mmu';
+import { StopReason } from '@typevisor/cpu';
+import { guestPhysical, type PhysicalMemory } from '@typevisor/mmu';
 import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
-import { attachVmxToCpu } from '../binding/cpu-glue.ts';
-import { FEATURE_CONTROL_VMX_READY } from '../capabilities/capabilities.ts';
-import type { VmxInstructionContext } from '../instructions/context.ts';
-import { Vmx } from '../instructions/vmx.ts';
-import { VmxProcessorState } from '../processor/processor-state.ts';
-import { writeBaseline } from '../testing/baseline-vmcs.ts';
+import { buildCpuMachine, PML4, VMCS_REGION, VMXON_REGION, writeMachineVmcs } from '../testing/cpu-machine.ts';
+import { ROOT64 } from '../testing/root-context.ts';
 import * as C from '../vmcs/controls.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import type { VmcsAccess } from '../vmcs/vmcs.ts';
 
-const PML4 = 0x70000;
 const GUEST_CODE = 0x20000;
-const ROOT64: VmxInstructionContext = {
-  cr0: 0x80000031,
-  cr4: 0x2020,
-  cpl: 0,
-  v8086: false,
-  ia32e: true,
-  csL: true,
-  blockedByMovSs: false,
-};
 
 interface GuestExitTest {
   readonly name: string;
@@ -242,33 +228,12 @@ export const GUEST_EXIT_TESTS: GuestExitTest[] = [
 ];
 
 function runGuest(t: GuestExitTest) {
-  const memory = new PhysicalMemory();
-  memory.addRam(guestPhysical(0), 1 << 21);
-  const state = new VmxProcessorState();
-  const cpu = new Cpu({ memory });
-  const vmx = new Vmx({
-    memory,
-    featureControl: FEATURE_CONTROL_VMX_READY,
-    processor: {
-      state,
-      msrs: { readMsr: (i, out) => cpu.readMsrValue(i, out), writeMsr: (i, lo, hi) => cpu.writeMsrValue(i, lo, hi) },
-    },
-  });
-  const attachment = attachVmxToCpu(cpu, vmx, state);
-  memory.write32(guestPhysical(PML4), (PML4 + 0x1000) | 3);
-  memory.write32(guestPhysical(PML4 + 0x1000), (PML4 + 0x2000) | 3);
-  for (let i = 0; i < 512; i++) memory.write32(guestPhysical(PML4 + 0x2000 + 8 * i), ((i << 21) | 0x83) >>> 0);
+  const machine = buildCpuMachine();
+  const { memory, cpu, vmx, attachment } = machine;
   memory.writeBytes(guestPhysical(GUEST_CODE), assemble(`bits 64\n${t.guestMain}`, { org: GUEST_CODE }).bytes);
-  memory.write32(guestPhysical(0x1000), vmx.capabilities.basic.lo);
-  memory.write32(guestPhysical(0x2000), vmx.capabilities.basic.lo);
-
-  expect(vmx.vmxon(ROOT64, 0x1000, 0).kind).toBe('succeed');
-  expect(vmx.vmptrld(ROOT64, 0x2000, 0).kind).toBe('succeed');
-  writeBaseline(vmx.vmcs, vmx.capabilities);
-  vmx.vmcs.write(F.HOST_CR3, PML4);
-  vmx.vmcs.write(F.GUEST_CR3, PML4);
-  vmx.vmcs.write(F.GUEST_RIP, GUEST_CODE);
-  vmx.vmcs.write(F.GUEST_RSP, 0x90000);
+  expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
+  expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
+  writeMachineVmcs(machine, GUEST_CODE);
   t.init(vmx.vmcs, memory);
   expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
   expect(attachment.enterGuest()).toBe(true);

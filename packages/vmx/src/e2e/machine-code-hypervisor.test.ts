@@ -2,20 +2,16 @@
 // @typevisor/x86-asm) runs on @typevisor/cpu, executes VMXON, VMCLEAR, VMPTRLD, VMWRITEs,
 // VMLAUNCH and an exit loop with VMREAD/VMRESUME, and runs a 64-bit guest that loops on
 // CPUID until the hypervisor has seen five exits.
-import { Cpu, StopReason } from '@typevisor/cpu';
-import { guestPhysical, PhysicalMemory } from '@typevisor/mmu';
+import { StopReason } from '@typevisor/cpu';
+import { guestPhysical } from '@typevisor/mmu';
 import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
-import { FEATURE_CONTROL_VMX_READY } from '../capabilities/capabilities.ts';
-import { attachVmxToCpu } from '../binding/cpu-glue.ts';
-import { Vmx } from '../instructions/vmx.ts';
-import { VmxProcessorState } from '../processor/processor-state.ts';
 import { writeBaseline } from '../testing/baseline-vmcs.ts';
+import { buildCpuMachine, enterHostMode, PML4, VMCS_REGION, VMXON_REGION } from '../testing/cpu-machine.ts';
 import { VMCS_FIELDS } from '../vmcs/field-encoding.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import { VmcsAccess, VmcsCache } from '../vmcs/vmcs.ts';
 
-const PML4 = 0x70000;
 const HOST_CODE = 0x10000;
 const GUEST_CODE = 0x20000;
 const FIELD_TABLE = 0x3000;
@@ -71,35 +67,14 @@ guest:
 `;
 
 function buildMachine() {
-  const memory = new PhysicalMemory();
-  memory.addRam(guestPhysical(0), 1 << 21);
-  const state = new VmxProcessorState();
-  const cpu = new Cpu({ memory });
-  const vmx = new Vmx({
-    memory,
-    featureControl: FEATURE_CONTROL_VMX_READY,
-    processor: {
-      state,
-      msrs: { readMsr: (i, out) => cpu.readMsrValue(i, out), writeMsr: (i, lo, hi) => cpu.writeMsrValue(i, lo, hi) },
-    },
-  });
-  attachVmxToCpu(cpu, vmx, state);
-
-  // Identity-mapped 4-level paging, 2 MiB pages over the first GiB, shared by host and guest.
-  memory.write32(guestPhysical(PML4), (PML4 + 0x1000) | 3);
-  memory.write32(guestPhysical(PML4 + 0x1000), (PML4 + 0x2000) | 3);
-  for (let i = 0; i < 512; i++) memory.write32(guestPhysical(PML4 + 0x2000 + 8 * i), ((i << 21) | 0x83) >>> 0);
-
+  const machine = buildCpuMachine();
+  const { memory, cpu, vmx } = machine;
+  memory.write32(guestPhysical(0x800), VMXON_REGION); // the two m64 pointer operands
+  memory.write32(guestPhysical(0x808), VMCS_REGION);
   const hv = assemble(HYPERVISOR, { org: HOST_CODE });
   const guest = assemble(GUEST, { org: GUEST_CODE });
   memory.writeBytes(guestPhysical(HOST_CODE), hv.bytes);
   memory.writeBytes(guestPhysical(GUEST_CODE), guest.bytes);
-
-  // VMXON and VMCS regions with our revision, and the two m64 pointer operands.
-  memory.write32(guestPhysical(0x1000), vmx.capabilities.basic.lo);
-  memory.write32(guestPhysical(0x2000), vmx.capabilities.basic.lo);
-  memory.write32(guestPhysical(0x800), 0x1000);
-  memory.write32(guestPhysical(0x808), 0x2000);
 
   // The (field, value) table the hypervisor VMWRITEs: a flat 64-bit host and guest.
   const scratch = new VmcsAccess(new VmcsCache());
@@ -121,12 +96,7 @@ function buildMachine() {
     memory.write32(guestPhysical(at + 12), scratch.readHi(f.encoding));
   });
 
-  // The host: 64-bit, paging on, CR4.VMXE set, CPL 0.
-  cpu.setMode('long64');
-  cpu.state.cr0 = 0x80000031;
-  cpu.state.cr4 = 0x2020;
-  cpu.state.cr3Lo = PML4;
-  cpu.stateChanged();
+  enterHostMode(cpu);
   cpu.setReg('rip', HOST_CODE);
   cpu.setReg('rsp', 0x80000);
   return { cpu, vmx, memory, hv };

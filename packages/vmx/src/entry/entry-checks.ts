@@ -1,5 +1,4 @@
 import type { VmxCapabilities } from '../capabilities/capabilities.ts';
-import { IA32_FS_BASE, IA32_GS_BASE, IA32_SMBASE, IA32_SMM_MONITOR_CTL } from '../capabilities/msr-index.ts';
 import {
   ENTRY_FAILURE_QUAL_DEFAULT,
   ENTRY_FAILURE_QUAL_NMI_INJECTION,
@@ -8,6 +7,7 @@ import {
   EXIT_REASON_ENTRY_FAILURE_GUEST_STATE,
   EXIT_REASON_ENTRY_FAILURE_MSR_LOADING,
 } from '../exit/exit-reason.ts';
+import { msrLoadEntryProblem } from '../exit/vm-exit.ts';
 import type { PhysicalMemory } from '../memory/physical-memory.ts';
 import * as C from '../vmcs/controls.ts';
 import { slotOf } from '../vmcs/field-encoding.ts';
@@ -1419,6 +1419,8 @@ const MSR_RESERVED = msrCheck('msr-load.reserved', 'MSR-load entry bits 63:32 ar
 const MSR_FS_GS = msrCheck('msr-load.fs-gs-base', 'the MSR-load area does not load IA32_FS_BASE or IA32_GS_BASE');
 const MSR_X2APIC = msrCheck('msr-load.x2apic', 'the MSR-load area does not load an x2APIC MSR (index 800H-8FFH)');
 const MSR_SMM = msrCheck('msr-load.smm', 'the MSR-load area does not load IA32_SMM_MONITOR_CTL or IA32_SMBASE');
+/** The check for each `msrLoadEntryProblem` result (index 0: no problem). */
+const MSR_CHECK_BY_PROBLEM = [undefined, MSR_RESERVED, MSR_FS_GS, MSR_X2APIC, MSR_SMM];
 
 /** Every VM-entry check, in the order VM entry performs them. */
 export const ENTRY_CHECKS: readonly EntryCheck[] = Object.freeze(
@@ -1475,12 +1477,9 @@ function checkMsrLoadArea(s: EntryState): EntryCheckFailure | undefined {
   const base = s.lo(F.VM_ENTRY_MSR_LOAD_ADDRESS) >>> 0;
   for (let i = 0; i < count; i++) {
     const index = s.memory.read32(base + 16 * i) >>> 0;
-    const reserved = s.memory.read32(base + 16 * i + 4);
-    const n = i + 1;
-    if (reserved !== 0) return failureOf(byId(MSR_RESERVED), n);
-    if (index === IA32_FS_BASE || index === IA32_GS_BASE) return failureOf(byId(MSR_FS_GS), n);
-    if (index >>> 8 === 0x8) return failureOf(byId(MSR_X2APIC), n);
-    if (index === IA32_SMM_MONITOR_CTL || index === IA32_SMBASE) return failureOf(byId(MSR_SMM), n);
+    const problem = msrLoadEntryProblem(index, s.memory.read32(base + 16 * i + 4));
+    const def = MSR_CHECK_BY_PROBLEM[problem];
+    if (def) return failureOf(byId(def), i + 1);
   }
   return undefined;
 }

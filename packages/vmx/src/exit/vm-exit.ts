@@ -121,25 +121,32 @@ export function storeMsrs(memory: PhysicalMemory, msrs: VmxMsrPort, address: num
   return true;
 }
 
+/** What is wrong with an MSR-load entry before its WRMSR is tried (SDM 3C 27.4, 28.6). */
+export const MSR_ENTRY_OK = 0;
+export const MSR_ENTRY_RESERVED = 1;
+export const MSR_ENTRY_FS_GS_BASE = 2;
+export const MSR_ENTRY_X2APIC = 3;
+export const MSR_ENTRY_SMM = 4;
+
+/** Classifies one MSR-load entry by its index and the dword of reserved bits 63:32. */
+export function msrLoadEntryProblem(index: number, reserved: number): number {
+  if (reserved !== 0) return MSR_ENTRY_RESERVED;
+  if (index === IA32_FS_BASE || index === IA32_GS_BASE) return MSR_ENTRY_FS_GS_BASE;
+  if (index >>> 8 === 0x8) return MSR_ENTRY_X2APIC;
+  if (index === IA32_SMM_MONITOR_CTL || index === IA32_SMBASE) return MSR_ENTRY_SMM;
+  return MSR_ENTRY_OK;
+}
+
 /**
  * Loads MSRs from an MSR-load area (VM entry 27.4 or VM exit 28.6). Returns 0 on success
- * or the 1-based number of the entry that failed: reserved bits, FS/GS base, x2APIC range,
- * SMM MSRs, or a WRMSR that would #GP.
+ * or the 1-based number of the entry that failed: a malformed entry
+ * ({@link msrLoadEntryProblem}) or a WRMSR that would #GP.
  */
 export function loadMsrs(memory: PhysicalMemory, msrs: VmxMsrPort, address: number, count: number): number {
   for (let i = 0; i < count; i++) {
     const a = address + 16 * i;
     const index = memory.read32(a) >>> 0;
-    if (
-      memory.read32(a + 4) !== 0 ||
-      index === IA32_FS_BASE ||
-      index === IA32_GS_BASE ||
-      index >>> 8 === 0x8 ||
-      index === IA32_SMM_MONITOR_CTL ||
-      index === IA32_SMBASE
-    ) {
-      return i + 1;
-    }
+    if (msrLoadEntryProblem(index, memory.read32(a + 4)) !== MSR_ENTRY_OK) return i + 1;
     if (!msrs.writeMsr(index, memory.read32(a + 8), memory.read32(a + 12))) return i + 1;
   }
   return 0;

@@ -1,3 +1,4 @@
+import { ROOT64 } from '../testing/root-context.ts';
 import { describe, expect, it } from 'vitest';
 import { FEATURE_CONTROL_VMX_READY } from '../capabilities/capabilities.ts';
 import { DEFAULT_VMX_FEATURES, type VmxFeatures } from '../capabilities/features.ts';
@@ -10,15 +11,6 @@ import type { VmxInstructionContext } from './context.ts';
 import { applyOutcomeToRflags, FAULT_GP0, FAULT_UD, VM_FAIL_INVALID, VM_SUCCEED, type VmxOutcome } from './outcome.ts';
 import { Vmx } from './vmx.ts';
 
-const ROOT64: VmxInstructionContext = {
-  cr0: 0x80000031,
-  cr4: 0x2020,
-  cpl: 0,
-  v8086: false,
-  ia32e: true,
-  csL: true,
-  blockedByMovSs: false,
-};
 const VMXON_REGION = 0x1000;
 const VMCS_A = 0x2000;
 const VMCS_B = 0x3000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURE_CONTROL_VMX_READY } from '../capabilities/capabilities.ts';
 import { EXIT_REASON_CPUID, EXIT_REASON_IO_INSTRUCTION } from '../exit/exit-reason.ts';
-import type { VmxInstructionContext } from '../instructions/context.ts';
+import { ROOT64 } from '../testing/root-context.ts';
 import { VM_SUCCEED } from '../instructions/outcome.ts';
 import { Vmx } from '../instructions/vmx.ts';
 import { FlatPhysicalMemory } from '../memory/physical-memory.ts';
@@ -9,16 +9,6 @@ import { writeBaseline } from '../testing/baseline-vmcs.ts';
 import * as C from '../vmcs/controls.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import { SEG_CS, SEG_LDTR, SEG_SS, SEG_TR, type VmxMsrPort, VmxProcessorState } from './processor-state.ts';
-
-const ROOT64: VmxInstructionContext = {
-  cr0: 0x80000031,
-  cr4: 0x2020,
-  cpl: 0,
-  v8086: false,
-  ia32e: true,
-  csL: true,
-  blockedByMovSs: false,
-};
 
 class MapMsrs implements VmxMsrPort {
   readonly values = new Map<number, [number, number]>();
