@@ -78,6 +78,7 @@ describe('assemble: instructions guests need (bytes checked against llvm-mc)', (
     ['mov spl, al', 64, '40 88 c4'],
     ['jmp 0x08:0x1000', 16, 'ea 00 10 08 00'],
     ['jmp 0x08:0x100000', 32, 'ea 00 00 10 00 08 00'],
+    ['jmp dword 0x08:0x100000', 16, '66 ea 00 00 10 00 08 00'],
     ['jmp far [eax]', 32, 'ff 28'],
     ['jmp eax', 32, 'ff e0'],
     ['call [rax]', 64, 'ff 10'],
@@ -145,6 +146,31 @@ describe('assemble: labels, relaxation and directives', () => {
 
   it('assembles [rel label] RIP-relative in 64-bit mode', () => {
     expect(bytes('lea rax, [rel data]\ndata: dq 0', 64).slice(0, 20)).toBe('48 8d 05 00 00 00 00');
+  });
+
+  it('assembles the real-mode to protected-mode switch of a boot sector', () => {
+    const r = assemble(
+      `bits 16
+      org 0x7c00
+        cli
+        lgdt [gdt_desc]
+        mov eax, cr0
+        or eax, 1
+        mov cr0, eax
+        jmp dword 0x08:pm
+      bits 32
+      pm:
+        mov ax, 0x10
+        mov ds, ax
+        hlt
+      gdt: dq 0, 0x00cf9a000000ffff, 0x00cf92000000ffff
+      gdt_desc: dw gdt_desc - gdt - 1
+        dd gdt`,
+    );
+    expect(hex(r.bytes.subarray(0, 0x1f))).toBe(
+      'fa 0f 01 16 37 7c 0f 20 c0 66 83 c8 01 0f 22 c0 66 ea 18 7c 00 00 08 00 66 b8 10 00 8e d8 f4',
+    );
+    expect(hex(r.bytes.subarray(0x37))).toBe('17 00 1f 7c 00 00');
   });
 
   it('switches mode with bits and [bits n]', () => {

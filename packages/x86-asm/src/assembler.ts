@@ -303,7 +303,7 @@ class Pass implements Scope {
       case 'far': {
         const sel = this.eval(o.selector);
         const off = this.eval(o.offset);
-        return { kind: 'far', selector: sel.value, offset: off.value };
+        return { kind: 'far', selector: sel.value, offset: off.value, size: o.size };
       }
       case 'mem':
         return this.memory(o);

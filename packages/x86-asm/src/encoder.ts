@@ -218,8 +218,9 @@ function operandMatches(o: Operand, d: number, code: number): boolean {
     case OperandType.Rel32:
       return o.kind === 'imm' && o.jump !== 'short';
     case OperandType.Ptr16x16:
+      return o.kind === 'far' && (!o.size || o.size === 2);
     case OperandType.Ptr16x32:
-      return o.kind === 'far';
+      return o.kind === 'far' && (!o.size || o.size === 4);
     case OperandType.Moffs:
       return (
         o.kind === 'mem' &&
@@ -278,7 +279,7 @@ function formPenalty(code: number, ops: readonly Operand[], bits: Bits): number 
     let anchored = false;
     for (const o of ops) {
       if (o.kind === 'reg' && gprSize(o.reg) === width) anchored = true;
-      else if ((o.kind === 'mem' || o.kind === 'imm') && o.size === width) anchored = true;
+      else if ((o.kind === 'mem' || o.kind === 'imm' || o.kind === 'far') && o.size === width) anchored = true;
     }
     if (!anchored) penalty += 2;
   }

@@ -50,6 +50,8 @@ export interface FarPointerOperand {
   readonly kind: 'far';
   selector: number;
   offset: number;
+  /** Size keyword of the offset in bytes (`jmp dword 0x08:x` = ptr16:32), 0 = the mode's default. */
+  size?: number;
 }
 
 /** Any operand the encoder takes. */

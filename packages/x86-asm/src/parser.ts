@@ -8,7 +8,7 @@ import { registerByName } from './registers.ts';
 export type OperandSyntax =
   | { kind: 'reg'; reg: number; column: number }
   | { kind: 'imm'; expr: Expr; size: number; jump: '' | 'short' | 'near'; column: number }
-  | { kind: 'far'; selector: Expr; offset: Expr; column: number }
+  | { kind: 'far'; selector: Expr; offset: Expr; size: number; column: number }
   | {
       kind: 'mem';
       size: number;
@@ -256,7 +256,7 @@ function parseOperand(c: Cursor): OperandSyntax {
     }
   }
   const expr = parseExpr(c);
-  if (c.accept(':')) return { kind: 'far', selector: expr, offset: parseExpr(c), column };
+  if (c.accept(':')) return { kind: 'far', selector: expr, offset: parseExpr(c), size, column };
   return { kind: 'imm', expr, size, jump, column };
 }
 
