@@ -85,7 +85,9 @@ describe('CountdownTimer', () => {
   });
 });
 
+// --- conformance start
 describeDevice('CountdownTimer', (ctx) => {
   const timer = new CountdownTimer(ctx.clock, ctx.irq);
   return { device: timer, length: TIMER_LENGTH, timed: timer };
 });
+// --- conformance end
