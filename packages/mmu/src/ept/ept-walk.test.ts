@@ -175,7 +175,7 @@ describe('pageWalk with EPT (two-dimensional walk)', () => {
     expect(out.physical).toBe(0x20_3abc + HOST_OFFSET);
     expect(out.memoryReferences).toBe(24);
     const kinds = out.entries().map((e) => (e.kind === TraceKind.Ept ? 'e' : 'g'));
-    expect(kinds.join('')).toBe('eeeeg'.repeat(4) + 'eeee');
+    expect(kinds.join('')).toBe(`${'eeeeg'.repeat(4)}eeee`);
     // Guest entries were read at host-physical addresses.
     for (const e of out.entries().filter((x) => x.kind === TraceKind.Guest))
       expect(e.address).toBeGreaterThan(HOST_OFFSET);
