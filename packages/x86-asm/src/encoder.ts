@@ -341,7 +341,7 @@ export function encodeInto(
         bestRank = rank;
         bestLen = len;
         bestPenalty = penalty;
-        best.set(scratch.subarray(0, len));
+        for (let i = 0; i < len; i++) best[i] = scratch[i]!;
       }
     }
     // XCHG is symmetric: try the operands swapped too; on a tie the swapped order wins,
@@ -367,7 +367,7 @@ export function encodeInto(
       'size-ambiguous',
       `operation size not specified: write byte/word/dword/qword before the memory operand`,
     );
-  out.set(best.subarray(0, bestLen), pos);
+  for (let i = 0; i < bestLen; i++) out[pos + i] = best[i]!;
   return bestLen;
 }
 
@@ -399,7 +399,7 @@ export function encodeCodeInto(
       rangeFailure ? 'out-of-range' : 'no-encoding',
       `form ${code} (${codeMnemonic(code).toLowerCase()}) cannot encode these operands${rangeFailure ? ': a value is out of range' : ''}`,
     );
-  out.set(scratch.subarray(0, n), pos);
+  for (let i = 0; i < n; i++) out[pos + i] = scratch[i]!;
   return n;
 }
 
@@ -456,17 +456,19 @@ const fitsS32 = (lo: number, hi: number): boolean => (hi === 0 && lo < 0x8000000
 /** VSIB (gathers): an XMM/YMM index register. */
 const isVectorIndex = (r: Register): boolean => r >= Register.XMM0 && r < Register.K0;
 
+/** Address size a base or index register implies: 2/4/8, 0 for none (or a VSIB index), -1 invalid. */
+function addressRegisterSize(r: Register): number {
+  if (r === Register.None || isVectorIndex(r)) return 0;
+  const s = r === Register.RIP ? 8 : r === Register.EIP ? 4 : gprSize(r);
+  return s < 2 ? -1 : s;
+}
+
 function addressSizeOf(m: MemoryOperand, bits: Bits): number {
   if (m.ripRelative) return m.base === Register.EIP ? 4 : 8;
-  let size = 0;
-  for (const r of [m.base, m.index]) {
-    if (r === Register.None || isVectorIndex(r)) continue;
-    const s = r === Register.RIP ? 8 : r === Register.EIP ? 4 : gprSize(r);
-    if (s < 2) return -1;
-    if (size !== 0 && size !== s) return -1;
-    size = s;
-  }
-  return size || bits >> 3;
+  const b = addressRegisterSize(m.base);
+  const x = addressRegisterSize(m.index);
+  if (b < 0 || x < 0 || (b !== 0 && x !== 0 && b !== x)) return -1;
+  return b || x || bits >> 3;
 }
 
 /**
@@ -508,10 +510,6 @@ function encodeForm(
   immOps.length = 0;
   immTypes.length = 0;
 
-  const noteByteReg = (r: Register): void => {
-    if (r >= Register.SPL && r <= Register.DIL) needRex = true;
-    else if (r >= Register.AH && r <= Register.BH) highByte = true;
-  };
   for (let k = 0; k < n; k++) {
     if (slot[k]! < 0) continue;
     const d = opDesc(code, k);
@@ -523,7 +521,8 @@ function encodeForm(
         const c = registerCode(o.reg);
         regField = c & 7;
         rexR = (c >> 3) & 1;
-        noteByteReg(o.reg);
+        if (o.reg >= Register.SPL && o.reg <= Register.DIL) needRex = true;
+        else if (o.reg >= Register.AH && o.reg <= Register.BH) highByte = true;
         break;
       }
       case OperandType.ModrmRm:
@@ -533,7 +532,8 @@ function encodeForm(
           const c = registerCode(o.reg);
           rmField = c & 7;
           rexB = (c >> 3) & 1;
-          noteByteReg(o.reg);
+          if (o.reg >= Register.SPL && o.reg <= Register.DIL) needRex = true;
+          else if (o.reg >= Register.AH && o.reg <= Register.BH) highByte = true;
         } else if (o.kind === 'mem') memory = o;
         else return -1;
         break;
@@ -542,7 +542,8 @@ function encodeForm(
         const c = registerCode(o.reg);
         opcodeAdd = c & 7;
         rexB = (c >> 3) & 1;
-        noteByteReg(o.reg);
+        if (o.reg >= Register.SPL && o.reg <= Register.DIL) needRex = true;
+        else if (o.reg >= Register.AH && o.reg <= Register.BH) highByte = true;
         break;
       }
       case OperandType.VvvvReg:
