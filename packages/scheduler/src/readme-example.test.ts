@@ -29,6 +29,7 @@ it('runs the README example: two weighted VMs and a capped one under Xen credit'
   // --- README example end
   expect(printed).toHaveLength(4);
   expect(printed[0]).toBe('heavy: 1.043 pCPU (entitled 1.133), wake p99 0 µs');
+  expect(printed[1]).toBe('light: 0.658 pCPU (entitled 0.567), wake p99 30000 µs');
   expect(printed[2]).toBe('capped: 0.199 pCPU (entitled 0.200), wake p99 60000 µs');
   expect(printed[3]).toBe('web: 0.099 pCPU (entitled 0.100), wake p99 0 µs');
   expect(markdown).toContain('| credit | heavy |');
