@@ -149,6 +149,10 @@ function regName(cls: RegisterClass, bits: Bits, r: () => number): [string, Regi
       const i = pick(8);
       return [`mm${i}`, Register.MM0 + i];
     }
+    case RegisterClass.K: {
+      const i = pick(8);
+      return [`k${i}`, Register.K0 + i];
+    }
     case RegisterClass.St: {
       const i = 1 + pick(7);
       return [`st(${i})`, Register.ST0 + i];
@@ -243,7 +247,7 @@ export function sampleForm(
   const far = (field(code, F_ATTRS) & ATTR_FAR) !== 0;
   const memSize = field(code, F_MEM_SIZE) as MemorySize;
   let mn = codeMnemonic(code).toLowerCase();
-  if (mn === 'sal') return null; // the /6 alias: `sal` means SHL (/4) in NASM and llvm-mc
+  if (mn === 'sal' && forLlvm) return null; // the /6 alias: `sal` means SHL (/4) in NASM and llvm-mc
   const ours: string[] = [];
   const theirs: string[] = [];
   const operands: Operand[] = [];
