@@ -119,6 +119,7 @@ describe('PhysicalMemory', () => {
     expect(mem.read8(gpa(0x3456))).toBe(0x99);
     mem.write8(gpa(0x3000), 0x42);
     expect(view[0]).toBe(0x42);
+    expect(mem.pageView(gpa(0x3000), false)).toBe(view); // cached: no allocation on the next TLB fill
   });
 
   it('calls the code-write hook once per marked page and refuses write views of it', () => {

@@ -46,6 +46,8 @@ class Region {
   readonly views: (DataView | undefined)[];
   /** RAM only: one byte per 4 KiB page, non-zero while the cpu holds decoded code from it. */
   readonly codePages: Uint8Array;
+  /** Page views handed out by pageView, cached per page so a TLB fill allocates nothing twice. */
+  readonly pageViews = new Map<number, Uint8Array>();
 
   constructor(
     readonly kind: RegionKind,
@@ -404,13 +406,20 @@ export class PhysicalMemory {
   pageView(address: GuestPhysicalAddress, forWrite: boolean): Uint8Array | null {
     const r = this.find(address);
     if (r === null || r.kind === RegionKind.Mmio) return null;
-    const pageOffset = Math.floor((address - r.base) / PAGE_SIZE) * PAGE_SIZE;
-    if (r.kind === RegionKind.Rom) return forWrite ? null : r.chunks[0]!.subarray(pageOffset, pageOffset + PAGE_SIZE);
-    if (forWrite && r.codePages[pageOffset / PAGE_SIZE] !== 0) return null;
-    this.view(r, pageOffset, true);
-    const chunk = r.chunks[Math.floor(pageOffset / RAM_CHUNK_SIZE)]!;
-    const at = pageOffset & CHUNK_MASK;
-    return chunk.subarray(at, at + PAGE_SIZE);
+    const page = Math.floor((address - r.base) / PAGE_SIZE);
+    if (forWrite && (r.kind === RegionKind.Rom || r.codePages[page] !== 0)) return null;
+    const cached = r.pageViews.get(page);
+    if (cached !== undefined) return cached;
+    const pageOffset = page * PAGE_SIZE;
+    let view: Uint8Array;
+    if (r.kind === RegionKind.Rom) view = r.chunks[0]!.subarray(pageOffset, pageOffset + PAGE_SIZE);
+    else {
+      this.view(r, pageOffset, true);
+      const at = pageOffset & CHUNK_MASK;
+      view = r.chunks[Math.floor(pageOffset / RAM_CHUNK_SIZE)]!.subarray(at, at + PAGE_SIZE);
+    }
+    r.pageViews.set(page, view);
+    return view;
   }
 
   /**
