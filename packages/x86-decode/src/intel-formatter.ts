@@ -294,9 +294,14 @@ export class IntelFormatter {
     }
     let first = true;
     const memSeg = this.memorySegmentText(insn, hasString);
+    let implicitSeg = '';
     for (let k = 0; k < opCount; k++) {
       const kind = insn.opKind[k]!;
-      if ((CODE_OPS[code * 5 + k]! & 0xff) === OperandType.ImplicitMemory) continue;
+      if ((CODE_OPS[code * 5 + k]! & 0xff) === OperandType.ImplicitMemory) {
+        // iced prints an overriding segment of the implicit [rDI] (MASKMOVQ) as a last operand
+        if (memSeg !== '') implicitSeg = memSeg.slice(0, -1);
+        continue;
+      }
       // the implicit <XMM0> of BLENDVPS / PBLENDVB / SHA256RNDS2 is not printed
       if (CODE_OPS[code * 5 + k]! >>> 16 === Register.XMM0 && (CODE_OPS[code * 5 + k]! & 0xff) === OperandType.FixedReg)
         continue;
@@ -355,6 +360,7 @@ export class IntelFormatter {
       first = false;
       out += text;
     }
+    if (implicitSeg !== '') out += `,${implicitSeg}`;
     return out;
   }
 

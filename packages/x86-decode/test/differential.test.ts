@@ -6,6 +6,7 @@ import { findElfText } from '../src/elf-text.ts';
 import { type Comparison, compareWithIced, randomBytes } from './iced-oracle.ts';
 
 const LONG = process.env.TYPEVISOR_LONG === '1';
+const TIMEOUT = LONG ? 60 * 60_000 : 60_000;
 const hex = (s: string): Uint8Array =>
   new Uint8Array(
     s
@@ -29,23 +30,31 @@ function report(name: string, r: Comparison): void {
 }
 
 describe('agreement with iced-x86', () => {
-  it('matches on the .text of the Node.js binary running the tests (64-bit)', () => {
-    const text = findElfText(new Uint8Array(readFileSync(process.execPath)));
-    expect(text).toBeDefined();
-    const bytes = LONG ? text!.bytes : text!.bytes.subarray(0, 1 << 20);
-    const r = compareWithIced(64, bytes, text!.address);
-    report('node .text 64', r);
-    expect(r.unknown).toBe(0);
-    expect(r.sameText).toBe(r.total - Object.values(r.byClass).reduce((a, b) => a + b, 0));
-    expect(r.evexSameLength).toBe(r.evexTotal);
-  });
+  it(
+    'matches on the .text of the Node.js binary running the tests (64-bit)',
+    () => {
+      const text = findElfText(new Uint8Array(readFileSync(process.execPath)));
+      expect(text).toBeDefined();
+      const bytes = LONG ? text!.bytes : text!.bytes.subarray(0, 1 << 20);
+      const r = compareWithIced(64, bytes, text!.address);
+      report('node .text 64', r);
+      expect(r.unknown).toBe(0);
+      expect(r.sameText).toBe(r.total - Object.values(r.byClass).reduce((a, b) => a + b, 0));
+      expect(r.evexSameLength).toBe(r.evexTotal);
+    },
+    TIMEOUT,
+  );
 
-  it.each([16, 32, 64] as const)('matches on random bytes in %i-bit mode, except the documented classes', (bits) => {
-    const r = compareWithIced(bits, randomBytes(LONG ? 12_000_000 : 300_000, 0x5eed + bits), 0x1000);
-    report(`random ${bits}`, r);
-    expect(r.unknown).toBe(0);
-    expect(r.evexSameLength).toBe(r.evexTotal);
-  });
+  it.each([16, 32, 64] as const)(
+    'matches on random bytes in %i-bit mode, except the documented classes',
+    (bits) => {
+      const r = compareWithIced(bits, randomBytes(LONG ? 12_000_000 : 300_000, 0x5eed + bits), 0x1000);
+      report(`random ${bits}`, r);
+      expect(r.unknown).toBe(0);
+      expect(r.evexSameLength).toBe(r.evexTotal);
+    },
+    TIMEOUT,
+  );
 
   // Corner cases from the SDM prefix and encoding rules; each must agree exactly.
   it.each([
