@@ -1,7 +1,7 @@
 // Instruction -> bytes. Every form comes from the generated table (the decoder's data); the
 // encoder tries each form of the mnemonic that takes the operands and keeps the shortest,
 // the way NASM and llvm-mc choose (imm8 forms, short jumps, no redundant prefixes).
-import { MEMORY_SIZE_BYTES, OperandType, Register } from '@typevisor/x86-decode';
+import { codeName, MEMORY_SIZE_BYTES, OperandType, Register } from '@typevisor/x86-decode';
 import { AsmError } from './asm-error.ts';
 import {
   ATTR_D64,
@@ -154,6 +154,20 @@ function mapOperands(code: number, ops: readonly Operand[]): boolean {
     }
   }
   return false;
+}
+
+/** The operand shapes a mnemonic takes in a mode, from the decoder's form names (`rm32, imm8 | ...`). */
+function expectedShapes(codes: readonly number[], bits: Bits): string {
+  const shapes: string[] = [];
+  for (const c of codes) {
+    if (!formValidIn(c, bits)) continue;
+    const parts = codeName(c).split('_').slice(1);
+    while (parts.length > 0 && /^(o|a)(16|32|64)$|^\d+$/.test(parts[parts.length - 1]!)) parts.pop();
+    const shape = parts.length === 0 ? 'no operands' : parts.join(', ');
+    if (!shapes.includes(shape)) shapes.push(shape);
+  }
+  if (shapes.length === 0) return `nothing: the instruction does not exist in ${bits}-bit mode`;
+  return shapes.length > 12 ? `${shapes.slice(0, 12).join(' | ')} | ...` : shapes.join(' | ');
 }
 
 function hasImm8Sx(code: number): boolean {
@@ -359,7 +373,7 @@ export function encodeInto(
       );
     throw new AsmError(
       'no-encoding',
-      `no form of '${mnemonic.toLowerCase()}' takes these operands in ${bits}-bit mode`,
+      `no form of '${mnemonic.toLowerCase()}' takes these operands in ${bits}-bit mode; expected ${expectedShapes(codes, bits)}`,
     );
   }
   if (unsizedMem && (sizes & (sizes - 1)) !== 0)
