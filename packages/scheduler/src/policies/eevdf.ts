@@ -41,6 +41,9 @@ export class EevdfPolicy extends PolicyBase implements SchedulerPolicy {
   private rqPos!: Int32Array;
   private rqs!: number[][]; // vCPUs on each runqueue, running one included
   private rqWeight!: Float64Array;
+  /** Σ weight x vruntime over each runqueue, kept incrementally so V costs O(1). */
+  private rqWV!: Float64Array;
+  private w!: Float64Array;
   private minV!: Float64Array; // V of an empty runqueue: where it stood last
   private balanceAt = 0;
 
@@ -60,6 +63,9 @@ export class EevdfPolicy extends PolicyBase implements SchedulerPolicy {
     this.rqPos = new Int32Array(n).fill(-1);
     this.rqs = Array.from({ length: this.nP }, () => []);
     this.rqWeight = new Float64Array(this.nP);
+    this.rqWV = new Float64Array(this.nP);
+    this.w = new Float64Array(n);
+    for (let v = 0; v < n; v++) this.w[v] = this.weightOf(v);
     this.minV = new Float64Array(this.nP);
     this.balanceAt = this.nP > 1 ? this.balanceNs : Number.POSITIVE_INFINITY;
   }
@@ -75,17 +81,8 @@ export class EevdfPolicy extends PolicyBase implements SchedulerPolicy {
 
   /** avg_vruntime: weight-averaged vruntime of the runqueue. */
   private avgV(rq: number): number {
-    const list = this.rqs[rq]!;
-    if (list.length === 0) return this.minV[rq]!;
-    let sum = 0;
-    let wsum = 0;
-    for (let i = 0; i < list.length; i++) {
-      const v = list[i]!;
-      const w = this.weightOf(v);
-      sum += w * this.vruntime[v]!;
-      wsum += w;
-    }
-    return sum / wsum;
+    const W = this.rqWeight[rq]!;
+    return W > 0 ? this.rqWV[rq]! / W : this.minV[rq]!;
   }
 
   /**
@@ -95,7 +92,7 @@ export class EevdfPolicy extends PolicyBase implements SchedulerPolicy {
   lagNs(v: number): number {
     const rq = this.rqOf[v]!;
     if (rq < 0) return 0;
-    return ((this.avgV(rq) - this.vruntime[v]!) * this.weightOf(v)) / REF_WEIGHT;
+    return ((this.avgV(rq) - this.vruntime[v]!) * this.w[v]!) / REF_WEIGHT;
   }
 
   private addToRq(v: number, rq: number): void {
@@ -103,7 +100,8 @@ export class EevdfPolicy extends PolicyBase implements SchedulerPolicy {
     this.rqPos[v] = list.length;
     list.push(v);
     this.rqOf[v] = rq;
-    this.rqWeight[rq] = this.rqWeight[rq]! + this.weightOf(v);
+    this.rqWeight[rq] = this.rqWeight[rq]! + this.w[v]!;
+    this.rqWV[rq] = this.rqWV[rq]! + this.w[v]! * this.vruntime[v]!;
   }
 
   private removeFromRq(v: number): void {
@@ -118,7 +116,14 @@ export class EevdfPolicy extends PolicyBase implements SchedulerPolicy {
     }
     this.rqOf[v] = -1;
     this.rqPos[v] = -1;
-    this.rqWeight[rq] = this.rqWeight[rq]! - this.weightOf(v);
+    if (list.length === 0) {
+      // Resynchronise: no drift survives an empty runqueue.
+      this.rqWeight[rq] = 0;
+      this.rqWV[rq] = 0;
+    } else {
+      this.rqWeight[rq] = this.rqWeight[rq]! - this.w[v]!;
+      this.rqWV[rq] = this.rqWV[rq]! - this.w[v]! * this.vruntime[v]!;
+    }
   }
 
   /** dequeue_entity: remember the (clamped) lag, leave the runqueue. */
@@ -168,7 +173,10 @@ export class EevdfPolicy extends PolicyBase implements SchedulerPolicy {
   account(v: number, ranNs: number): void {
     if (ranNs <= 0) return;
     // update_curr + update_deadline.
-    this.vruntime[v] = this.vruntime[v]! + (ranNs * REF_WEIGHT) / this.weightOf(v);
+    const dv = (ranNs * REF_WEIGHT) / this.w[v]!;
+    this.vruntime[v] = this.vruntime[v]! + dv;
+    const rq = this.rqOf[v]!;
+    if (rq >= 0) this.rqWV[rq] = this.rqWV[rq]! + this.w[v]! * dv;
     if (this.vruntime[v]! >= this.vdeadline[v]!) this.vdeadline[v] = this.vruntime[v]! + this.vslice(v);
   }
 
@@ -181,16 +189,19 @@ export class EevdfPolicy extends PolicyBase implements SchedulerPolicy {
     let bestDl = Number.POSITIVE_INFINITY;
     let fallback = -1;
     let fallbackV = Number.POSITIVE_INFINITY;
+    const vr = this.vruntime;
+    const dl = this.vdeadline;
+    const limit = V + 1e-3;
     for (let i = 0; i < list.length; i++) {
       const v = list[i]!;
-      if (this.vstate[v] === V_RUNNING && this.current[rq] !== v) continue;
-      if (this.vruntime[v]! <= V + 1e-6) {
-        if (this.vdeadline[v]! < bestDl) {
-          bestDl = this.vdeadline[v]!;
+      const x = vr[v]!;
+      if (x <= limit) {
+        if (dl[v]! < bestDl) {
+          bestDl = dl[v]!;
           best = v;
         }
-      } else if (this.vruntime[v]! < fallbackV) {
-        fallbackV = this.vruntime[v]!;
+      } else if (x < fallbackV) {
+        fallbackV = x;
         fallback = v;
       }
     }
