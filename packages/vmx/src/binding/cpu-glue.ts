@@ -210,6 +210,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     const result = hook(op, operands);
     if (result === HOOK_ENTERED) {
       copyToCpu(state, cpu);
+      exits.refresh();
       cpu.interception = vmx.nonRoot ? exits : null;
     }
     return result;
@@ -220,6 +221,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     enterGuest: () => {
       if (!vmx.nonRoot) return false;
       copyToCpu(state, cpu);
+      exits.refresh();
       cpu.interception = exits;
       return true;
     },

@@ -328,6 +328,13 @@ describe('NonRootExits', () => {
     expect(interception.windowsArmed).toBe(false);
   });
 
+  it('arms boundary checks only when a window or the preemption timer is on, from the last refresh', () => {
+    const m = machine((v) => proc(v, C.PROC_INTERRUPT_WINDOW_EXITING));
+    expect(m.exits.windowsArmed).toBe(false);
+    m.exits.refresh();
+    expect(m.exits.windowsArmed).toBe(true);
+  });
+
   it.each(EXIT_TESTS.map((t) => [t.name, t] as const))('%s', (_name, t) => {
     const m = machine(t.init);
     m.guestRip = 0x1040;

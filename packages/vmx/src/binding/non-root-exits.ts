@@ -294,9 +294,17 @@ export class NonRootExits {
     return false;
   }
 
-  get windowsArmed(): boolean {
+  /**
+   * Whether the CPU must ask {@link window} / {@link timer} at every boundary. Read by the
+   * CPU at each instruction, so it is a field, recomputed by {@link refresh} at VM entry
+   * (the controls cannot change while the guest runs: VMWRITE exits in non-root operation).
+   */
+  windowsArmed = false;
+
+  /** Re-reads the controls that decide {@link windowsArmed}; call after every VM entry. */
+  refresh(): void {
     const c = this.controls;
-    return c.interruptWindowExiting || c.nmiWindowExiting || c.preemptionTimer;
+    this.windowsArmed = c.interruptWindowExiting || c.nmiWindowExiting || c.preemptionTimer;
   }
 
   timer(tscDelta: number): boolean {
