@@ -103,6 +103,13 @@ describe('RtcMc146818 time', () => {
     expect(reg(0)).toBe(0x59);
   });
 
+  it('keeps a day of week software set and advances it at midnight', () => {
+    const { reg, set, clock } = setup();
+    set(6, 0x02); // Monday, though 2024-02-29 was a Thursday
+    clock.advanceTo(3e9);
+    expect(reg(6)).toBe(0x03);
+  });
+
   it('keeps register D VRT set and the CMOS RAM bytes', () => {
     const { reg, set } = setup();
     expect(reg(0x0d)).toBe(0x80);

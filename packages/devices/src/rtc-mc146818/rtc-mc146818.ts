@@ -70,8 +70,8 @@ function fromBcd(v: number): number {
  * per virtual second from `startTime`, in BCD or binary, 12- or 24-hour mode; the update-in-progress
  * bit is high for the 244 µs before each update; update-ended, alarm (with don't-care values) and
  * periodic interrupts set register C and drive IRQ8; SET halts updates while software writes the time.
- * The other 114 bytes are battery-backed RAM. The day of week follows the date (writes to it are
- * not kept).
+ * The other 114 bytes are battery-backed RAM. The day of week advances with the date from
+ * whatever software sets it to.
  *
  * @example
  * ```ts
@@ -96,6 +96,8 @@ export class RtcMc146818 implements Device, TimedDevice {
   private anchorNs = 0;
   private flagsCheckedNs = 0;
   private irqLevel = false;
+  /** Days the day-of-week register runs ahead of the date's own weekday (software may set it). */
+  private weekdayOffset = 0;
 
   constructor(options: RtcMc146818Options) {
     this.clock = options.clock;
@@ -198,8 +200,14 @@ export class RtcMc146818 implements Device, TimedDevice {
       case RTC_CENTURY:
         this.setTimeField(index, value);
         break;
-      case RTC_DAY_OF_WEEK:
+      case RTC_DAY_OF_WEEK: {
+        // The chip keeps the day of week as its own counter: remember how far software set it
+        // from the date's weekday, and keep that offset as days go by.
+        const actual = civilFromSeconds(this.wallTime()).weekday;
+        const wanted = this.decode(value);
+        this.weekdayOffset = (((wanted - actual) % 7) + 7) % 7;
         break;
+      }
       case RTC_REG_A: {
         const wasRunning = this.running();
         const oldDivider = (this.ram[RTC_REG_A]! >> 4) & 7;
@@ -250,7 +258,7 @@ export class RtcMc146818 implements Device, TimedDevice {
       case RTC_HOURS:
         return this.encodeHour(t.hour);
       case RTC_DAY_OF_WEEK:
-        return this.encode(t.weekday);
+        return this.encode(((t.weekday - 1 + this.weekdayOffset) % 7) + 1);
       case RTC_DAY_OF_MONTH:
         return this.encode(t.day);
       case RTC_MONTH:
@@ -403,6 +411,7 @@ export class RtcMc146818 implements Device, TimedDevice {
       anchorNs: this.anchorNs,
       flagsCheckedNs: this.flagsCheckedNs,
       irqLevel: this.irqLevel,
+      weekdayOffset: this.weekdayOffset,
     };
   }
 
@@ -415,7 +424,9 @@ export class RtcMc146818 implements Device, TimedDevice {
     const anchorNs = s.num('anchorNs');
     const flagsCheckedNs = s.num('flagsCheckedNs');
     const irqLevel = s.bool('irqLevel');
+    const weekdayOffset = s.int('weekdayOffset', 0, 6);
     this.ram.set(ram);
+    this.weekdayOffset = weekdayOffset;
     this.index = index;
     this.nmiDisabled = nmiDisabled;
     this.seconds = seconds;

@@ -373,7 +373,15 @@ export class Uart16550 implements Device, TimedDevice {
   private lsrValue(): number {
     let v = (this.lsr & ~(LSR_DR | LSR_FIFO_ERROR)) | LSR_THRE | LSR_TEMT;
     if (this.rx.length > 0) v |= LSR_DR;
-    if (this.fifoEnabled && this.rxErrors.some((e) => e !== 0)) v |= LSR_FIFO_ERROR;
+    if (this.fifoEnabled) {
+      // LSR is polled in tight loops: a plain loop over at most 16 entries, no closure.
+      for (let i = 0; i < this.rxErrors.length; i++) {
+        if (this.rxErrors[i] !== 0) {
+          v |= LSR_FIFO_ERROR;
+          break;
+        }
+      }
+    }
     return v;
   }
 
