@@ -17,6 +17,7 @@ export {
   MSR_IA32_LSTAR,
   MSR_IA32_STAR,
 } from './interpreter/cpu.ts';
+export { type LoadedElf, loadElf64 } from './elf/elf64-loader.ts';
 export { CpuidModel } from './interpreter/cpuid-model.ts';
 export {
   AR_DB,
