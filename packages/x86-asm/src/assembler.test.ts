@@ -130,6 +130,10 @@ describe('assemble: labels, relaxation and directives', () => {
     expect(r.symbols.get('N')).toBe(8);
   });
 
+  it('takes %define and %assign as constants', () => {
+    expect(bytes('%define PORT 0x3f8\n%assign N PORT + 5\nmov dx, N', 32)).toBe('66 ba fd 03');
+  });
+
   it('pads align with nop and alignb with zeros', () => {
     expect(bytes('nop\nalign 4\nhlt', 32)).toBe('90 90 90 90 f4');
     expect(bytes('nop\nalignb 4', 32)).toBe('90 00 00 00');

@@ -83,6 +83,19 @@ function parseLine(text: string, line: number): Statement[] {
   const c = new Cursor(tokenize(text, line), line);
   const out: Statement[] = [];
   if (c.atEnd()) return out;
+  // %define NAME expr / %assign NAME expr: a constant, like equ (no textual macros)
+  if (c.is('%') && c.tokens[c.pos + 1]!.kind === 'ident') {
+    const directive = c.tokens[c.pos + 1]!.text.toLowerCase();
+    if (directive !== 'define' && directive !== 'assign')
+      throw c.error('expected %define or %assign (no other preprocessor directives)');
+    c.next();
+    c.next();
+    const name = c.next();
+    if (name.kind !== 'ident') throw c.error('expected a name', name);
+    out.push({ kind: 'equ', name: name.text, expr: parseExpr(c), column: name.column });
+    expectEnd(c);
+    return out;
+  }
   // [bits 32] style
   if (c.is('[')) {
     c.next();
