@@ -3,18 +3,26 @@ import { readState } from '../device/state.ts';
 
 /** I/O APIC register select (offset 0x00) and window (0x10), 82093AA datasheet 3.0. */
 export const IOAPIC_IOREGSEL = 0x00;
+/** I/O APIC register window (32 bits). */
 export const IOAPIC_IOWIN = 0x10;
+/** I/O APIC ID register. */
 export const IOAPIC_REG_ID = 0x00;
+/** I/O APIC version register. */
 export const IOAPIC_REG_VERSION = 0x01;
+/** I/O APIC arbitration register. */
 export const IOAPIC_REG_ARBITRATION = 0x02;
 /** Redirection entry n occupies registers 0x10 + 2n (low) and 0x11 + 2n (high). */
 export const IOAPIC_REG_REDIRECTION = 0x10;
 
 /** Redirection entry bits (82093AA 3.2.4). */
 export const IOAPIC_RTE_MASKED = 0x1_0000;
+/** Redirection entry bit 15: level triggered. */
 export const IOAPIC_RTE_LEVEL = 0x8000;
+/** Redirection entry bit 14: Remote IRR (level interrupt accepted, awaiting EOI). */
 export const IOAPIC_RTE_REMOTE_IRR = 0x4000;
+/** Redirection entry bit 13: active low. */
 export const IOAPIC_RTE_POLARITY_LOW = 0x2000;
+/** Redirection entry bit 11: logical destination mode. */
 export const IOAPIC_RTE_LOGICAL = 0x800;
 
 const PINS = 24;

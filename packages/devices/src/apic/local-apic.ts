@@ -3,30 +3,55 @@ import { readState } from '../device/state.ts';
 import type { Clock, TimedDevice } from '../time/virtual-clock.ts';
 
 // SDM Vol. 3A 11.4.1, Table 11-1: local APIC register offsets.
+/** Local APIC ID register. */
 export const LAPIC_ID = 0x020;
+/** Version register. */
 export const LAPIC_VERSION = 0x030;
+/** Task priority register. */
 export const LAPIC_TPR = 0x080;
+/** Arbitration priority register. */
 export const LAPIC_APR = 0x090;
+/** Processor priority register (read-only). */
 export const LAPIC_PPR = 0x0a0;
+/** End-of-interrupt register (write-only). */
 export const LAPIC_EOI = 0x0b0;
+/** Logical destination register. */
 export const LAPIC_LDR = 0x0d0;
+/** Destination format register. */
 export const LAPIC_DFR = 0x0e0;
+/** Spurious-interrupt vector register. */
 export const LAPIC_SVR = 0x0f0;
+/** In-service register, 8 x 32 bits at 16-byte steps. */
 export const LAPIC_ISR = 0x100;
+/** Trigger mode register, 8 x 32 bits. */
 export const LAPIC_TMR = 0x180;
+/** Interrupt request register, 8 x 32 bits. */
 export const LAPIC_IRR = 0x200;
+/** Error status register. */
 export const LAPIC_ESR = 0x280;
+/** LVT corrected machine-check interrupt. */
 export const LAPIC_LVT_CMCI = 0x2f0;
+/** Interrupt command register, bits 31:0 (a write sends the IPI). */
 export const LAPIC_ICR_LO = 0x300;
+/** Interrupt command register, bits 63:32 (destination). */
 export const LAPIC_ICR_HI = 0x310;
+/** LVT timer. */
 export const LAPIC_LVT_TIMER = 0x320;
+/** LVT thermal sensor. */
 export const LAPIC_LVT_THERMAL = 0x330;
+/** LVT performance monitoring counters. */
 export const LAPIC_LVT_PERF = 0x340;
+/** LVT LINT0. */
 export const LAPIC_LVT_LINT0 = 0x350;
+/** LVT LINT1. */
 export const LAPIC_LVT_LINT1 = 0x360;
+/** LVT error. */
 export const LAPIC_LVT_ERROR = 0x370;
+/** Timer initial count. */
 export const LAPIC_TIMER_INITIAL = 0x380;
+/** Timer current count (read-only). */
 export const LAPIC_TIMER_CURRENT = 0x390;
+/** Timer divide configuration. */
 export const LAPIC_TIMER_DIVIDE = 0x3e0;
 
 /** SVR bit 8: APIC software enable (SDM 11.9). */
@@ -35,20 +60,30 @@ export const SVR_APIC_ENABLED = 0x100;
 export const LVT_MASKED = 0x1_0000;
 /** LVT timer bits 18:17: one-shot, periodic, TSC-deadline (SDM 11.5.4). */
 export const LVT_TIMER_ONE_SHOT = 0x0_0000;
+/** LVT timer mode: periodic. */
 export const LVT_TIMER_PERIODIC = 0x2_0000;
+/** LVT timer mode: TSC-deadline. */
 export const LVT_TIMER_TSC_DEADLINE = 0x4_0000;
 /** ESR bits (SDM 11.5.3). */
 export const ESR_SEND_ILLEGAL_VECTOR = 0x20;
+/** ESR bit 6: received an illegal vector. */
 export const ESR_RECEIVE_ILLEGAL_VECTOR = 0x40;
+/** ESR bit 7: illegal register address. */
 export const ESR_ILLEGAL_REGISTER = 0x80;
 
 /** ICR delivery modes, bits 10:8 (SDM 11.6.1). */
 export const DELIVERY_FIXED = 0;
+/** Delivery mode: lowest priority. */
 export const DELIVERY_LOWEST_PRIORITY = 1;
+/** Delivery mode: SMI. */
 export const DELIVERY_SMI = 2;
+/** Delivery mode: NMI. */
 export const DELIVERY_NMI = 4;
+/** Delivery mode: INIT. */
 export const DELIVERY_INIT = 5;
+/** Delivery mode: start-up IPI. */
 export const DELIVERY_STARTUP = 6;
+/** Delivery mode: ExtINT (vector from the 8259). */
 export const DELIVERY_EXTINT = 7;
 
 /** Version register: version 0x14 (integrated APIC), 7 LVT entries (max LVT entry 6). */

@@ -3,15 +3,25 @@ import { UNCONNECTED_LINE } from '../device/lines.ts';
 import { readState } from '../device/state.ts';
 
 // 8042 keyboard controller commands (IBM PC/AT Technical Reference, "Keyboard Controller").
+/** Command: read the command byte into the output buffer. */
 export const I8042_CMD_READ_COMMAND_BYTE = 0x20;
+/** Command: the next data byte is the command byte. */
 export const I8042_CMD_WRITE_COMMAND_BYTE = 0x60;
+/** Command: disable the auxiliary (mouse) port. */
 export const I8042_CMD_DISABLE_AUX = 0xa7;
+/** Command: enable the auxiliary port. */
 export const I8042_CMD_ENABLE_AUX = 0xa8;
+/** Command: controller self test (answers 0x55). */
 export const I8042_CMD_SELF_TEST = 0xaa;
+/** Command: keyboard interface test (answers 0x00). */
 export const I8042_CMD_INTERFACE_TEST = 0xab;
+/** Command: disable the keyboard. */
 export const I8042_CMD_DISABLE_KBD = 0xad;
+/** Command: enable the keyboard. */
 export const I8042_CMD_ENABLE_KBD = 0xae;
+/** Command: read the output port. */
 export const I8042_CMD_READ_OUTPUT_PORT = 0xd0;
+/** Command: the next data byte is the output port (reset line, A20). */
 export const I8042_CMD_WRITE_OUTPUT_PORT = 0xd1;
 /** Pulse output port bit 0 low: the CPU reset line. */
 export const I8042_CMD_PULSE_RESET = 0xfe;
@@ -22,8 +32,9 @@ export const I8042_STATUS_OBF = 0b0000_0001;
 export const I8042_STATUS_SYS = 0b0000_0100;
 /** Status register: the last write was a command (port 0x64). */
 export const I8042_STATUS_CMD = 0b0000_1000;
-/** Output port bit 0: system reset (active low); bit 1: A20 gate. */
+/** Output port bit 0: system reset (active low). */
 export const I8042_OUT_RESET = 0b0000_0001;
+/** Output port bit 1: the A20 gate. */
 export const I8042_OUT_A20 = 0b0000_0010;
 
 /** What the controller drives outside itself. */

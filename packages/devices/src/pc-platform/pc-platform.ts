@@ -30,7 +30,9 @@ export const PC_PORTS = {
   com1: 0x3f8,
   elcr: 0x4d0,
 } as const;
+/** Physical address of the I/O APIC on a PC. */
 export const PC_IOAPIC_BASE = 0xfec0_0000;
+/** Physical address of the local APIC on a PC. */
 export const PC_LAPIC_BASE = 0xfee0_0000;
 
 /** Options of {@link PcPlatform}. */

@@ -5,19 +5,33 @@ import type { Clock, TimedDevice } from '../time/virtual-clock.ts';
 import { type CivilTime, civilFromSeconds, secondsFromCivil } from './civil-time.ts';
 
 // MC146818A datasheet, "Register A-D".
+/** Seconds (0-59). */
 export const RTC_SECONDS = 0x00;
+/** Seconds alarm (0xC0-0xFF: any). */
 export const RTC_SECONDS_ALARM = 0x01;
+/** Minutes (0-59). */
 export const RTC_MINUTES = 0x02;
+/** Minutes alarm (0xC0-0xFF: any). */
 export const RTC_MINUTES_ALARM = 0x03;
+/** Hours (0-23, or 1-12 with bit 7 = PM). */
 export const RTC_HOURS = 0x04;
+/** Hours alarm (0xC0-0xFF: any). */
 export const RTC_HOURS_ALARM = 0x05;
+/** Day of week (1 = Sunday). */
 export const RTC_DAY_OF_WEEK = 0x06;
+/** Day of month (1-31). */
 export const RTC_DAY_OF_MONTH = 0x07;
+/** Month (1-12). */
 export const RTC_MONTH = 0x08;
+/** Year within the century (0-99). */
 export const RTC_YEAR = 0x09;
+/** Register A: UIP, divider, rate select. */
 export const RTC_REG_A = 0x0a;
+/** Register B: SET, interrupt enables, data mode, 24/12. */
 export const RTC_REG_B = 0x0b;
+/** Register C: interrupt flags, cleared by reading. */
 export const RTC_REG_C = 0x0c;
+/** Register D: valid RAM and time. */
 export const RTC_REG_D = 0x0d;
 /** The PC's century byte (ACPI FADT CENTURY = 0x32). */
 export const RTC_CENTURY = 0x32;
@@ -26,16 +40,23 @@ export const RTC_CENTURY = 0x32;
 export const REG_A_UIP = 0b1000_0000;
 /** Register B bit 7: SET halts updates so software can load the time. */
 export const REG_B_SET = 0b1000_0000;
+/** Register B bit 6: periodic interrupt enable. */
 export const REG_B_PIE = 0b0100_0000;
+/** Register B bit 5: alarm interrupt enable. */
 export const REG_B_AIE = 0b0010_0000;
+/** Register B bit 4: update-ended interrupt enable. */
 export const REG_B_UIE = 0b0001_0000;
 /** Register B bit 2: data mode binary (1) or BCD (0). */
 export const REG_B_DM_BINARY = 0b0000_0100;
 /** Register B bit 1: 24-hour (1) or 12-hour (0) mode. */
 export const REG_B_24H = 0b0000_0010;
+/** Register C bit 7: an enabled flag is set (IRQ8 asserted). */
 export const REG_C_IRQF = 0b1000_0000;
+/** Register C bit 6: periodic interrupt flag. */
 export const REG_C_PF = 0b0100_0000;
+/** Register C bit 5: alarm flag. */
 export const REG_C_AF = 0b0010_0000;
+/** Register C bit 4: update-ended flag. */
 export const REG_C_UF = 0b0001_0000;
 /** Register D bit 7: valid RAM and time. */
 export const REG_D_VRT = 0b1000_0000;

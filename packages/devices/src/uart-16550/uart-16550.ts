@@ -10,56 +10,96 @@ export const UART_RBR_THR = 0;
 export const UART_IER = 1;
 /** Interrupt identification (read), FIFO control (write). */
 export const UART_IIR_FCR = 2;
+/** Line control register. */
 export const UART_LCR = 3;
+/** Modem control register. */
 export const UART_MCR = 4;
+/** Line status register. */
 export const UART_LSR = 5;
+/** Modem status register. */
 export const UART_MSR = 6;
+/** Scratch register. */
 export const UART_SCR = 7;
 
+/** IER bit 0: received data available interrupt. */
 export const IER_RDA = 0b0000_0001;
+/** IER bit 1: transmitter holding register empty interrupt. */
 export const IER_THRE = 0b0000_0010;
+/** IER bit 2: receiver line status interrupt. */
 export const IER_RLS = 0b0000_0100;
+/** IER bit 3: modem status interrupt. */
 export const IER_MS = 0b0000_1000;
 
 /** IIR bit 0 set: no interrupt pending. */
 export const IIR_NO_INT = 0b0000_0001;
+/** IIR source: receiver line status (highest priority). */
 export const IIR_RLS = 0b0000_0110;
+/** IIR source: received data available. */
 export const IIR_RDA = 0b0000_0100;
+/** IIR source: character timeout. */
 export const IIR_CHAR_TIMEOUT = 0b0000_1100;
+/** IIR source: transmitter holding register empty. */
 export const IIR_THRE = 0b0000_0010;
+/** IIR source: modem status (lowest priority). */
 export const IIR_MS = 0b0000_0000;
 /** IIR bits 7:6 set while the FIFOs are enabled. */
 export const IIR_FIFO_ENABLED = 0b1100_0000;
 
+/** FCR bit 0: enable the FIFOs. */
 export const FCR_ENABLE = 0b0000_0001;
+/** FCR bit 1: clear the receive FIFO. */
 export const FCR_CLEAR_RX = 0b0000_0010;
+/** FCR bit 2: clear the transmit FIFO. */
 export const FCR_CLEAR_TX = 0b0000_0100;
 
+/** LCR bit 7: divisor latch access. */
 export const LCR_DLAB = 0b1000_0000;
+/** LCR bit 6: set break. */
 export const LCR_BREAK = 0b0100_0000;
 
+/** MCR bit 0: data terminal ready. */
 export const MCR_DTR = 0b0000_0001;
+/** MCR bit 1: request to send. */
 export const MCR_RTS = 0b0000_0010;
+/** MCR bit 2: OUT1. */
 export const MCR_OUT1 = 0b0000_0100;
+/** MCR bit 3: OUT2 (gates the IRQ on a PC). */
 export const MCR_OUT2 = 0b0000_1000;
+/** MCR bit 4: loopback. */
 export const MCR_LOOP = 0b0001_0000;
 
+/** LSR bit 0: data ready. */
 export const LSR_DR = 0b0000_0001;
+/** LSR bit 1: overrun error. */
 export const LSR_OE = 0b0000_0010;
+/** LSR bit 2: parity error. */
 export const LSR_PE = 0b0000_0100;
+/** LSR bit 3: framing error. */
 export const LSR_FE = 0b0000_1000;
+/** LSR bit 4: break interrupt. */
 export const LSR_BI = 0b0001_0000;
+/** LSR bit 5: transmitter holding register empty. */
 export const LSR_THRE = 0b0010_0000;
+/** LSR bit 6: transmitter empty. */
 export const LSR_TEMT = 0b0100_0000;
+/** LSR bit 7: an erroneous byte is in the receive FIFO. */
 export const LSR_FIFO_ERROR = 0b1000_0000;
 
+/** MSR bit 0: CTS changed. */
 export const MSR_DCTS = 0b0000_0001;
+/** MSR bit 1: DSR changed. */
 export const MSR_DDSR = 0b0000_0010;
+/** MSR bit 2: RI went off. */
 export const MSR_TERI = 0b0000_0100;
+/** MSR bit 3: DCD changed. */
 export const MSR_DDCD = 0b0000_1000;
+/** MSR bit 4: clear to send. */
 export const MSR_CTS = 0b0001_0000;
+/** MSR bit 5: data set ready. */
 export const MSR_DSR = 0b0010_0000;
+/** MSR bit 6: ring indicator. */
 export const MSR_RI = 0b0100_0000;
+/** MSR bit 7: data carrier detect. */
 export const MSR_DCD = 0b1000_0000;
 
 const FIFO_SIZE = 16;
