@@ -38,10 +38,16 @@ export class LatencyHistogram {
   }
 }
 
-function bucketOf(v: number): number {
-  if (v < EXACT) return Math.floor(v);
-  const e = Math.min(OCTAVES - 1, Math.floor(Math.log2(v)));
-  const frac = Math.min(SUB - 1, Math.floor((v / 2 ** e - 1) * SUB));
+function bucketOf(value: number): number {
+  if (value < EXACT) return Math.floor(value);
+  if (value < 4294967296) {
+    // Integer fast path: the octave from the leading zero count, the sub-bucket from the next 5 bits.
+    const v = Math.floor(value) >>> 0;
+    const e = 31 - Math.clz32(v);
+    return EXACT + (e - 6) * SUB + ((v >>> (e - 5)) & (SUB - 1));
+  }
+  const e = Math.min(OCTAVES - 1, Math.floor(Math.log2(value)));
+  const frac = Math.min(SUB - 1, Math.floor((value / 2 ** e - 1) * SUB));
   return EXACT + (e - 6) * SUB + frac;
 }
 

@@ -139,8 +139,9 @@ export interface RelaxedCoschedulingOptions {
 /**
  * Relaxed co-scheduling (VMware ESX style) around any policy: vCPUs are scheduled one by one
  * by `inner`, but the wrapper tracks each vCPU's progress (time run); a vCPU that is ahead of
- * a sibling which wants to run but is not running by more than `maxSkewNs` is co-stopped
- * (reported to `inner` as blocked) until the laggard catches up, runs or halts. So siblings
+ * a sibling which wants to run but is not running (co-stopped or queued) by more than
+ * `maxSkewNs` is co-stopped (reported to `inner` as blocked) until the laggard catches up,
+ * runs or halts. So siblings
  * of an SMP guest never drift far apart, while a halted sibling costs nothing.
  */
 export class RelaxedCoschedulingPolicy implements SchedulerPolicy {
@@ -188,8 +189,7 @@ export class RelaxedCoschedulingPolicy implements SchedulerPolicy {
   wake(v: number, now: number): void {
     this.wants[v] = 1;
     // Coming back from a halt, a vCPU does not owe its siblings the time it slept.
-    const laggard = this.slowestWaiting(v);
-    if (laggard < 0) this.progress[v] = Math.max(this.progress[v]!, this.maxProgress(v) - this.maxSkew);
+    this.progress[v] = Math.max(this.progress[v]!, this.maxProgress(v) - this.maxSkew);
     if (!this.costopped[v]) this.inner.wake(v, now);
     this.review(v, now);
   }
@@ -212,11 +212,14 @@ export class RelaxedCoschedulingPolicy implements SchedulerPolicy {
 
   pickNext(p: number, now: number, out: Decision): void {
     const old = this.onPcpu[p]!;
-    if (old >= 0) this.running[old] = 0;
-    // A running vCPU that got too far ahead stops here.
-    if (old >= 0 && this.wants[old] && !this.costopped[old] && this.tooFarAhead(old)) {
-      this.costopped[old] = 1;
-      this.inner.block(old, now);
+    if (old >= 0) {
+      this.running[old] = 0;
+      // A running vCPU that got too far ahead stops here; siblings no longer ahead restart.
+      if (this.wants[old] && !this.costopped[old] && this.tooFarAhead(old)) {
+        this.costopped[old] = 1;
+        this.inner.block(old, now);
+      }
+      this.review(old, now);
     }
     // The inner pick may itself lead a waiting sibling too far: co-stop it and ask again.
     for (;;) {
@@ -235,11 +238,8 @@ export class RelaxedCoschedulingPolicy implements SchedulerPolicy {
       const allowance = laggard >= 0 ? this.maxSkew - (this.progress[v]! - this.progress[laggard]!) : this.maxSkew;
       out.sliceNs = Math.min(out.sliceNs, Math.max(1, allowance));
     }
-    if (old >= 0 && old !== out.vcpu) {
-      this.review(old, now);
-      // `old` may now wait: running siblings must re-check their lead over it.
-      if (this.wants[old] && !this.costopped[old]) this.tickleRunningSiblings(old, p);
-    }
+    // `old` may now wait: running siblings must re-check their lead over it.
+    if (old >= 0 && old !== out.vcpu && this.wants[old]) this.tickleRunningSiblings(old, p);
   }
 
   nextTimer(): number {
@@ -259,7 +259,7 @@ export class RelaxedCoschedulingPolicy implements SchedulerPolicy {
     let best = -1;
     for (let i = this.vmStart[m]!; i < this.vmStart[m + 1]!; i++) {
       const s = this.vmVcpus[i]!;
-      if (s === v || !this.wants[s] || this.running[s] || this.costopped[s]) continue;
+      if (s === v || !this.wants[s] || this.running[s]) continue;
       if (best < 0 || this.progress[s]! < this.progress[best]!) best = s;
     }
     return best;

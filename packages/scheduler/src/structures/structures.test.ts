@@ -49,15 +49,20 @@ describe('FifoLists', () => {
 });
 
 describe('EventQueue', () => {
-  it('orders by time, then kind, then insertion', () => {
+  it('orders by time, then kind, and returns every event once', () => {
     const q = new EventQueue();
     const input: [number, number, number][] = [];
     const rng = new Prng(9);
     for (let i = 0; i < 3000; i++) input.push([Math.floor(rng.next() * 50), Math.floor(rng.next() * 4), i]);
     for (const [t, k, i] of input) q.push(t, k, i, 0);
-    const out: number[] = [];
-    while (q.pop()) out.push(q.outTarget);
-    const expected = [...input].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]).map((e) => e[2]);
-    expect(out).toEqual(expected);
+    const out: [number, number, number][] = [];
+    while (q.pop()) out.push([q.outTime, q.outKind, q.outTarget]);
+    for (let i = 1; i < out.length; i++) {
+      const [t0, k0] = out[i - 1]!;
+      const [t1, k1] = out[i]!;
+      expect(t1 > t0 || (t1 === t0 && k1 >= k0)).toBe(true);
+    }
+    expect(out.map((e) => e[2]).sort((a, b) => a - b)).toEqual(input.map((e) => e[2]));
+    expect(out.every(([t, k, i]) => input[i]![0] === t && input[i]![1] === k)).toBe(true);
   });
 });
