@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { Decoder } from './decoder.ts';
+import { Instruction } from './instruction.ts';
+import { IntelFormatter } from './intel-formatter.ts';
+
+const hex = (s: string): Uint8Array => new Uint8Array(s.split(' ').map((h) => Number.parseInt(h, 16)));
+
+function format(bits: 16 | 32 | 64, bytes: string): string {
+  const insn = new Instruction();
+  new Decoder(bits, hex(bytes), { ip: 0x1000 }).decodeOut(insn);
+  return new IntelFormatter().format(insn);
+}
+
+describe('IntelFormatter', () => {
+  it.each([
+    [64, '48 8b 07', 'mov rax,[rdi]', 'no memory size where a register gives it'],
+    [64, 'c7 40 08 01 00 00 00', 'mov dword ptr [rax+8],1', 'a memory size where nothing else gives it'],
+    [64, '48 c7 c0 ff ff ff ff', 'mov rax,0FFFFFFFFFFFFFFFFh', 'hex with a leading 0 before a letter and an h suffix'],
+    [64, 'e8 00 00 00 00', 'call 0000000000001005h', 'branch targets padded to the mode width'],
+    [64, 'eb fe', 'jmp short 0000000000001000h', 'short for rel8 jumps'],
+    [64, '8b 05 10 00 00 00', 'mov eax,[1016h]', 'RIP-relative operands as absolute addresses'],
+    [64, '8b 4c 8d fc', 'mov ecx,[rbp+rcx*4-4]', 'negative displacements with a minus sign'],
+    [64, '8b 04 cd 00 00 00 00', 'mov eax,[rcx*8]', 'scale without base'],
+    [64, 'f3 a4', 'rep movsb [rdi],[rsi]', 'string operands and rep'],
+    [64, 'f3 a6', 'repe cmpsb [rsi],[rdi]', 'repe on compare strings'],
+    [64, 'f2 f0 01 00', 'xacquire lock add [rax],eax', 'HLE prefixes before lock'],
+    [64, '3e ff 10', 'notrack call qword ptr [rax]', 'notrack'],
+    [64, 'f2 c3', 'bnd ret', 'bnd'],
+    [64, '2e 74 00', 'hint-not-taken je short 0000000000001003h', 'branch hints'],
+    [32, '66 6a 01', 'data16 push 1', 'an operand-size prefix the text cannot show'],
+    [32, '67 e2 fe', 'addr16 loop 00001001h', 'an address-size prefix on LOOP'],
+    [64, 'd9 c9', 'fxch', 'x87 ST(1) forms without operands'],
+    [64, 'd8 c0', 'fadd st,st(0)', 'st for the implicit top, st(0) from ModRM'],
+    [64, '0f c2 c1 00', 'cmpeqps xmm0,xmm1', 'CMPPS predicate pseudo-ops'],
+    [64, '66 0f 3a 44 c1 11', 'pclmulhqhqdq xmm0,xmm1', 'PCLMULQDQ pseudo-ops'],
+    [64, '6b c0 05', 'imul eax,5', 'two-operand IMUL when destination and source are the same'],
+    [16, 'ea 00 10 00 20', 'jmp far 1000h,2000h', 'far pointers'],
+    [64, '0f 04', '(bad)', '(bad) for an invalid encoding'],
+  ] as const)('%i-bit %s -> %s (%s)', (bits, bytes, text) => {
+    expect(format(bits, bytes)).toBe(text);
+  });
+});
