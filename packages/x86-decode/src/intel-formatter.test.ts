@@ -36,7 +36,7 @@ describe('IntelFormatter', () => {
     [64, '6b c0 05', 'imul eax,5', 'two-operand IMUL when destination and source are the same'],
     [16, 'ea 00 10 00 20', 'jmp far 1000h,2000h', 'far pointers'],
     [64, '0f 04', '(bad)', '(bad) for an invalid encoding'],
-  ] as const)('%i-bit %s -> %s (%s)', (bits, bytes, text) => {
+  ] as const)('%i-bit %s -> %s (%s)', (bits, bytes, text, _why) => {
     expect(format(bits, bytes)).toBe(text);
   });
 });
