@@ -2,6 +2,7 @@
 // VMX instructions in root operation go through the root hook; after a VM entry the CPU runs
 // the guest with `NonRootExits` as its interception; each VM exit copies the guest's
 // registers into the model and the host's back onto the CPU.
+import { IA32_FEATURE_CONTROL } from '../capabilities/msr-index.ts';
 import type { Vmx } from '../instructions/vmx.ts';
 import type { VmxProcessorState } from '../processor/processor-state.ts';
 import { NonRootExits } from './non-root-exits.ts';
@@ -31,6 +32,8 @@ export interface GlueCpuState {
   idtrBaseHi: number;
   idtrLimit: number;
   readonly dr: Uint32Array;
+  /** MSRs the CPU keeps by index (RDMSR reads them). */
+  readonly msrs: Map<number, Uint32Array>;
 }
 
 /** The parts of @typevisor/cpu's `Cpu` the glue uses. */
@@ -159,6 +162,15 @@ export interface VmxCpuAttachment {
  */
 export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState): VmxCpuAttachment {
   const tmp = new Uint32Array(2);
+  // RDMSR of the VMX capability MSRs and IA32_FEATURE_CONTROL (SDM 3D App. A). The CPU has
+  // no MSR hook, so their values are published in its MSR table: reads are exact, but a
+  // WRMSR to them is not refused with #GP as on hardware.
+  for (let index = 0x480; index <= 0x491; index++) {
+    const v = vmx.readMsr(index);
+    if (v) cpu.state.msrs.set(index, Uint32Array.of(v.lo, v.hi));
+  }
+  const fc = vmx.readMsr(IA32_FEATURE_CONTROL)!;
+  cpu.state.msrs.set(IA32_FEATURE_CONTROL, Uint32Array.of(fc.lo, fc.hi));
   const bytes = new Uint8Array(8);
   const view = new DataView(bytes.buffer);
   const exits = new NonRootExits(vmx, {

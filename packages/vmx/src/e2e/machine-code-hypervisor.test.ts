@@ -18,6 +18,11 @@ const FIELD_TABLE = 0x3000;
 
 const HYPERVISOR = `
 bits 64
+  mov ecx, 0x480          ; IA32_VMX_BASIC: the VMCS revision identifier in bits 30:0
+  rdmsr
+  and eax, 0x7fffffff
+  mov [0x1000], eax       ; VMXON region
+  mov [0x2000], eax       ; VMCS region
   mov rax, 0x800
   vmxon [rax]
   jbe fail
@@ -69,6 +74,9 @@ guest:
 function buildMachine() {
   const machine = buildCpuMachine();
   const { memory, cpu, vmx } = machine;
+  // The hypervisor writes the revision identifiers itself, from RDMSR IA32_VMX_BASIC.
+  memory.write32(guestPhysical(VMXON_REGION), 0);
+  memory.write32(guestPhysical(VMCS_REGION), 0);
   memory.write32(guestPhysical(0x800), VMXON_REGION); // the two m64 pointer operands
   memory.write32(guestPhysical(0x808), VMCS_REGION);
   const hv = assemble(HYPERVISOR, { org: HOST_CODE });
@@ -104,7 +112,7 @@ function buildMachine() {
 
 describe('a hypervisor in x86 machine code', () => {
   it('enters a guest with VMLAUNCH and handles five CPUID exits with VMREAD/VMWRITE/VMRESUME', () => {
-    const { cpu, vmx } = buildMachine();
+    const { cpu, vmx, memory } = buildMachine();
     const stops: StopReason[] = [];
     let stop = cpu.run({ maxInstructions: 100_000 });
     stops.push(stop);
@@ -120,5 +128,6 @@ describe('a hypervisor in x86 machine code', () => {
     expect(cpu.getReg('r13')).toBe(5); // guest iterations
     expect(vmx.nonRoot).toBe(false);
     expect(vmx.vmcs.read(F.GUEST_RIP)).toBe(GUEST_CODE + 3); // at the CPUID of the fifth pass
+    expect(memory.read32(guestPhysical(VMCS_REGION))).toBe(vmx.capabilities.basic.lo);
   });
 });
