@@ -36,8 +36,12 @@ interface SymbolEntry {
 }
 
 const MAX_PASSES = 40;
-/** After this many passes, instructions may only grow, which guarantees that layout settles. */
-const GROW_ONLY_AFTER = 12;
+/**
+ * Branch relaxation as llvm-mc does it: the first pass assumes every not-yet-known jump is
+ * short, later passes only ever grow an instruction (a jump becomes near once its target is
+ * out of reach), so layout reaches the smallest fixed point and always ends.
+ */
+const GROW_ONLY_AFTER = 1;
 
 /**
  * Assembles NASM-style Intel-syntax source.

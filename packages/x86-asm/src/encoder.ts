@@ -800,7 +800,7 @@ function encodeForm(
       case OperandType.Rel16:
       case OperandType.Rel32: {
         if (!o.known) {
-          if (t === OperandType.Rel8) return outOfRange();
+          // target not known yet (first layout pass): assume it is in reach; layout grows it later
           p = putValue(out, p, 0, 0, w);
           break;
         }
