@@ -1396,7 +1396,8 @@ export class Cpu {
         }
         this.readOp(insn, 0, size);
         aluShift(s, size, MNEMONIC_COND[insn.mnemonic]! as ShiftOp, this.vLo, this.vHi, count);
-        if ((count & (size === 8 ? 63 : 31)) !== 0) this.writeOp(insn, 0, size, s.outLo, s.outHi);
+        // Written even for a zero count: a 32-bit destination still has bits 63:32 cleared (host-verified).
+        this.writeOp(insn, 0, size, s.outLo, s.outHi);
         break;
       }
       case H.Shld:
@@ -1409,7 +1410,7 @@ export class Cpu {
         const sHi = this.vHi;
         this.readOp(insn, 0, size);
         aluShiftDouble(s, size, h === H.Shld, this.vLo, this.vHi, sLo, sHi, count);
-        if ((count & (size === 8 ? 63 : 31)) !== 0) this.writeOp(insn, 0, size, s.outLo, s.outHi);
+        this.writeOp(insn, 0, size, s.outLo, s.outHi);
         break;
       }
       case H.Mul:
@@ -1647,7 +1648,9 @@ export class Cpu {
         else this.writeReg(r, 0, 0); // BSWAP r16 is undefined; Intel and AMD give 0
         break;
       }
-      case H.Cbw:
+      case H.Cbw: {
+        // The mnemonic names the size (the form has no explicit operand).
+        const osz = MNEMONIC_COND[insn.mnemonic]!;
         if (osz === 2) s.gpr16[0] = (s.gpr8[0]! << 24) >> 24;
         else if (osz === 4) {
           g[0] = (s.gpr16[0]! << 16) >> 16;
@@ -1656,7 +1659,9 @@ export class Cpu {
           g[1] = g[0]! >>> 31 ? 0xffffffff : 0;
         }
         break;
-      case H.Cwd:
+      }
+      case H.Cwd: {
+        const osz = MNEMONIC_COND[insn.mnemonic]!;
         if (osz === 2) s.gpr16[8] = s.gpr16[0]! & 0x8000 ? 0xffff : 0;
         else if (osz === 4) {
           g[4] = g[0]! >>> 31 ? 0xffffffff : 0;
@@ -1667,6 +1672,7 @@ export class Cpu {
           g[5] = v;
         }
         break;
+      }
       case H.Nop:
         break;
       case H.Clc:
