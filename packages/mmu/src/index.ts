@@ -87,6 +87,7 @@ export {
   VECTOR_GP,
   VECTOR_PF,
 } from './paging/control-bits.ts';
+export { describeEntry } from './paging/describe-entry.ts';
 export { loadPaePdptes, pageWalk } from './paging/page-walk.ts';
 export { PageTableBuilder, type TableFormat } from './paging/page-table-builder.ts';
 export type { PagingMemory } from './paging/paging-memory.ts';
