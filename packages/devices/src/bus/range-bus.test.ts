@@ -94,6 +94,14 @@ describe('dispatch', () => {
     expect(new MmioBus().read(0xd000_0000, size)).toBe(2 ** (8 * size) - 1);
   });
 
+  it('reports unclaimed accesses to its observer', () => {
+    const seen: string[] = [];
+    const bus = new PortBus({ observer: { onEvent: (d, e, v) => seen.push(`${d} ${e} ${v.toString(16)}`) } });
+    bus.readPort(0x80, 1);
+    bus.writePort(0x81, 1, 0);
+    expect(seen).toEqual(['port-bus unclaimed-read 80', 'port-bus unclaimed-write 81']);
+  });
+
   it('drops unclaimed writes', () => {
     const bus = new PortBus();
     expect(() => bus.writePort(0x80, 1, 0x55)).not.toThrow();
