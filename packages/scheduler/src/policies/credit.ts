@@ -13,9 +13,11 @@ export const CREDIT_TICKS_PER_ACCT = 3;
 /** Xen sched_ratelimit_us default: a vCPU runs at least 1 ms before being preempted. */
 export const CREDIT_RATELIMIT_NS = 1e6;
 
-/** Credit priorities, higher runs first (Xen: BOOST 0, UNDER -1, OVER -2, IDLE -64). */
+/** Credit priority OVER: no credit left (Xen CSCHED_PRI_TS_OVER = -2). Higher values run first. */
 export const PRI_OVER = 0;
+/** Credit priority UNDER: has credit (Xen CSCHED_PRI_TS_UNDER = -1). */
 export const PRI_UNDER = 1;
+/** Credit priority BOOST: woke while UNDER, until the next tick (Xen CSCHED_PRI_TS_BOOST = 0). */
 export const PRI_BOOST = 2;
 const PRIS = 3;
 

@@ -2,8 +2,9 @@ import { PolicyBase, V_BLOCKED, V_RUNNABLE, V_RUNNING } from '../policy/policy-b
 import type { Decision, SchedulerPolicy } from '../policy/scheduler-policy.ts';
 import { IndexedHeap } from '../structures/indexed-heap.ts';
 
-/** Xen RTDS_DEFAULT_PERIOD / RTDS_DEFAULT_BUDGET: used for VMs without a reservation. */
+/** Xen RTDS_DEFAULT_PERIOD: the period of a VM without a reservation. */
 export const RTDS_DEFAULT_PERIOD_NS = 10e6;
+/** Xen RTDS_DEFAULT_BUDGET: the budget of a VM without a reservation. */
 export const RTDS_DEFAULT_BUDGET_NS = 4e6;
 
 // Runqueue key: priority level first, then deadline. Deadlines stay below 2^50 ns (13 days).
