@@ -42,6 +42,7 @@ import {
   AR_P,
   AR_S,
   CpuState,
+  LazyOp,
   SEG_CS,
   SEG_DS,
   SEG_ES,
@@ -1233,6 +1234,38 @@ export class Cpu {
   }
 
   private cond(c: number): boolean {
+    const s = this.state;
+    const op = s.lazyOp;
+    if (op !== LazyOp.None) {
+      // Lazy fast paths: ZF and SF straight from the result, the compare conditions from the operands of a SUB/CMP.
+      const kind = c >> 1;
+      if (kind === 2) {
+        const z = (s.lazyResLo | s.lazyResHi) === 0;
+        return (c & 1) === 0 ? z : !z;
+      }
+      if (kind === 4) {
+        const sign = s.lazySize === 8 ? s.lazyResHi >>> 31 : (s.lazyResLo >>> (s.lazySize * 8 - 1)) & 1;
+        return (c & 1) === 0 ? sign === 1 : sign === 0;
+      }
+      if (op === LazyOp.Sub && s.lazyCarry === 0 && s.lazySize !== 8) {
+        const d = s.lazyDstLo;
+        const v = s.lazySrcLo;
+        let r: boolean;
+        if (kind === 1) r = d < v;
+        else if (kind === 3) r = d <= v;
+        else if (kind >= 6) {
+          const sh = 32 - s.lazySize * 8;
+          const sd = (d << sh) >> sh;
+          const sv = (v << sh) >> sh;
+          r = kind === 6 ? sd < sv : sd <= sv;
+        } else return this.condFlags(c);
+        return (c & 1) === 0 ? r : !r;
+      }
+    }
+    return this.condFlags(c);
+  }
+
+  private condFlags(c: number): boolean {
     const s = this.state;
     const f = s.getFlags();
     let r: boolean;
