@@ -387,7 +387,7 @@ export class IntelFormatter {
     const kind = insn.memSizeKind;
     if (kind === MemorySize.FpuEnv || kind === MemorySize.FpuState) {
       // only an operand-size prefix makes iced name the x87 environment/state layout
-      if ((insn.prefixes & PREFIX_OPERAND_SIZE) === 0) return '';
+      if ((insn.prefixes & PREFIX_OPERAND_SIZE) === 0 || insn.operandSize === 8) return '';
       const small = insn.operandSize === 2;
       return kind === MemorySize.FpuEnv ? `fpuenv${small ? 14 : 28} ptr ` : `fpustate${small ? 94 : 108} ptr `;
     }

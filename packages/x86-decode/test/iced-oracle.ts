@@ -81,7 +81,8 @@ export function compareWithIced(bitness: 16 | 32 | 64, bytes: Uint8Array, ip: nu
       const known = theirInvalid ? '' : knownClass(theirs.encoding, tText);
       if (known === '') result.unknown++;
       else result.byClass[known] = (result.byClass[known] ?? 0) + 1;
-      if (result.disagreements.length >= maxReport) {
+      // keep every unknown one (up to maxReport) even after the known ones filled the list
+      if (result.disagreements.length >= maxReport && (known !== '' || result.unknown > maxReport)) {
         pos += tLen;
         continue;
       }
