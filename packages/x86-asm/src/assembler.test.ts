@@ -102,6 +102,12 @@ describe('assemble: labels, relaxation and directives', () => {
     expect(bytes('jz done\ntimes 300 nop\ndone: hlt', 32).slice(0, 17)).toBe('0f 84 2c 01 00 00');
   });
 
+  it('gives a constant defined later its shortest form (the first pass is optimistic)', () => {
+    expect(bytes('add eax, N\nshl ebx, ONE\nN equ 5\nONE equ 1', 32)).toBe('83 c0 05 d1 e3');
+    expect(bytes('add eax, N\nN equ 500', 32)).toBe('05 f4 01 00 00');
+    expect(bytes('mov eax, [ebx + OFF]\nOFF equ end - start\nstart: nop\nend:', 32)).toBe('8b 43 01 90');
+  });
+
   it('resolves local labels against the last global label', () => {
     const r = assemble('a:\n.l: jmp .l\nb:\n.l: jmp .l', { bits: 32 });
     expect(r.symbols.get('a.l')).toBe(0);

@@ -136,7 +136,8 @@ class Pass implements Scope {
     this.unresolved.push({ name, line: this.line, column });
     const prev = this.previous.get(name);
     if (prev) return { ...prev, known: true };
-    return { value: 0, reloc: 1, known: false };
+    // not known yet: assume a small constant (short forms); later passes grow what must grow
+    return { value: 0, reloc: 0, known: false };
   }
 
   private qualify(name: string): string {
@@ -298,7 +299,7 @@ class Pass implements Scope {
           lo: v.lo,
           hi: v.hi,
           size: o.size,
-          relocatable: v.reloc !== 0 || !v.known,
+          relocatable: v.reloc !== 0,
           known: v.known,
           jump: o.jump,
         };
@@ -328,7 +329,6 @@ class Pass implements Scope {
       far: o.far,
     };
     let reloc = 0;
-    let known = true;
     const addReg = (r: number, scale: number, column: number): void => {
       if (r === Register.RIP || r === Register.EIP) {
         if (m.base !== Register.None || scale !== 1)
@@ -364,10 +364,9 @@ class Pass implements Scope {
       const v = this.eval(e);
       m.displacement += sign * v.value;
       reloc += sign * v.reloc;
-      known &&= v.known;
     };
     walk(o.body, 1);
-    m.relocatable = reloc !== 0 || !known;
+    m.relocatable = reloc !== 0;
     return m;
   }
 }

@@ -225,7 +225,8 @@ function operandMatches(o: Operand, d: number, code: number): boolean {
     case OperandType.Imm64:
       return o.kind === 'imm' && o.jump === '' && (o.size === 0 || sizeKeywordFits(o.size, code));
     case OperandType.Const1:
-      return o.kind === 'imm' && o.known && !o.relocatable && o.lo === 1 && o.hi === 0 && o.jump === '';
+      // a value not known yet may turn out to be 1 (the first layout pass is optimistic)
+      return o.kind === 'imm' && !o.relocatable && o.jump === '' && (!o.known || (o.lo === 1 && o.hi === 0));
     case OperandType.Rel8:
       return o.kind === 'imm' && o.jump !== 'near';
     case OperandType.Rel16:
@@ -830,7 +831,7 @@ function encodeForm(
         const lo = o.lo;
         const hi = o.hi;
         if (t === OperandType.Imm8Sx || t === OperandType.Imm16Sx) {
-          if (o.relocatable || !o.known || !fitsS8(lo, hi, operandBytes)) return outOfRange();
+          if (o.relocatable || !fitsS8(lo, hi, operandBytes)) return outOfRange();
         } else if (t === OperandType.Imm32Sx64) {
           if (!fitsS32(lo, hi)) return outOfRange();
         } else if (!fitsWidth(lo, hi, w)) return outOfRange();
