@@ -65,3 +65,4 @@ export {
   RelaxedCoschedulingPolicy,
   type RelaxedCoschedulingOptions,
 } from './policies/coscheduling.ts';
+export { PREEMPTION_TIMER_MAX, preemptionTimerTicks } from './integration/preemption-timer.ts';
