@@ -5,6 +5,8 @@ import { join } from 'node:path';
 export interface WorkspacePackage {
   readonly name: string;
   readonly dir: string;
+  /** The subpaths its `exports` map names besides `.` and `./package.json`, e.g. `./testing`. */
+  readonly subpaths: readonly string[];
 }
 
 const GROUPS = ['packages', 'apps', 'tooling'] as const;
@@ -20,8 +22,12 @@ export function workspacePackages(repoRoot: string): WorkspacePackage[] {
       const dir = join(groupDir, entry.name);
       const manifest = join(dir, 'package.json');
       if (!existsSync(manifest) || !existsSync(join(dir, 'src'))) continue;
-      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name: string };
-      found.push({ name, dir });
+      const { name, exports } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+        name: string;
+        exports?: Record<string, unknown>;
+      };
+      const subpaths = Object.keys(exports ?? {}).filter((key) => key !== '.' && key !== './package.json');
+      found.push({ name, dir, subpaths });
     }
   }
   return found;
