@@ -10,16 +10,16 @@ const members = workspacePackages(repoRoot);
 // Tests run against src/: a package imported by name resolves to its source entry, so
 // `pnpm test` needs no build and a change in one package is seen by its dependents at once.
 // A subpath export `./x` resolves to `src/x/index.ts` (or `src/x.ts`), the layout tsup entries use.
-const escape = (text: string): string => text.replace(/[/.]/g, (c) => `\\${c}`);
+const escapeRegExp = (text: string): string => text.replace(/[/.]/g, (c) => `\\${c}`);
 const alias = members.flatMap((m) => {
   const entries: { find: RegExp; replacement: string }[] = [];
   for (const subpath of m.subpaths) {
     const rest = subpath.slice(2);
     const source = [join(m.dir, 'src', rest, 'index.ts'), join(m.dir, 'src', `${rest}.ts`)].find(existsSync);
-    if (source) entries.push({ find: new RegExp(`^${escape(`${m.name}/${rest}`)}$`), replacement: source });
+    if (source) entries.push({ find: new RegExp(`^${escapeRegExp(`${m.name}/${rest}`)}$`), replacement: source });
   }
   if (existsSync(join(m.dir, 'src/index.ts'))) {
-    entries.push({ find: new RegExp(`^${escape(m.name)}$`), replacement: join(m.dir, 'src/index.ts') });
+    entries.push({ find: new RegExp(`^${escapeRegExp(m.name)}$`), replacement: join(m.dir, 'src/index.ts') });
   }
   return entries;
 });
