@@ -6,6 +6,15 @@ const p = buildProgram(name!, level!);
 try {
   const r = runLinuxUser(readFileSync(p), 5e7);
   const n = runNative(p);
-  console.log(r.stop, r.exitCode, r.instructions, (r.instructions / r.seconds / 1e6).toFixed(1), 'MIPS', r.stdout === n ? 'SAME' : 'DIFF');
+  console.log(
+    r.stop,
+    r.exitCode,
+    r.instructions,
+    (r.instructions / r.seconds / 1e6).toFixed(1),
+    'MIPS',
+    r.stdout === n ? 'SAME' : 'DIFF',
+  );
   if (r.stdout !== n) console.log(r.stdout, '\n---\n', n);
-} catch (e) { console.log(String(e)); }
+} catch (e) {
+  console.log(String(e));
+}

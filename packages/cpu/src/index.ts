@@ -1,5 +1,16 @@
 // Named re-exports only: the public surface of @typevisor/cpu is exactly what this file names.
-export { aluAdd, aluDiv, aluIncDec, aluLogic, aluMul, aluNeg, aluShift, aluShiftDouble, aluSub, ShiftOp } from './alu/alu.ts';
+export {
+  aluAdd,
+  aluDiv,
+  aluIncDec,
+  aluLogic,
+  aluMul,
+  aluNeg,
+  aluShift,
+  aluShiftDouble,
+  aluSub,
+  ShiftOp,
+} from './alu/alu.ts';
 export { CpuError, type CpuErrorCode } from './errors.ts';
 export { type InterruptController, type PortIo, StopReason } from './interpreter/contracts.ts';
 export {

@@ -74,10 +74,14 @@ export function runOnHost(cases: readonly OracleCase[]): OracleResult[] {
     input.set(c.memory.subarray(0, 64), o + 152);
   });
   const r = spawnSync(bin, { input, maxBuffer: cases.length * OUT_SIZE + 1024 });
-  if (r.status !== 0) throw new Error(`oracle harness failed: status ${r.status} signal ${r.signal} after ${r.stdout?.length ?? 0} bytes ${r.stderr?.toString()}`);
+  if (r.status !== 0)
+    throw new Error(
+      `oracle harness failed: status ${r.status} signal ${r.signal} after ${r.stdout?.length ?? 0} bytes ${r.stderr?.toString()}`,
+    );
   const out = new Uint8Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.byteLength);
   const odv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  if (out.length !== cases.length * OUT_SIZE) throw new Error(`oracle returned ${out.length} bytes for ${cases.length} cases`);
+  if (out.length !== cases.length * OUT_SIZE)
+    throw new Error(`oracle returned ${out.length} bytes for ${cases.length} cases`);
   return cases.map((_, i) => {
     const o = i * OUT_SIZE;
     const regs = new Uint32Array(32);

@@ -19,7 +19,15 @@ function signOf(size: number, lo: number, hi: number): number {
 }
 
 /** ADD / ADC (`carryIn` 0 or 1). */
-export function aluAdd(s: CpuState, size: number, dLo: number, dHi: number, sLo: number, sHi: number, carryIn: number): void {
+export function aluAdd(
+  s: CpuState,
+  size: number,
+  dLo: number,
+  dHi: number,
+  sLo: number,
+  sHi: number,
+  carryIn: number,
+): void {
   let rLo: number;
   let rHi = 0;
   if (size === 8) {
@@ -33,7 +41,15 @@ export function aluAdd(s: CpuState, size: number, dLo: number, dHi: number, sLo:
 }
 
 /** SUB / SBB / CMP (`borrowIn` 0 or 1). */
-export function aluSub(s: CpuState, size: number, dLo: number, dHi: number, sLo: number, sHi: number, borrowIn: number): void {
+export function aluSub(
+  s: CpuState,
+  size: number,
+  dLo: number,
+  dHi: number,
+  sLo: number,
+  sHi: number,
+  borrowIn: number,
+): void {
   let rLo: number;
   let rHi = 0;
   if (size === 8) {
@@ -47,7 +63,15 @@ export function aluSub(s: CpuState, size: number, dLo: number, dHi: number, sLo:
 }
 
 /** AND, OR, XOR, TEST: `op` 0 = AND, 1 = OR, 2 = XOR. CF=OF=0, AF undefined (0 here, as Intel and AMD do). */
-export function aluLogic(s: CpuState, size: number, op: number, dLo: number, dHi: number, sLo: number, sHi: number): void {
+export function aluLogic(
+  s: CpuState,
+  size: number,
+  op: number,
+  dLo: number,
+  dHi: number,
+  sLo: number,
+  sHi: number,
+): void {
   let rLo: number;
   let rHi: number;
   if (op === 0) {
@@ -380,7 +404,9 @@ export function aluShiftDouble(
   s.outHi = rHi;
   const of = signOf(size, rLo, rHi) ^ signOf(size, dLo, dHi);
   void bits;
-  s.setFlags((flags & ~(FLAG_CF | FLAG_OF | FLAG_SF | FLAG_ZF | FLAG_AF | 4)) | cf | (of ? FLAG_OF : 0) | szp(size, rLo, rHi));
+  s.setFlags(
+    (flags & ~(FLAG_CF | FLAG_OF | FLAG_SF | FLAG_ZF | FLAG_AF | 4)) | cf | (of ? FLAG_OF : 0) | szp(size, rLo, rHi),
+  );
 }
 
 /** Unsigned 32x32 -> 64 multiply into `out[0]` (lo) / `out[1]` (hi). */
@@ -425,7 +451,15 @@ function mulU64(aLo: number, aHi: number, bLo: number, bHi: number): void {
  * significant; SF/ZF/AF/PF undefined — we set SF/ZF/PF from the low half and clear AF
  * (what Intel processors do for MUL/IMUL).
  */
-export function aluMul(s: CpuState, size: number, signed: boolean, aLo: number, aHi: number, bLo: number, bHi: number): void {
+export function aluMul(
+  s: CpuState,
+  size: number,
+  signed: boolean,
+  aLo: number,
+  aHi: number,
+  bLo: number,
+  bHi: number,
+): void {
   let loLo: number;
   let loHi = 0;
   let hiLo: number;
@@ -480,7 +514,7 @@ export function aluMul(s: CpuState, size: number, signed: boolean, aLo: number, 
       const a = (aLo << (32 - bits)) >> (32 - bits);
       const b = (bLo << (32 - bits)) >> (32 - bits);
       p = a * b;
-      significant = p !== ((p << (32 - bits)) >> (32 - bits));
+      significant = p !== (p << (32 - bits)) >> (32 - bits);
     } else {
       p = aLo * bLo;
       significant = p > mask;

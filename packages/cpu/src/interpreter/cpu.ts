@@ -32,7 +32,7 @@ import {
   aluSub,
   bitScan,
   popcount32,
-  ShiftOp,
+  type ShiftOp,
   sizeMask,
 } from '../alu/alu.ts';
 import { CpuError } from '../errors.ts';
@@ -69,22 +69,17 @@ import {
   FLAG_VM,
   FLAG_ZF,
 } from '../state/flags.ts';
-import { type VmxInstructionHook, VmxHookResult, type VmxInterception, VmxOperation, type VmxOperands } from '../vmx/interception.ts';
+import {
+  type VmxInstructionHook,
+  VmxHookResult,
+  type VmxInterception,
+  VmxOperation,
+  type VmxOperands,
+} from '../vmx/interception.ts';
 import { type InterruptController, type PortIo, StopReason } from './contracts.ts';
 import { CpuidModel } from './cpuid-model.ts';
 import { H, MNEMONIC_COND, MNEMONIC_HANDLER } from './handlers.ts';
-import {
-  GPR8_NAMES,
-  GPR8H_NAMES,
-  GPR16_NAMES,
-  GPR32_NAMES,
-  GPR64_NAMES,
-  REG_INDEX,
-  REG_KIND,
-  RegKind,
-  SEGMENT_NAMES,
-} from './register-table.ts';
-
+import { NAMED_REGISTERS, REG_INDEX, REG_KIND, RegKind } from './register-table.ts';
 
 /** Exception vectors (SDM 3A Table 6-1). */
 export const VECTOR_DE = 0;
@@ -391,19 +386,33 @@ export class Cpu {
   getReg64(name: string, out: Uint32Array): void {
     const s = this.state;
     const n = name.toLowerCase();
-    let i = GPR64_NAMES.indexOf(n);
     out[1] = 0;
-    if (i >= 0) {
-      out[0] = s.gpr32[2 * i]!;
-      out[1] = s.gpr32[2 * i + 1]!;
-      return;
+    const named = NAMED_REGISTERS.get(n);
+    if (named !== undefined) {
+      const i = named & 31;
+      switch (named >> 5) {
+        case 0:
+          out[0] = s.gpr32[2 * i]!;
+          out[1] = s.gpr32[2 * i + 1]!;
+          return;
+        case 1:
+          out[0] = s.gpr32[2 * i]!;
+          return;
+        case 2:
+          out[0] = s.gpr16[4 * i]!;
+          return;
+        case 3:
+          out[0] = s.gpr8[8 * i]!;
+          return;
+        case 4:
+          out[0] = s.gpr8[8 * i + 1]!;
+          return;
+        default:
+          out[0] = s.segSelector[i]!;
+          return;
+      }
     }
-    if ((i = GPR32_NAMES.indexOf(n)) >= 0) out[0] = s.gpr32[2 * i]!;
-    else if ((i = GPR16_NAMES.indexOf(n)) >= 0) out[0] = s.gpr16[4 * i]!;
-    else if ((i = GPR8_NAMES.indexOf(n)) >= 0) out[0] = s.gpr8[8 * i]!;
-    else if ((i = GPR8H_NAMES.indexOf(n)) >= 0) out[0] = s.gpr8[8 * i + 1]!;
-    else if ((i = SEGMENT_NAMES.indexOf(n)) >= 0) out[0] = s.segSelector[i]!;
-    else if (n === 'rip' || n === 'eip' || n === 'ip') {
+    if (n === 'rip' || n === 'eip' || n === 'ip') {
       out[0] = n === 'ip' ? s.ripLo & 0xffff : s.ripLo;
       out[1] = n === 'rip' ? s.ripHi : 0;
     } else if (n === 'rflags' || n === 'eflags' || n === 'flags') out[0] = s.getFlags();
@@ -439,21 +448,35 @@ export class Cpu {
   setReg64(name: string, lo: number, hi: number): void {
     const s = this.state;
     const n = name.toLowerCase();
-    let i = GPR64_NAMES.indexOf(n);
-    if (i >= 0) {
-      s.gpr32[2 * i] = lo;
-      s.gpr32[2 * i + 1] = hi;
-    } else if ((i = GPR32_NAMES.indexOf(n)) >= 0) {
-      s.gpr32[2 * i] = lo;
-      s.gpr32[2 * i + 1] = 0;
-    } else if ((i = GPR16_NAMES.indexOf(n)) >= 0) s.gpr16[4 * i] = lo;
-    else if ((i = GPR8_NAMES.indexOf(n)) >= 0) s.gpr8[8 * i] = lo;
-    else if ((i = GPR8H_NAMES.indexOf(n)) >= 0) s.gpr8[8 * i + 1] = lo;
-    else if ((i = SEGMENT_NAMES.indexOf(n)) >= 0) {
-      // Real-mode semantics for a direct write: base = selector << 4 (protected: use loadSegment).
-      s.segSelector[i] = lo;
-      if ((s.cr0 & CR0_PE_BIT) === 0) s.segBaseLo[i] = (lo & 0xffff) << 4;
-    } else if (n === 'rip' || n === 'eip' || n === 'ip') {
+    const named = NAMED_REGISTERS.get(n);
+    if (named !== undefined) {
+      const i = named & 31;
+      switch (named >> 5) {
+        case 0:
+          s.gpr32[2 * i] = lo;
+          s.gpr32[2 * i + 1] = hi;
+          return;
+        case 1:
+          s.gpr32[2 * i] = lo;
+          s.gpr32[2 * i + 1] = 0;
+          return;
+        case 2:
+          s.gpr16[4 * i] = lo;
+          return;
+        case 3:
+          s.gpr8[8 * i] = lo;
+          return;
+        case 4:
+          s.gpr8[8 * i + 1] = lo;
+          return;
+        default:
+          // Real-mode semantics for a direct write: base = selector << 4 (protected mode: setSegmentRaw).
+          s.segSelector[i] = lo;
+          if ((s.cr0 & CR0_PE_BIT) === 0) s.segBaseLo[i] = (lo & 0xffff) << 4;
+          return;
+      }
+    }
+    if (n === 'rip' || n === 'eip' || n === 'ip') {
       s.ripLo = lo >>> 0;
       s.ripHi = n === 'rip' ? hi >>> 0 : 0;
     } else if (n === 'rflags' || n === 'eflags' || n === 'flags') {
@@ -609,12 +632,12 @@ export class Cpu {
   private checkEvents(): boolean {
     const s = this.state;
     const ic = this.interception;
-    if (ic !== null && ic.windowsArmed) {
+    if (ic?.windowsArmed) {
       const interruptible = (s.flagsValue & FLAG_IF) !== 0 && s.lazyOp >= 0 && !this.shadow;
       if (ic.window(interruptible, !this.nmiBlocked) || ic.timer(1)) return this.vmExited();
     }
     if (this.nmiPending && !this.nmiBlocked && !this.shadow) {
-      if (ic !== null && ic.nmi()) {
+      if (ic?.nmi()) {
         this.nmiPending = false;
         return this.vmExited();
       }
@@ -626,7 +649,7 @@ export class Cpu {
     }
     const ctl = this.interrupts;
     if (ctl !== null && (s.getFlags() & FLAG_IF) !== 0 && !this.shadow && ctl.hasInterrupt()) {
-      if (ic !== null && ic.externalInterrupt(ctl)) return this.vmExited();
+      if (ic?.externalInterrupt(ctl)) return this.vmExited();
       const vector = ctl.acknowledge();
       this.halted = false;
       this.deliverEvent(vector, -1, false, false);
@@ -779,7 +802,8 @@ export class Cpu {
     if (tags[idx] === tag) return this.tlbPhys[kind]![idx]! + (lo & 0xfff);
     let physPage: number;
     if ((this.state.cr0 & CR0_PG) === 0) {
-      physPage = this.bitness === 64 || this.state.efer & EFER_LMA_BIT ? hi * 4294967296 + (lo & ~0xfff) : (lo & ~0xfff) >>> 0;
+      physPage =
+        this.bitness === 64 || this.state.efer & EFER_LMA_BIT ? hi * 4294967296 + (lo & ~0xfff) : (lo & ~0xfff) >>> 0;
     } else {
       let acc = access;
       if (this.cpl === 3) acc |= ACCESS_USER;
@@ -801,10 +825,11 @@ export class Cpu {
       this.state.cr2Hi = hi;
       this.pendingVector = VECTOR_PF;
       this.pendingError = w.errorCode;
-    } else if ((w.status === WalkStatus.EptViolation || w.status === WalkStatus.EptMisconfig) && this.interception !== null) {
-      if (
-        this.interception.ept(w.status === WalkStatus.EptMisconfig, w.eptQualification, w.eptGuestPhysical, lo, hi)
-      ) {
+    } else if (
+      (w.status === WalkStatus.EptViolation || w.status === WalkStatus.EptMisconfig) &&
+      this.interception !== null
+    ) {
+      if (this.interception.ept(w.status === WalkStatus.EptMisconfig, w.eptQualification, w.eptGuestPhysical, lo, hi)) {
         this.vmExited();
         throw ABORT;
       }
@@ -1113,7 +1138,15 @@ export class Cpu {
   private opSize(insn: Instruction, i: number): number {
     if (insn.opKind[i] === OperandKind.Register) {
       const k = REG_KIND[insn.opRegister[i]!]!;
-      return k <= RegKind.Gpr8High ? 1 : k === RegKind.Gpr16 ? 2 : k === RegKind.Gpr32 ? 4 : k === RegKind.Gpr64 ? 8 : 2;
+      return k <= RegKind.Gpr8High
+        ? 1
+        : k === RegKind.Gpr16
+          ? 2
+          : k === RegKind.Gpr32
+            ? 4
+            : k === RegKind.Gpr64
+              ? 8
+              : 2;
     }
     return insn.memSize;
   }
@@ -1519,13 +1552,10 @@ export class Cpu {
           this.farIndirect(insn, true);
           return;
         }
-        let tLo: number;
-        let tHi: number;
-        if (insn.opKind[0] === OperandKind.NearBranch) {
-          this.branchTarget(insn);
-        } else this.readOp(insn, 0, osz);
-        tLo = this.vLo;
-        tHi = this.vHi;
+        if (insn.opKind[0] === OperandKind.NearBranch) this.branchTarget(insn);
+        else this.readOp(insn, 0, osz);
+        const tLo = this.vLo;
+        const tHi = this.vHi;
         this.nextIp(insn);
         this.push(osz, s.ripLo, s.ripHi);
         this.jumpTo(tLo, tHi, osz);
@@ -1730,7 +1760,7 @@ export class Cpu {
         s.setFlags((s.getFlags() & ~0xd5) | (s.gpr8[1]! & 0xd5));
         break;
       case H.Pushf: {
-        if (s.getFlags() & FLAG_VM && ((s.getFlags() & FLAG_IOPL) >>> 12) < 3) this.fault(VECTOR_GP, 0);
+        if (s.getFlags() & FLAG_VM && (s.getFlags() & FLAG_IOPL) >>> 12 < 3) this.fault(VECTOR_GP, 0);
         // SDM: VM and RF are cleared in the pushed image.
         this.push(osz, s.getFlags() & ~(FLAG_VM | FLAG_RF), 0);
         break;
@@ -1747,7 +1777,10 @@ export class Cpu {
         this.execString(insn);
         break;
       case H.StringOrSse:
-        if (insn.opKind[0] === OperandKind.MemoryStringDestination || insn.opKind[0] === OperandKind.MemoryStringSource) {
+        if (
+          insn.opKind[0] === OperandKind.MemoryStringDestination ||
+          insn.opKind[0] === OperandKind.MemoryStringSource
+        ) {
           this.execString(insn);
         } else this.execSse(insn);
         break;
@@ -1768,7 +1801,8 @@ export class Cpu {
           zero = s.gpr16[8] === 0;
         }
         const c = MNEMONIC_COND[insn.mnemonic]!;
-        const take = !zero && (c === 0 ? true : c === 1 ? (s.getFlags() & FLAG_ZF) !== 0 : (s.getFlags() & FLAG_ZF) === 0);
+        const take =
+          !zero && (c === 0 ? true : c === 1 ? (s.getFlags() & FLAG_ZF) !== 0 : (s.getFlags() & FLAG_ZF) === 0);
         if (take) {
           this.branchTarget(insn);
           this.jumpTo(this.vLo, this.vHi, osz);
@@ -1824,7 +1858,7 @@ export class Cpu {
       }
       case H.Hlt:
         if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
-        if (this.interception !== null && this.interception.hlt(insn.length)) {
+        if (this.interception?.hlt(insn.length)) {
           this.vmExited();
           throw ABORT;
         }
@@ -1835,7 +1869,7 @@ export class Cpu {
         if (this.wakeFromHalt()) this.stopRequested = false;
         return;
       case H.Cpuid: {
-        if (this.interception !== null && this.interception.cpuid(g[0]!, g[2]!, insn.length)) {
+        if (this.interception?.cpuid(g[0]!, g[2]!, insn.length)) {
           this.vmExited();
           throw ABORT;
         }
@@ -1849,7 +1883,7 @@ export class Cpu {
       case H.Rdtsc:
       case H.Rdtscp:
         if (s.cr4 & 4 && this.cpl !== 0) this.fault(VECTOR_GP, 0); // CR4.TSD
-        if (this.interception !== null && this.interception.rdtsc(h === H.Rdtscp, insn.length)) {
+        if (this.interception?.rdtsc(h === H.Rdtscp, insn.length)) {
           this.vmExited();
           throw ABORT;
         }
@@ -1904,7 +1938,7 @@ export class Cpu {
       case H.Invlpg:
         if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
         this.computeEa(insn);
-        if (this.interception !== null && this.interception.invlpg(this.eaLo, this.eaHi, insn.length)) {
+        if (this.interception?.invlpg(this.eaLo, this.eaHi, insn.length)) {
           this.vmExited();
           throw ABORT;
         }
@@ -1926,7 +1960,7 @@ export class Cpu {
         break;
       }
       case H.Pause:
-        if (this.interception !== null && this.interception.conditional(2, insn.length)) {
+        if (this.interception?.conditional(2, insn.length)) {
           this.vmExited();
           throw ABORT;
         }
@@ -2060,7 +2094,12 @@ export class Cpu {
     if (insn.opKind[0] === OperandKind.Memory && insn.opKind[1] === OperandKind.Register) {
       // SDM 2 "BT": with a register bit offset, memory is addressed as a bit string (signed offset).
       this.ea(insn);
-      const sbit = size === 8 ? this.vHi * 4294967296 + this.vLo - (this.vHi >>> 31 ? 2 ** 64 : 0) : size === 4 ? bit | 0 : (bit << 16) >> 16;
+      const sbit =
+        size === 8
+          ? this.vHi * 4294967296 + this.vLo - (this.vHi >>> 31 ? 2 ** 64 : 0)
+          : size === 4
+            ? bit | 0
+            : (bit << 16) >> 16;
       const byteOff = Math.floor(sbit / bits) * size;
       const t = this.eaLo + byteOff;
       this.eaLo = t >>> 0;
@@ -2165,7 +2204,8 @@ export class Cpu {
     const s = this.state;
     const old = s.getFlags();
     // SDM 2 "POPF": which bits change depends on CPL and IOPL; VM/RF/VIP/VIF stay.
-    let mask = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_TF | FLAG_DF | FLAG_OF | FLAG_NT | FLAG_AC | FLAG_ID;
+    let mask =
+      FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_TF | FLAG_DF | FLAG_OF | FLAG_NT | FLAG_AC | FLAG_ID;
     const iopl = (old & FLAG_IOPL) >>> 12;
     if (old & FLAG_VM) {
       if (iopl < 3) this.fault(VECTOR_GP, 0);
@@ -2378,7 +2418,12 @@ export class Cpu {
   }
 
   private portRead(port: number, size: number): number {
-    const v = this.ports !== null ? this.ports.readPort(port, size as 1 | 2 | 4) >>> 0 : size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    const v =
+      this.ports !== null
+        ? this.ports.readPort(port, size as 1 | 2 | 4) >>> 0
+        : size === 4
+          ? 0xffffffff
+          : (1 << (size * 8)) - 1;
     if (this.hooks.port !== undefined) this.hooks.port(this, port, size, false, v);
     return v;
   }
@@ -2602,7 +2647,8 @@ export class Cpu {
     const dpl = (attr >> 5) & 3;
     if (seg === SEG_SS) {
       // SDM: SS needs a writable data segment with RPL = DPL = CPL.
-      if (!(attr & AR_S) || attr & 8 || !(attr & 2) || rpl !== this.cpl || dpl !== this.cpl) this.fault(VECTOR_GP, selector & ~3);
+      if (!(attr & AR_S) || attr & 8 || !(attr & 2) || rpl !== this.cpl || dpl !== this.cpl)
+        this.fault(VECTOR_GP, selector & ~3);
       if (!(attr & AR_P)) this.fault(VECTOR_SS, selector & ~3);
     } else {
       if (!(attr & AR_S) || (attr & 0xa) === 0x8) this.fault(VECTOR_GP, selector & ~3);
@@ -2684,7 +2730,8 @@ export class Cpu {
     if (!(attr & 8)) this.fault(VECTOR_GP, selector & ~3);
     const dpl = (attr >> 5) & 3;
     const conforming = (attr & 4) !== 0;
-    if (conforming ? dpl > this.cpl : (selector & 3) > this.cpl || dpl !== this.cpl) this.fault(VECTOR_GP, selector & ~3);
+    if (conforming ? dpl > this.cpl : (selector & 3) > this.cpl || dpl !== this.cpl)
+      this.fault(VECTOR_GP, selector & ~3);
     if (!(attr & AR_P)) this.fault(VECTOR_NP, selector & ~3);
     this.loadCs(selector, lo, hi, this.cpl);
     this.jumpTo(offLo, offHi, this.bitness === 64 ? 8 : osz);
@@ -2712,7 +2759,8 @@ export class Cpu {
     if (!(attr & 8)) this.fault(VECTOR_GP, selector & ~3);
     const dpl = (attr >> 5) & 3;
     const conforming = (attr & 4) !== 0;
-    if (conforming ? dpl > this.cpl : (selector & 3) > this.cpl || dpl !== this.cpl) this.fault(VECTOR_GP, selector & ~3);
+    if (conforming ? dpl > this.cpl : (selector & 3) > this.cpl || dpl !== this.cpl)
+      this.fault(VECTOR_GP, selector & ~3);
     if (!(attr & AR_P)) this.fault(VECTOR_NP, selector & ~3);
     this.push(osz, s.segSelector[SEG_CS]!, 0);
     this.push(osz, s.ripLo, s.ripHi);
@@ -2899,7 +2947,7 @@ export class Cpu {
   private iret(osz: number): void {
     const s = this.state;
     if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
-      if (s.flagsValue & FLAG_VM && ((s.getFlags() & FLAG_IOPL) >>> 12) < 3) this.fault(VECTOR_GP, 0);
+      if (s.flagsValue & FLAG_VM && (s.getFlags() & FLAG_IOPL) >>> 12 < 3) this.fault(VECTOR_GP, 0);
       this.pop(osz);
       const ip = this.vLo;
       this.pop(osz);
@@ -2968,7 +3016,7 @@ export class Cpu {
     // RFLAGS: IOPL only at CPL 0, IF only when CPL <= IOPL (SDM 2 "IRET").
     const old = s.getFlags();
     let mask = 0x257fd5 | FLAG_NT | FLAG_RF | FLAG_AC | FLAG_ID | (1 << 19) | (1 << 20);
-    if (oldCpl > ((old & FLAG_IOPL) >>> 12)) mask &= ~FLAG_IF;
+    if (oldCpl > (old & FLAG_IOPL) >>> 12) mask &= ~FLAG_IF;
     if (oldCpl !== 0) mask &= ~(FLAG_IOPL | (1 << 19) | (1 << 20));
     if (osz === 2) mask &= 0xffff;
     mask &= ~FLAG_VM;
@@ -2996,14 +3044,15 @@ export class Cpu {
     const lo = this.vLo;
     const hi = this.bitness === 64 ? this.vHi : 0;
     const ic = this.interception;
-    if (ic !== null && ic.movToCr(cr, 0, lo, hi, REG_INDEX[insn.opRegister[1]!]!, insn.length)) {
+    if (ic?.movToCr(cr, 0, lo, hi, REG_INDEX[insn.opRegister[1]!]!, insn.length)) {
       this.vmExited();
       throw ABORT;
     }
     switch (cr) {
       case 0: {
         // SDM 3A 2.5 / 9.8.5: PG without PE, NW without CD, and enabling paging with LME but no PAE fault #GP.
-        if (hi !== 0 || (lo & CR0_PG_BIT && !(lo & CR0_PE_BIT)) || (lo & (1 << 29) && !(lo & (1 << 30)))) this.fault(VECTOR_GP, 0);
+        if (hi !== 0 || (lo & CR0_PG_BIT && !(lo & CR0_PE_BIT)) || (lo & (1 << 29) && !(lo & (1 << 30))))
+          this.fault(VECTOR_GP, 0);
         const enablingPaging = lo & CR0_PG_BIT && !(s.cr0 & CR0_PG_BIT);
         if (enablingPaging && s.efer & EFER_LME_BIT) {
           if (!(s.cr4 & CR4_PAE_BIT)) this.fault(VECTOR_GP, 0);
@@ -3082,7 +3131,7 @@ export class Cpu {
     const toDr = REG_KIND[insn.opRegister[0]!] === RegKind.Dr;
     const dr = REG_INDEX[insn.opRegister[toDr ? 0 : 1]!]!;
     const gpr = REG_INDEX[insn.opRegister[toDr ? 1 : 0]!]!;
-    if (this.interception !== null && this.interception.movDr(dr, toDr, gpr, insn.length)) {
+    if (this.interception?.movDr(dr, toDr, gpr, insn.length)) {
       this.vmExited();
       throw ABORT;
     }
@@ -3137,7 +3186,8 @@ export class Cpu {
       }
     } else {
       this.writeMem(lo, hi, 2, gdt ? s.gdtrLimit : s.idtrLimit, 0);
-      if (this.bitness === 64) this.writeMem(lo2, hi2, 8, gdt ? s.gdtrBaseLo : s.idtrBaseLo, gdt ? s.gdtrBaseHi : s.idtrBaseHi);
+      if (this.bitness === 64)
+        this.writeMem(lo2, hi2, 8, gdt ? s.gdtrBaseLo : s.idtrBaseLo, gdt ? s.gdtrBaseHi : s.idtrBaseHi);
       else this.writeMem(lo2, hi2, 4, gdt ? s.gdtrBaseLo : s.idtrBaseLo, 0);
     }
   }
@@ -3201,7 +3251,7 @@ export class Cpu {
       if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
       this.readOp(insn, 0, 2);
       const v = this.vLo & 0xf;
-      if (this.interception !== null && this.interception.movToCr(0, 3, v, 0, -1, insn.length)) {
+      if (this.interception?.movToCr(0, 3, v, 0, -1, insn.length)) {
         this.vmExited();
         throw ABORT;
       }
@@ -3290,7 +3340,13 @@ export class Cpu {
     } else {
       if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
       const to64 = osz === 8;
-      this.setSegmentRaw(SEG_CS, ((cs + (to64 ? 32 : 16)) & 0xfffc) | 3, 0, 0xffffffff, 0xfb | (to64 ? AR_L : AR_DB) | (1 << 15));
+      this.setSegmentRaw(
+        SEG_CS,
+        ((cs + (to64 ? 32 : 16)) & 0xfffc) | 3,
+        0,
+        0xffffffff,
+        0xfb | (to64 ? AR_L : AR_DB) | (1 << 15),
+      );
       s.segSelector[SEG_SS] = ((cs + (to64 ? 40 : 24)) & 0xfffc) | 3;
       s.segAttr[SEG_SS] = 0xf3 | AR_DB | (1 << 15);
       s.ripLo = g[4]!;
@@ -3393,7 +3449,13 @@ export class Cpu {
     this.ea(insn);
     for (let k = 0; k < lanes; k += 2) {
       const t = this.eaLo + k * 4;
-      this.writeMem(t >>> 0, (this.eaHi + (t > 0xffffffff ? 1 : 0)) >>> 0, lanes - k >= 2 ? 8 : 4, src[k]!, src[k + 1] ?? 0);
+      this.writeMem(
+        t >>> 0,
+        (this.eaHi + (t > 0xffffffff ? 1 : 0)) >>> 0,
+        lanes - k >= 2 ? 8 : 4,
+        src[k]!,
+        src[k + 1] ?? 0,
+      );
     }
   }
 
@@ -3427,7 +3489,12 @@ export class Cpu {
       return;
     }
     const ic = this.interception;
-    if (ic !== null && vector < 32 && (fault || software) && ic.exception(vector, errorCode < 0 ? 0 : errorCode, errorCode >= 0, software)) {
+    if (
+      ic !== null &&
+      vector < 32 &&
+      (fault || software) &&
+      ic.exception(vector, Math.max(errorCode, 0), errorCode >= 0, software)
+    ) {
       this.vmExited();
       return;
     }
@@ -3448,7 +3515,10 @@ export class Cpu {
         this.shutdown();
         return;
       }
-      if ((contributory(vector) && contributory(v2)) || (vector === VECTOR_PF && (contributory(v2) || v2 === VECTOR_PF))) {
+      if (
+        (contributory(vector) && contributory(v2)) ||
+        (vector === VECTOR_PF && (contributory(v2) || v2 === VECTOR_PF))
+      ) {
         this.deliveryDepth = 1;
         this.deliverEvent(VECTOR_DF, 0, false, true);
         this.deliveryDepth = 0;
@@ -3462,7 +3532,7 @@ export class Cpu {
 
   private shutdown(): void {
     this.deliveryDepth = 0;
-    if (this.interception !== null && this.interception.tripleFault()) {
+    if (this.interception?.tripleFault()) {
       this.vmExited();
       return;
     }
@@ -3509,7 +3579,10 @@ export class Cpu {
     const is32 = (gateType & 8) !== 0;
     const isTrap = (gateType & 7) === 7;
     const isTaskGate = gateType === 5;
-    if (type & 0x10 || !(gateType === 0xe || gateType === 0xf || (!long && (gateType === 6 || gateType === 7 || isTaskGate)))) {
+    if (
+      type & 0x10 ||
+      !(gateType === 0xe || gateType === 0xf || (!long && (gateType === 6 || gateType === 7 || isTaskGate)))
+    ) {
       this.fault(VECTOR_GP, vector * 8 + 2 + ext);
     }
     // SDM 3A 6.12.1.1: software interrupts check the gate DPL against CPL.
@@ -3536,7 +3609,7 @@ export class Cpu {
     const oldIpHi = s.ripHi;
     const conforming = (attr & 4) !== 0;
     const v86 = (flags & FLAG_VM) !== 0;
-    const ist = long ? (hi & 7) : 0;
+    const ist = long ? hi & 7 : 0;
     const inner = !conforming && dpl < this.cpl;
     if (v86 && dpl !== 0) this.fault(VECTOR_GP, (csSel & ~3) + ext);
     if (long) {

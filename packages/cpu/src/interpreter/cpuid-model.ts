@@ -13,10 +13,26 @@ export class CpuidModel {
 
   constructor() {
     const vendor = 'GenuineIntel';
-    const w = (s: string) => s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24);
+    const w = (s: string) =>
+      s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24);
     this.set(0, 0, this.maxBasic, w(vendor.slice(0, 4)), w(vendor.slice(8, 12)), w(vendor.slice(4, 8)));
     // EDX: FPU(0) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11) PGE(13) CMOV(15) PAT(16) CLFSH(19) MMX(23) FXSR(24) SSE(25) SSE2(26)
-    const edx1 = (1 << 0) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
+    const edx1 =
+      (1 << 0) |
+      (1 << 4) |
+      (1 << 5) |
+      (1 << 6) |
+      (1 << 8) |
+      (1 << 9) |
+      (1 << 11) |
+      (1 << 13) |
+      (1 << 15) |
+      (1 << 16) |
+      (1 << 19) |
+      (1 << 23) |
+      (1 << 24) |
+      (1 << 25) |
+      (1 << 26);
     // ECX: VMX(5) CX16(13) POPCNT(23)
     const ecx1 = (1 << 5) | (1 << 13) | (1 << 23);
     this.set(1, 0, 0x000306a9, 0x00010800, ecx1, edx1);

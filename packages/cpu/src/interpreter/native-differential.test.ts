@@ -20,7 +20,9 @@ describe.runIf(oracleAvailable())('the interpreter against the host processor', 
         if (failures.length < 20) failures.push(`${c.formName} [${Buffer.from(c.code).toString('hex')}]: ${diff}`);
       }
     });
-    console.log(`native differential: ${cases.length} cases, ${forms.size} instruction forms, ${failedForms.size} forms disagree`);
+    console.log(
+      `native differential: ${cases.length} cases, ${forms.size} instruction forms, ${failedForms.size} forms disagree`,
+    );
     expect(failures).toEqual([]);
   });
 });

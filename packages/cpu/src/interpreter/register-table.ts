@@ -55,9 +55,85 @@ REG_KIND[Register.EIP] = RegKind.Ip;
 REG_KIND[Register.RIP] = RegKind.Ip;
 
 /** GPR names for the register-by-name API: 64-bit names, then 32/16/8-bit aliases. */
-export const GPR64_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
-export const GPR32_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];
-export const GPR16_NAMES = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di', 'r8w', 'r9w', 'r10w', 'r11w', 'r12w', 'r13w', 'r14w', 'r15w'];
-export const GPR8_NAMES = ['al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil', 'r8b', 'r9b', 'r10b', 'r11b', 'r12b', 'r13b', 'r14b', 'r15b'];
+export const GPR64_NAMES = [
+  'rax',
+  'rcx',
+  'rdx',
+  'rbx',
+  'rsp',
+  'rbp',
+  'rsi',
+  'rdi',
+  'r8',
+  'r9',
+  'r10',
+  'r11',
+  'r12',
+  'r13',
+  'r14',
+  'r15',
+];
+export const GPR32_NAMES = [
+  'eax',
+  'ecx',
+  'edx',
+  'ebx',
+  'esp',
+  'ebp',
+  'esi',
+  'edi',
+  'r8d',
+  'r9d',
+  'r10d',
+  'r11d',
+  'r12d',
+  'r13d',
+  'r14d',
+  'r15d',
+];
+export const GPR16_NAMES = [
+  'ax',
+  'cx',
+  'dx',
+  'bx',
+  'sp',
+  'bp',
+  'si',
+  'di',
+  'r8w',
+  'r9w',
+  'r10w',
+  'r11w',
+  'r12w',
+  'r13w',
+  'r14w',
+  'r15w',
+];
+export const GPR8_NAMES = [
+  'al',
+  'cl',
+  'dl',
+  'bl',
+  'spl',
+  'bpl',
+  'sil',
+  'dil',
+  'r8b',
+  'r9b',
+  'r10b',
+  'r11b',
+  'r12b',
+  'r13b',
+  'r14b',
+  'r15b',
+];
 export const GPR8H_NAMES = ['ah', 'ch', 'dh', 'bh'];
 export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', 'ldtr', 'tr'];
+
+/** Register names -> `kind << 5 | index` (kind 0 = 64-bit, 1 = 32, 2 = 16, 3 = 8 low, 4 = 8 high, 5 = segment). */
+export const NAMED_REGISTERS = new Map<string, number>();
+[GPR64_NAMES, GPR32_NAMES, GPR16_NAMES, GPR8_NAMES, GPR8H_NAMES, SEGMENT_NAMES].forEach((names, kind) => {
+  names.forEach((name, i) => {
+    NAMED_REGISTERS.set(name, (kind << 5) | i);
+  });
+});

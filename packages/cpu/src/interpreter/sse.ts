@@ -10,18 +10,108 @@ import { REG_INDEX, REG_KIND, RegKind } from './register-table.ts';
  */
 
 const SSE_LIST = [
-  'MOVD', 'MOVQ', 'MOVDQA', 'MOVDQU', 'MOVAPS', 'MOVUPS', 'MOVAPD', 'MOVUPD', 'MOVNTDQ', 'MOVNTI', 'MOVNTPS',
-  'MOVHPS', 'MOVLPS', 'MOVHPD', 'MOVLPD', 'MOVHLPS', 'MOVLHPS', 'LDDQU',
-  'PXOR', 'POR', 'PAND', 'PANDN', 'XORPS', 'XORPD', 'ANDPS', 'ANDPD', 'ORPS', 'ORPD', 'ANDNPS', 'ANDNPD',
-  'PADDB', 'PADDW', 'PADDD', 'PADDQ', 'PSUBB', 'PSUBW', 'PSUBD', 'PSUBQ',
-  'PCMPEQB', 'PCMPEQW', 'PCMPEQD', 'PCMPGTB', 'PCMPGTW', 'PCMPGTD',
-  'PMOVMSKB', 'MOVMSKPS', 'MOVMSKPD', 'PSHUFD', 'PSHUFLW', 'PSHUFHW', 'SHUFPS', 'SHUFPD',
-  'PUNPCKLBW', 'PUNPCKLWD', 'PUNPCKLDQ', 'PUNPCKLQDQ', 'PUNPCKHBW', 'PUNPCKHWD', 'PUNPCKHDQ', 'PUNPCKHQDQ',
-  'UNPCKLPS', 'UNPCKHPS', 'UNPCKLPD', 'UNPCKHPD',
-  'PSLLW', 'PSLLD', 'PSLLQ', 'PSRLW', 'PSRLD', 'PSRLQ', 'PSRAW', 'PSRAD', 'PSLLDQ', 'PSRLDQ',
-  'PMULLW', 'PMULUDQ', 'PMULHW', 'PMULHUW', 'PMINUB', 'PMAXUB', 'PMINSW', 'PMAXSW', 'PAVGB', 'PAVGW',
-  'PACKUSWB', 'PACKSSWB', 'PACKSSDW', 'PEXTRW', 'PINSRW', 'PSADBW', 'PADDUSB', 'PADDUSW', 'PSUBUSB', 'PSUBUSW',
-  'PADDSB', 'PADDSW', 'PSUBSB', 'PSUBSW', 'PMADDWD', 'STMXCSR', 'LDMXCSR', 'EMMS',
+  'MOVD',
+  'MOVQ',
+  'MOVDQA',
+  'MOVDQU',
+  'MOVAPS',
+  'MOVUPS',
+  'MOVAPD',
+  'MOVUPD',
+  'MOVNTDQ',
+  'MOVNTI',
+  'MOVNTPS',
+  'MOVHPS',
+  'MOVLPS',
+  'MOVHPD',
+  'MOVLPD',
+  'MOVHLPS',
+  'MOVLHPS',
+  'LDDQU',
+  'PXOR',
+  'POR',
+  'PAND',
+  'PANDN',
+  'XORPS',
+  'XORPD',
+  'ANDPS',
+  'ANDPD',
+  'ORPS',
+  'ORPD',
+  'ANDNPS',
+  'ANDNPD',
+  'PADDB',
+  'PADDW',
+  'PADDD',
+  'PADDQ',
+  'PSUBB',
+  'PSUBW',
+  'PSUBD',
+  'PSUBQ',
+  'PCMPEQB',
+  'PCMPEQW',
+  'PCMPEQD',
+  'PCMPGTB',
+  'PCMPGTW',
+  'PCMPGTD',
+  'PMOVMSKB',
+  'MOVMSKPS',
+  'MOVMSKPD',
+  'PSHUFD',
+  'PSHUFLW',
+  'PSHUFHW',
+  'SHUFPS',
+  'SHUFPD',
+  'PUNPCKLBW',
+  'PUNPCKLWD',
+  'PUNPCKLDQ',
+  'PUNPCKLQDQ',
+  'PUNPCKHBW',
+  'PUNPCKHWD',
+  'PUNPCKHDQ',
+  'PUNPCKHQDQ',
+  'UNPCKLPS',
+  'UNPCKHPS',
+  'UNPCKLPD',
+  'UNPCKHPD',
+  'PSLLW',
+  'PSLLD',
+  'PSLLQ',
+  'PSRLW',
+  'PSRLD',
+  'PSRLQ',
+  'PSRAW',
+  'PSRAD',
+  'PSLLDQ',
+  'PSRLDQ',
+  'PMULLW',
+  'PMULUDQ',
+  'PMULHW',
+  'PMULHUW',
+  'PMINUB',
+  'PMAXUB',
+  'PMINSW',
+  'PMAXSW',
+  'PAVGB',
+  'PAVGW',
+  'PACKUSWB',
+  'PACKSSWB',
+  'PACKSSDW',
+  'PEXTRW',
+  'PINSRW',
+  'PSADBW',
+  'PADDUSB',
+  'PADDUSW',
+  'PSUBUSB',
+  'PSUBUSW',
+  'PADDSB',
+  'PADDSW',
+  'PSUBSB',
+  'PSUBSW',
+  'PMADDWD',
+  'STMXCSR',
+  'LDMXCSR',
+  'EMMS',
 ];
 buildHandlerTable(SSE_LIST);
 
@@ -60,12 +150,12 @@ function xmmIndex(insn: Instruction, i: number): number {
 
 function satS(v: number, bits: number): number {
   const max = 2 ** (bits - 1) - 1;
-  return v > max ? max : v < -max - 1 ? -max - 1 : v;
+  return v > max ? max : Math.max(v, -max - 1);
 }
 
 function satU(v: number, bits: number): number {
   const max = 2 ** bits - 1;
-  return v > max ? max : v < 0 ? 0 : v;
+  return v > max ? max : Math.max(v, 0);
 }
 
 /** Executes one SSE instruction (internal; called by the interpreter). */
@@ -95,9 +185,15 @@ export function executeSse(cpu: Cpu, insn: Instruction): void {
       cpu.sseWriteRm(insn, 0, a32, insn.memSize === 8 ? 2 : 1);
       return;
     }
-    const n = insn.memSize === 8 || (insn.opKind[1] === OperandKind.Register && !isXmm(insn, 1) && insn.operandSize === 8) || (mn === M.MOVQ && insn.operandSize !== 8) ? 2 : lanes;
+    const n =
+      insn.memSize === 8 ||
+      (insn.opKind[1] === OperandKind.Register && !isXmm(insn, 1) && insn.operandSize === 8) ||
+      (mn === M.MOVQ && insn.operandSize !== 8)
+        ? 2
+        : lanes;
     const gprSide = (i: number) => insn.opKind[i] === OperandKind.Register && !isXmm(insn, i);
-    const laneCount = mn === M.MOVD && !(gprSide(0) ? insn.operandSize === 8 : gprSide(1) && insn.operandSize === 8) ? 1 : n;
+    const laneCount =
+      mn === M.MOVD && !(gprSide(0) ? insn.operandSize === 8 : gprSide(1) && insn.operandSize === 8) ? 1 : n;
     cpu.sseReadRm(insn, 1, a32, laneCount);
     if (isXmm(insn, 0)) {
       const d = xmmIndex(insn, 0) * 4;
@@ -112,10 +208,18 @@ export function executeSse(cpu: Cpu, insn: Instruction): void {
     return;
   }
   if (
-    mn === M.MOVDQA || mn === M.MOVDQU || mn === M.MOVAPS || mn === M.MOVUPS || mn === M.MOVAPD || mn === M.MOVUPD ||
-    mn === M.MOVNTDQ || mn === M.MOVNTPS || mn === M.LDDQU
+    mn === M.MOVDQA ||
+    mn === M.MOVDQU ||
+    mn === M.MOVAPS ||
+    mn === M.MOVUPS ||
+    mn === M.MOVAPD ||
+    mn === M.MOVUPD ||
+    mn === M.MOVNTDQ ||
+    mn === M.MOVNTPS ||
+    mn === M.LDDQU
   ) {
-    if (mn === M.MOVDQA || mn === M.MOVAPS || mn === M.MOVAPD || mn === M.MOVNTDQ || mn === M.MOVNTPS) cpu.sseAlignCheck(insn);
+    if (mn === M.MOVDQA || mn === M.MOVAPS || mn === M.MOVAPD || mn === M.MOVNTDQ || mn === M.MOVNTPS)
+      cpu.sseAlignCheck(insn);
     cpu.sseReadRm(insn, 1, a32, 4);
     cpu.sseWriteRm(insn, 0, a32, 4);
     return;
@@ -221,7 +325,9 @@ export function executeSse(cpu: Cpu, insn: Instruction): void {
         const sub = mn === M.PSUBQ;
         const lo = sub ? a32[i]! - b32[i]! : a32[i]! + b32[i]!;
         r32[i] = lo >>> 0;
-        r32[i + 1] = sub ? a32[i + 1]! - b32[i + 1]! - (lo < 0 ? 1 : 0) : a32[i + 1]! + b32[i + 1]! + (lo > 0xffffffff ? 1 : 0);
+        r32[i + 1] = sub
+          ? a32[i + 1]! - b32[i + 1]! - (lo < 0 ? 1 : 0)
+          : a32[i + 1]! + b32[i + 1]! + (lo > 0xffffffff ? 1 : 0);
       }
       break;
     case M.PSUBB:
@@ -472,5 +578,14 @@ export function executeSse(cpu: Cpu, insn: Instruction): void {
 
 function isAligned16Exempt(_mn: number): boolean {
   // Legacy-SSE 128-bit memory operands must be 16-byte aligned (SDM 2 2.4), except these.
-  return _mn === M.PSLLW || _mn === M.PSRLW || _mn === M.PSRAW || _mn === M.PSLLD || _mn === M.PSRLD || _mn === M.PSRAD || _mn === M.PSLLQ || _mn === M.PSRLQ;
+  return (
+    _mn === M.PSLLW ||
+    _mn === M.PSRLW ||
+    _mn === M.PSRAW ||
+    _mn === M.PSLLD ||
+    _mn === M.PSRLD ||
+    _mn === M.PSRAD ||
+    _mn === M.PSLLQ ||
+    _mn === M.PSRLQ
+  );
 }

@@ -172,7 +172,7 @@ export class CpuState {
     switch (this.lazyOp) {
       case LazyOp.Add: {
         f |= (dLo ^ sLo ^ rLo) & FLAG_AF;
-        if ((((dTop ^ rTop) & (sTop ^ rTop)) & signBit) !== 0) f |= FLAG_OF;
+        if (((dTop ^ rTop) & (sTop ^ rTop) & signBit) !== 0) f |= FLAG_OF;
         // Carry out of the top bit: compare the true sum with the truncated result.
         if (size === 8) {
           const lo = dLo + sLo + this.lazyCarry;
@@ -183,7 +183,7 @@ export class CpuState {
       }
       case LazyOp.Sub: {
         f |= (dLo ^ sLo ^ rLo) & FLAG_AF;
-        if ((((dTop ^ sTop) & (dTop ^ rTop)) & signBit) !== 0) f |= FLAG_OF;
+        if (((dTop ^ sTop) & (dTop ^ rTop) & signBit) !== 0) f |= FLAG_OF;
         if (size === 8) {
           const borrow = dLo < sLo + this.lazyCarry ? 1 : 0;
           if (this.lazyDstHi < this.lazySrcHi + borrow) f |= FLAG_CF;

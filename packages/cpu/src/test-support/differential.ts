@@ -38,20 +38,39 @@ function templates(): Template[] {
     t.push({ op: [base + 4], imm: 1, byte: true }, { op: [base + 5], imm: 'z' });
   }
   for (let n = 0; n < 8; n++) {
-    t.push({ op: [0x80], modrm: n, imm: 1, byte: true }, { op: [0x81], modrm: n, imm: 'z' }, { op: [0x83], modrm: n, imm: 1 });
+    t.push(
+      { op: [0x80], modrm: n, imm: 1, byte: true },
+      { op: [0x81], modrm: n, imm: 'z' },
+      { op: [0x83], modrm: n, imm: 1 },
+    );
     t.push({ op: [0xc0], modrm: n, imm: 1, byte: true }, { op: [0xc1], modrm: n, imm: 1 });
-    t.push({ op: [0xd0], modrm: n, byte: true }, { op: [0xd1], modrm: n }, { op: [0xd2], modrm: n, byte: true }, { op: [0xd3], modrm: n });
+    t.push(
+      { op: [0xd0], modrm: n, byte: true },
+      { op: [0xd1], modrm: n },
+      { op: [0xd2], modrm: n, byte: true },
+      { op: [0xd3], modrm: n },
+    );
     t.push({ op: [0x0f, 0x40 + n], modrm: 'r' }, { op: [0x0f, 0x48 + n], modrm: 'r' });
     t.push({ op: [0x0f, 0x90 + n], modrm: 0, byte: true }, { op: [0x0f, 0x98 + n], modrm: 0, byte: true });
   }
-  t.push({ op: [0x84], modrm: 'r', byte: true }, { op: [0x85], modrm: 'r' }, { op: [0xa8], imm: 1, byte: true }, { op: [0xa9], imm: 'z' });
+  t.push(
+    { op: [0x84], modrm: 'r', byte: true },
+    { op: [0x85], modrm: 'r' },
+    { op: [0xa8], imm: 1, byte: true },
+    { op: [0xa9], imm: 'z' },
+  );
   t.push({ op: [0x86], modrm: 'r', byte: true }, { op: [0x87], modrm: 'r' });
   for (const o of [0x88, 0x8a]) t.push({ op: [o], modrm: 'r', byte: true });
   for (const o of [0x89, 0x8b]) t.push({ op: [o], modrm: 'r' });
   t.push({ op: [0x8d], modrm: 'r', memOnly: true });
   t.push({ op: [0xf6], modrm: 0, imm: 1, byte: true }, { op: [0xf7], modrm: 0, imm: 'z' });
   for (const n of [2, 3, 4, 5, 6, 7]) t.push({ op: [0xf6], modrm: n, byte: true }, { op: [0xf7], modrm: n });
-  t.push({ op: [0xfe], modrm: 0, byte: true }, { op: [0xfe], modrm: 1, byte: true }, { op: [0xff], modrm: 0 }, { op: [0xff], modrm: 1 });
+  t.push(
+    { op: [0xfe], modrm: 0, byte: true },
+    { op: [0xfe], modrm: 1, byte: true },
+    { op: [0xff], modrm: 0 },
+    { op: [0xff], modrm: 1 },
+  );
   for (const o of [0x98, 0x99]) t.push({ op: [o] });
   for (const o of [0xf5, 0xf8, 0xf9, 0x9e, 0x9f]) t.push({ op: [o], byte: true });
   t.push({ op: [0x0f, 0xaf], modrm: 'r' }, { op: [0x69], modrm: 'r', imm: 'z' }, { op: [0x6b], modrm: 'r', imm: 1 });
@@ -64,7 +83,12 @@ function templates(): Template[] {
   t.push({ op: [0x0f, 0xa5], modrm: 'r' }, { op: [0x0f, 0xad], modrm: 'r' });
   t.push({ op: [0x0f, 0xb0], modrm: 'r', byte: true }, { op: [0x0f, 0xb1], modrm: 'r' });
   t.push({ op: [0x0f, 0xc0], modrm: 'r', byte: true }, { op: [0x0f, 0xc1], modrm: 'r' });
-  t.push({ op: [0x0f, 0xb6], modrm: 'r' }, { op: [0x0f, 0xb7], modrm: 'r' }, { op: [0x0f, 0xbe], modrm: 'r' }, { op: [0x0f, 0xbf], modrm: 'r' });
+  t.push(
+    { op: [0x0f, 0xb6], modrm: 'r' },
+    { op: [0x0f, 0xb7], modrm: 'r' },
+    { op: [0x0f, 0xbe], modrm: 'r' },
+    { op: [0x0f, 0xbf], modrm: 'r' },
+  );
   t.push({ op: [0x63], modrm: 'r', wOnly: true });
   for (let i = 0; i < 4; i++) t.push({ op: [0x0f, 0xc8], plusReg: true });
   return t;
@@ -141,7 +165,8 @@ export function generateCases(perForm: number, seed: number): GeneratedCase[] {
           bytes.push(...t.op.slice(0, -1), opLast);
           if (t.modrm !== undefined) bytes.push((mem ? 0 : 0xc0) | ((regField & 7) << 3) | (rmReg & 7));
           const immSize = t.imm === 'z' ? (sz === 0x66 ? 2 : 4) : (t.imm ?? 0);
-          for (let i = 0; i < immSize; i++) bytes.push(rng.below(4) === 0 ? [0, 1, 0xff, 0x80, 0x7f, 31, 63][rng.below(7)]! : rng.below(256));
+          for (let i = 0; i < immSize; i++)
+            bytes.push(rng.below(4) === 0 ? [0, 1, 0xff, 0x80, 0x7f, 31, 63][rng.below(7)]! : rng.below(256));
           const code = new Uint8Array(bytes);
           decoder.setBuffer(code, 0, code.length);
           decoder.decodeAt(insn, 0, ORACLE_CODE_ADDRESS, 0);

@@ -60,7 +60,14 @@ export interface VmxInterception {
    * "CR8-load exiting"), CLTS and LMSW. `gpr` is the source register number (0 = RAX .. 15),
    * or -1 for CLTS / LMSW from memory. `access` is {@link CrAccess}.
    */
-  movToCr(cr: number, access: CrAccess, valueLo: number, valueHi: number, gpr: number, instructionLength: number): boolean;
+  movToCr(
+    cr: number,
+    access: CrAccess,
+    valueLo: number,
+    valueHi: number,
+    gpr: number,
+    instructionLength: number,
+  ): boolean;
   /** MOV from CR3/CR8 ("CR3-store exiting", "CR8-store exiting"); `gpr` is the destination. */
   movFromCr(cr: number, gpr: number, instructionLength: number): boolean;
   /**
