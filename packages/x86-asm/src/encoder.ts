@@ -348,7 +348,7 @@ export function encodeInto(
         if (penalty === sizesPenalty && w !== 0) sizes |= 1 << Math.min(w, 30);
       }
       // Shortest first; between equal lengths prefer an imm8 form (NASM's and llvm-mc's
-      // `83 /0 ib` over `05 iw` in 16-bit code) and a form without REX.W (llvm-mc's MOVQ).
+      // `83 /0 ib` over `05 iw` in 16-bit code) and a form without REX.W / VEX.W (llvm-mc's MOVQ, VMOVQ).
       let tie = lastRexW ? 2 : 0;
       if (!hasImm8Sx(code)) tie += 1;
       const rank = ((penalty * 2 + (len < minLength ? 1 : 0)) * 32 + len) * 4 + tie;
@@ -743,7 +743,7 @@ function encodeForm(
 
   // VEX.W is a plain opcode bit; REX bits exist only in 64-bit mode.
   if (bits !== 64 && (rexR || rexX || rexB || needRex || (rexW && !vex))) return -1;
-  lastRexW = rexW === 1 && !vex;
+  lastRexW = rexW === 1;
   const rex = rexW || rexR || rexX || rexB || needRex;
   if (rex && highByte && !vex) return -1;
 

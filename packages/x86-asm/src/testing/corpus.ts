@@ -83,6 +83,7 @@ const GPR8_64 = [
 const GPR8_32 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
 const B16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
 
+const VEX_PSEUDO = new Set(['vpdpbusd', 'vpdpbusds', 'vpdpwssd', 'vpdpwssds', 'vpmadd52luq', 'vpmadd52huq']);
 const ST0_IMPLIED = new Set([
   'fxch',
   'fst',
@@ -406,6 +407,8 @@ export function sampleForm(
   if (far && mn !== 'ljmp' && mn !== 'lcall') theirMn = mn === 'jmp' ? 'ljmp' : mn === 'call' ? 'lcall' : mn;
   if (mn === 'ljmp' || mn === 'lcall') ourMn = mn.slice(1);
   const text = `${label}: ${ourMn}${ours.length ? ` ${ours.join(', ')}` : ''}`;
+  // llvm-mc 14 spells the VEX forms of AVX-VNNI/AVX-IFMA with a {vex} pseudo-prefix (EVEX otherwise)
+  if (VEX_PSEUDO.has(theirMn)) theirMn = `{vex} ${theirMn}`;
   const llvm = `${label}: ${theirMn}${theirs.length ? ` ${theirs.join(', ')}` : ''}`;
   return { code, bits, text, llvm, operands, branch };
 }
