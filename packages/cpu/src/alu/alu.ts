@@ -120,10 +120,8 @@ function setLazy(
   rHi: number,
   carry: number,
 ): void {
-  if (s.lazyOp === LazyOp.None || op === LazyOp.Inc || op === LazyOp.Dec) {
-    // keep the non-arithmetic bits; the arithmetic ones are recomputed from the lazy state
-  }
-  if (s.lazyOp !== LazyOp.None) s.flagsValue = s.getFlags();
+  // No materialisation needed: every lazy op recomputes all six arithmetic flags (INC/DEC took
+  // their preserved CF as `carry`), and getFlags() masks the stale ones in flagsValue.
   s.lazyOp = op;
   s.lazySize = size;
   s.lazyDstLo = dLo;
