@@ -34,6 +34,11 @@ for (const [name, make] of factories) {
     { value: rate.perSecond, unit: 'dec/s' },
     name === 'round-robin' ? undefined : { name: 'round-robin', figure: { value: baseline, unit: 'dec/s' } },
   );
+  // The same per CPU second of this process, which a busy shared machine does not distort.
+  const cpuStart = process.cpuUsage();
+  loop(1_000_000);
+  const cpu = process.cpuUsage(cpuStart);
+  printLine(`  ${name}: decisions per CPU second`, { value: 1e6 / ((cpu.user + cpu.system) / 1e6), unit: 'dec/s' });
 }
 
 const long = process.env.TYPEVISOR_LONG === '1';

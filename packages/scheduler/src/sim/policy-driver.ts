@@ -4,14 +4,11 @@ import { vmParamsOf, type Workload } from './workload.ts';
 /**
  * A minimal closed-loop driver for measuring a policy alone (no workload model): pCPUs
  * take turns; each turn charges the running vCPU `stepNs`, sometimes blocks it and wakes an
- * earlier-blocked one, then asks `pickNext`. Returns a function that makes `decisions`
+ * earlier-blocked one, then asks `pickNext`. The default step (2 ms) is longer than the
+ * credit/credit2 rate limits, so every decision goes through the queues. Returns a function that makes `decisions`
  * decisions per call, for {@link measureRate}-style benches.
  */
-export function decisionLoop(
-  policy: SchedulerPolicy,
-  workload: Workload,
-  stepNs = 100e3,
-): (decisions: number) => number {
+export function decisionLoop(policy: SchedulerPolicy, workload: Workload, stepNs = 2e6): (decisions: number) => number {
   const nP = workload.pcpus;
   let nV = 0;
   for (const vm of workload.vms) nV += vm.vcpus;
