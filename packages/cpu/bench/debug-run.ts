@@ -1,3 +1,4 @@
+// Debug helper: runs one corpus program (name, -O level) in the interpreter and natively and compares (tsx bench/debug-run.ts sort O2).
 import { readFileSync } from 'node:fs';
 import { buildProgram, runNative } from '../src/test-support/gcc-corpus.ts';
 import { runLinuxUser } from '../src/test-support/linux-user.ts';
