@@ -45,10 +45,11 @@ export const FIELDS = [
   'opCount',
 ] as const;
 
+/** Numbers as one string literal per line group, parsed once at load (bundlers keep strings compact). */
 const chunk = (values: number[], per: number): string => {
   const lines: string[] = [];
-  for (let i = 0; i < values.length; i += per) lines.push(`  ${values.slice(i, i + per).join(',')},`);
-  return lines.join('\n');
+  for (let i = 0; i < values.length; i += per) lines.push(`  '${i > 0 ? ',' : ''}${values.slice(i, i + per).join(',')}'`);
+  return lines.join(' +\n');
 };
 
 export function generateSource(): string {
@@ -93,14 +94,20 @@ export const ENCODE_CODE_COUNT = ${forms.length + 1};
 export const ENCODE_MNEMONICS: readonly string[] = ${JSON.stringify(mnemonics.join(' '))}.split(' ');
 
 /** Encoding fields per code. */
-export const ENCODE_FIELDS = new Int16Array([
+export const ENCODE_FIELDS: Int16Array = Int16Array.from(
+  (
 ${chunk(fields, FIELDS.length * 2)}
-]);
+  ).split(','),
+  Number,
+);
 
 /** Operand descriptors per code (OperandType | RegisterClass << 8 | fixed register << 16). */
-export const ENCODE_OPS = new Uint32Array([
+export const ENCODE_OPS: Uint32Array = Uint32Array.from(
+  (
 ${chunk(ops, 30)}
-]);
+  ).split(','),
+  Number,
+);
 `;
 }
 
