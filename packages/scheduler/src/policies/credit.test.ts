@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { Decision, type SchedulerPolicy } from '../policy/scheduler-policy.ts';
 import { simulate } from '../sim/simulator.ts';
 import type { Workload } from '../sim/workload.ts';
-import { CreditPolicy } from './credit.ts';
+import { CREDIT_TICK_NS, CreditPolicy, PRI_BOOST, PRI_OVER, PRI_UNDER } from './credit.ts';
 
 const TEN_S = 10e9;
 
@@ -87,5 +88,83 @@ describe('CreditPolicy', () => {
     const r = simulate(new CreditPolicy(), w, { durationNs: 2e9 });
     expect(r.idleWhileWaitingNs).toBe(0);
     expect(r.migrations).toBeGreaterThan(0);
+  });
+});
+
+describe('CreditPolicy priorities and parking, driven by hand', () => {
+  function attach(policy: CreditPolicy, vms: { weight?: number; capPercent?: number }[], pcpus = 1) {
+    const tickled: number[] = [];
+    const driver: SchedulerPolicy = policy;
+    driver.attach({
+      pcpuCount: pcpus,
+      vms: vms.map((v) => ({
+        weight: v.weight ?? 256,
+        capPercent: v.capPercent ?? 0,
+        budgetNs: 0,
+        periodNs: 0,
+        extratime: false,
+      })),
+      vcpuVm: Int32Array.from(vms.keys()),
+      tickle: (p) => tickled.push(p),
+    });
+    return { driver, tickled };
+  }
+
+  it('boosts a vCPU that wakes UNDER and drops the boost at the next tick it is running through', () => {
+    const policy = new CreditPolicy();
+    const { driver } = attach(policy, [{}, {}]);
+    driver.wake(0, 0);
+    expect(policy.priorityOf(0)).toBe(PRI_BOOST);
+    const d = new Decision();
+    driver.pickNext(0, 0, d);
+    expect(d.vcpu).toBe(0);
+    driver.account(0, CREDIT_TICK_NS, CREDIT_TICK_NS);
+    driver.timer(CREDIT_TICK_NS);
+    expect(policy.priorityOf(0)).toBe(PRI_UNDER);
+  });
+
+  it('lets a BOOSTed waker preempt an UNDER vCPU on its pCPU (tickle)', () => {
+    const policy = new CreditPolicy();
+    const { driver, tickled } = attach(policy, [{}, {}]);
+    const d = new Decision();
+    driver.wake(0, 0);
+    driver.pickNext(0, 0, d);
+    driver.account(0, CREDIT_TICK_NS, CREDIT_TICK_NS);
+    driver.timer(CREDIT_TICK_NS); // vCPU 0 is now UNDER, running
+    tickled.length = 0;
+    driver.wake(1, CREDIT_TICK_NS);
+    expect(policy.priorityOf(1)).toBe(PRI_BOOST);
+    expect(tickled).toEqual([0]);
+  });
+
+  it('parks a capped vCPU whose credit falls below -cap at accounting and unparks it when credit is back', () => {
+    const policy = new CreditPolicy();
+    const { driver, tickled } = attach(policy, [{ capPercent: 10 }]);
+    const d = new Decision();
+    driver.wake(0, 0);
+    driver.pickNext(0, 0, d);
+    let now = 0;
+    // Run a full 30 ms accounting period: credit 0 - 30 ms + 3 ms (10% cap) < -3 ms.
+    for (let t = 1; t <= 3; t++) {
+      now = t * CREDIT_TICK_NS;
+      driver.account(0, CREDIT_TICK_NS, now);
+      driver.timer(now);
+    }
+    expect(policy.isThrottled(0)).toBe(true);
+    expect(policy.priorityOf(0)).toBe(PRI_OVER);
+    expect(tickled).toContain(0);
+    driver.pickNext(0, now, d);
+    expect(d.vcpu).toBe(-1);
+    // Each accounting period adds 3 ms; -27 ms needs 9 more periods to reach >= 0.
+    let periods = 0;
+    while (policy.isThrottled(0)) {
+      for (let t = 0; t < 3; t++) {
+        now += CREDIT_TICK_NS;
+        driver.timer(now);
+      }
+      periods++;
+    }
+    expect(periods).toBe(9);
+    expect(policy.creditOf(0)).toBeGreaterThanOrEqual(0);
   });
 });
