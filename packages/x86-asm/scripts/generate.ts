@@ -48,7 +48,8 @@ export const FIELDS = [
 /** Numbers as one string literal per line group, parsed once at load (bundlers keep strings compact). */
 const chunk = (values: number[], per: number): string => {
   const lines: string[] = [];
-  for (let i = 0; i < values.length; i += per) lines.push(`  '${i > 0 ? ',' : ''}${values.slice(i, i + per).join(',')}'`);
+  for (let i = 0; i < values.length; i += per)
+    lines.push(`  '${i > 0 ? ',' : ''}${values.slice(i, i + per).join(',')}'`);
   return lines.join(' +\n');
 };
 
