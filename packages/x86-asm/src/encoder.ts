@@ -99,8 +99,8 @@ export function canonicalMnemonic(mnemonic: string, bits: Bits): string {
 }
 
 const SEGMENT_PREFIX = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
-/** `OperandType.AddrSizeReg` (rAX sized by the address size), by number: newer decoders name it. */
-const ADDR_SIZE_REG = 29;
+/** rAX sized by the address size (VMRUN rax, CLZERO eax). */
+const ADDR_SIZE_REG: number = OperandType.AddrSizeReg;
 const IMPLICIT_TYPES = new Set<number>([
   ADDR_SIZE_REG,
   OperandType.StringSource,

@@ -262,7 +262,7 @@ export function sampleForm(
       implicit = true;
       continue;
     }
-    if (t === OperandType.ImplicitMemory || t === 29 /* AddrSizeReg */) continue;
+    if (t === OperandType.ImplicitMemory || t === OperandType.AddrSizeReg) continue;
     switch (t) {
       case OperandType.ModrmReg:
       case OperandType.ModrmRmReg:
