@@ -237,6 +237,8 @@ const FIXED: Record<string, [H, number?]> = {
   XLAT: [H.Xlat],
   SYSCALL: [H.Syscall],
   SYSRET: [H.Sysret],
+  SYSRETQ: [H.Sysret],
+  SYSEXITQ: [H.Sysexit],
   SYSENTER: [H.Sysenter],
   SYSEXIT: [H.Sysexit],
   INT: [H.Int],
