@@ -80,6 +80,7 @@ describe('assemble: instructions guests need (bytes checked against llvm-mc)', (
     ['jmp 0x08:0x100000', 32, 'ea 00 00 10 00 08 00'],
     ['jmp dword 0x08:0x100000', 16, '66 ea 00 00 10 00 08 00'],
     ['jmp far [eax]', 32, 'ff 28'],
+    ['jmp far [rax]', 64, '48 ff 28'],
     ['jmp eax', 32, 'ff e0'],
     ['call [rax]', 64, 'ff 10'],
     ['push 5', 32, '6a 05'],

@@ -263,8 +263,9 @@ function sizeKeywordFits(size: number, code: number): boolean {
   return osz < 0 || 2 << osz === size;
 }
 
+// In 64-bit mode NASM and llvm-mc both make `jmp/call far [m]` the m16:64 form (REX.W).
 const defaultOsz = (bits: Bits, attrs: number): number =>
-  bits === 16 ? 0 : bits === 32 ? 1 : attrs & (ATTR_D64 | ATTR_F64) ? 2 : 1;
+  bits === 16 ? 0 : bits === 32 ? 1 : attrs & (ATTR_D64 | ATTR_F64 | ATTR_FAR) ? 2 : 1;
 
 /** Whether form `code` exists in `bits` mode (the table's mode column and the operand-size rules). */
 export function formValidIn(code: number, bits: Bits): boolean {
