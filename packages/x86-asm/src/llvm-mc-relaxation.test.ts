@@ -14,6 +14,7 @@ const available = spawnSync(LLVM_MC, ['--version']).status === 0 && spawnSync(OB
 if (!available) console.warn('llvm-mc or objcopy not found: skipping the relaxation comparison');
 
 const TRIPLE = { 32: 'i386', 64: 'x86_64' } as const;
+const PROGRAMS = process.env.TYPEVISOR_LONG ? 100 : 20;
 const BODY = ['nop', 'add eax, 1', 'mov ecx, 0x12345678', 'xor edx, edx', 'push rbx', 'pop rbx'];
 const JUMPS = ['jmp', 'jne', 'je', 'jb', 'jg', 'call'];
 
@@ -65,12 +66,12 @@ function llvmBytes(source: string, bits: 32 | 64, dir: string): Uint8Array {
 }
 
 describe.skipIf(!available)('jump relaxation against llvm-mc', () => {
-  it.each([32, 64] as const)('lays out 40 random %i-bit programs with jumps exactly like llvm-mc', (bits) => {
+  it.each([32, 64] as const)(`lays out ${PROGRAMS} random %i-bit programs with jumps exactly like llvm-mc`, (bits) => {
     const dir = mkdtempSync(join(tmpdir(), 'x86-asm-'));
     try {
       let same = 0;
       const differ: string[] = [];
-      for (let seed = 1; seed <= 40; seed++) {
+      for (let seed = 1; seed <= PROGRAMS; seed++) {
         const p = program(seed * 7919 + bits, bits);
         const ours = assemble(p.ours, { bits }).bytes;
         const theirs = llvmBytes(p.llvm, bits, dir);
@@ -78,7 +79,7 @@ describe.skipIf(!available)('jump relaxation against llvm-mc', () => {
         else differ.push(`seed ${seed}: ours ${ours.length} bytes, llvm-mc ${theirs.length}`);
       }
       expect(differ).toEqual([]);
-      expect(same).toBe(40);
+      expect(same).toBe(PROGRAMS);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
