@@ -1984,6 +1984,44 @@ export class Cpu {
         } else this.writeReg(insn.opRegister[0]!, s.segBaseLo[seg]!, size === 8 ? s.segBaseHi[seg]! : 0);
         break;
       }
+      case H.Movbe: {
+        // SDM 2 "MOVBE": a load or store with the bytes reversed.
+        const size = insn.opKind[0] === OperandKind.Register ? this.opSize(insn, 0) : this.opSize(insn, 1);
+        this.readOp(insn, 1, size);
+        let lo = this.vLo;
+        let hi = this.vHi;
+        if (size === 2) lo = ((lo & 0xff) << 8) | ((lo >>> 8) & 0xff);
+        else if (size === 4) lo = byteSwap32(lo);
+        else {
+          const t = byteSwap32(lo);
+          lo = byteSwap32(hi);
+          hi = t;
+        }
+        this.writeOp(insn, 0, size, lo, size === 8 ? hi : 0);
+        break;
+      }
+      case H.Adcx: {
+        // SDM 2 "ADCX"/"ADOX": unsigned add with carry through CF (ADCX) or OF (ADOX) only.
+        const size = this.opSize(insn, 0);
+        const flagBit = MNEMONIC_COND[insn.mnemonic] === 0 ? FLAG_CF : FLAG_OF;
+        const f = s.getFlags();
+        const cin = f & flagBit ? 1 : 0;
+        this.readOp(insn, 1, size);
+        const sLo = this.vLo;
+        const sHi = size === 8 ? this.vHi : 0;
+        this.readReg(insn.opRegister[0]!);
+        const lo = this.vLo + sLo + cin;
+        let carry: number;
+        let hi = 0;
+        if (size === 8) {
+          const h = this.vHi + sHi + (lo > 0xffffffff ? 1 : 0);
+          hi = h >>> 0;
+          carry = h > 0xffffffff ? 1 : 0;
+        } else carry = lo > 0xffffffff ? 1 : 0;
+        s.setFlags((f & ~flagBit) | (carry ? flagBit : 0));
+        this.writeReg(insn.opRegister[0]!, lo >>> 0, hi);
+        break;
+      }
       case H.Sysenter:
       case H.Sysexit:
         this.sysenterExit(h === H.Sysenter, osz);
@@ -3664,6 +3702,10 @@ export class Cpu {
 }
 
 const ABORT_STRING = ABORT;
+
+function byteSwap32(v: number): number {
+  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+}
 /** gpr32 slots of EAX, EBX, ECX, EDX for CPUID results. */
 const CPUID_SLOTS = [0, 6, 2, 4];
 

@@ -105,6 +105,8 @@ export const enum H {
   FsGsBase,
   Sysenter,
   Sysexit,
+  Movbe,
+  Adcx,
 }
 
 const CC = ['O', 'NO', 'B', 'AE', 'E', 'NE', 'BE', 'A', 'S', 'NS', 'P', 'NP', 'L', 'GE', 'LE', 'G'];
@@ -237,6 +239,9 @@ const FIXED: Record<string, [H, number?]> = {
   XLAT: [H.Xlat],
   SYSCALL: [H.Syscall],
   SYSRET: [H.Sysret],
+  MOVBE: [H.Movbe],
+  ADCX: [H.Adcx, 0],
+  ADOX: [H.Adcx, 1],
   SYSRETQ: [H.Sysret],
   SYSEXITQ: [H.Sysexit],
   SYSENTER: [H.Sysenter],

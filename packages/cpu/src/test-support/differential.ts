@@ -28,6 +28,8 @@ interface Template {
   wOnly?: boolean;
   /** Register in the opcode's low 3 bits. */
   plusReg?: boolean;
+  /** No 16-bit (66h) variant: the 66h byte is a mandatory prefix of the form. */
+  no16?: boolean;
 }
 
 function templates(): Template[] {
@@ -91,6 +93,11 @@ function templates(): Template[] {
   );
   t.push({ op: [0x63], modrm: 'r', wOnly: true });
   for (let i = 0; i < 4; i++) t.push({ op: [0x0f, 0xc8], plusReg: true });
+  t.push({ op: [0x0f, 0x38, 0xf0], modrm: 'r', memOnly: true }, { op: [0x0f, 0x38, 0xf1], modrm: 'r', memOnly: true });
+  t.push(
+    { op: [0x0f, 0x38, 0xf6], modrm: 'r', mandatory: 0x66, no16: true },
+    { op: [0x0f, 0x38, 0xf6], modrm: 'r', mandatory: 0xf3, no16: true },
+  );
   return t;
 }
 
@@ -135,7 +142,7 @@ export function generateCases(perForm: number, seed: number): GeneratedCase[] {
   const insn = new Instruction();
   const out: GeneratedCase[] = [];
   for (const t of templates()) {
-    const sizes = t.byte ? [0] : t.wOnly ? [0x48] : [0, 0x66, 0x48];
+    const sizes = t.byte ? [0] : t.wOnly ? [0x48] : t.no16 ? [0, 0x48] : [0, 0x66, 0x48];
     for (const sz of sizes) {
       for (const mem of t.modrm === undefined ? [false] : t.regOnly ? [false] : t.memOnly ? [true] : [false, true]) {
         for (let k = 0; k < perForm; k++) {
