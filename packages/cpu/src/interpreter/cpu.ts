@@ -240,7 +240,11 @@ export class Cpu {
   private curCache: PageCache | null = null;
   private curPageTag = -1;
   private curPagePhys = 0;
-  private readonly paging = new PagingState();
+  /**
+   * The paging state the cpu's walks use (kept in sync by `stateChanged()`). The vmx package
+   * sets `paging.ept` (an mmu `EptState`) for guests under EPT and clears it on VM exit.
+   */
+  readonly paging = new PagingState();
   private readonly walk = new WalkResult();
   private readonly tlbTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
   private readonly tlbPhys = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
@@ -3435,7 +3439,7 @@ export class Cpu {
     const r = hook(op, o as VmxOperands);
     if (r === VmxHookResult.Fault) throw FAULT;
     if (r === VmxHookResult.Continue) this.nextIp(insn);
-    else this.updateMode();
+    else this.stateChanged(); // VM entry loaded new control registers and segments
   }
 
   // ------------------------------------------------------------------ SSE subset
