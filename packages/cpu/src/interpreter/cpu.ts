@@ -1,5 +1,6 @@
 import {
   ACCESS_FETCH,
+  ACCESS_NO_AD_UPDATE,
   ACCESS_USER,
   ACCESS_WRITE,
   CR0_PG,
@@ -779,7 +780,7 @@ export class Cpu {
 
   private probe(lo: number, hi: number): boolean {
     if ((this.state.cr0 & CR0_PG) === 0) return true;
-    return pageWalk(this.memory, this.paging, lo, hi, ACCESS_FETCH | 0x80 /* no A/D */, this.walk);
+    return pageWalk(this.memory, this.paging, lo, hi, ACCESS_FETCH | ACCESS_NO_AD_UPDATE, this.walk);
   }
 
   private invalidateCode(pageBase: number): void {
