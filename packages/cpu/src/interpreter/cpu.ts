@@ -71,6 +71,9 @@ import {
   FLAG_ZF,
 } from '../state/flags.ts';
 import {
+  ConditionalExit,
+  CrAccess,
+  UnconditionalExit,
   type VmxInstructionHook,
   VmxHookResult,
   type VmxInterception,
@@ -126,6 +129,12 @@ export const CR0_PE_BIT = 1 << 0;
 export const CR0_MP = 1 << 1;
 export const CR0_EM = 1 << 2;
 export const CR0_TS = 1 << 3;
+const CR4_PCE = 1 << 8;
+const CR4_OSXSAVE = 1 << 18;
+/** XCR0 bits this cpu accepts: x87 and SSE state (no AVX or later components are modelled). */
+const XCR0_SUPPORTED = 3;
+/** OF, SF, ZF, AF, PF, CF: the flags RDRAND/RDSEED define. */
+const FLAGS_STATUS = 0x8d5;
 export const CR0_ET = 1 << 4;
 export const CR0_NE = 1 << 5;
 export const CR0_WP_BIT = 1 << 16;
@@ -1934,6 +1943,10 @@ export class Cpu {
         break;
       case H.Clts:
         if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+        if (this.interception?.movToCr(0, CrAccess.Clts, 0, 0, -1, insn.length)) {
+          this.vmExited();
+          throw ABORT;
+        }
         s.cr0 &= ~CR0_TS;
         break;
       case H.Lmsw:
@@ -1950,7 +1963,25 @@ export class Cpu {
         this.flushTlb();
         break;
       case H.Wbinvd:
+      case H.Invd:
+        // Caches are not modelled: both are no-ops at CPL 0 (SDM 2 "INVD", "WBINVD").
         if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+        if (
+          h === H.Invd
+            ? this.interception?.unconditional(UnconditionalExit.Invd, insn.length)
+            : this.interception?.conditional(ConditionalExit.Wbinvd, insn.length)
+        ) {
+          this.vmExited();
+          throw ABORT;
+        }
+        break;
+      case H.Xgetbv:
+      case H.Xsetbv:
+      case H.Rdrand:
+      case H.Monitor:
+      case H.Mwait:
+      case H.Rdpmc:
+        this.execSystemExtension(insn, h);
         break;
       case H.Swapgs: {
         if (this.bitness !== 64) this.fault(VECTOR_UD);
@@ -3286,6 +3317,90 @@ export class Cpu {
       this.cpl = save;
       s.segAttr[seg] = attr | 2;
     } else s.segAttr[seg] = attr;
+  }
+
+  /**
+   * XGETBV/XSETBV, RDRAND/RDSEED, MONITOR/MWAIT and RDPMC: the fault checks the SDM orders
+   * before a VM exit (#UD from CPUID/CR4, #GP for CPL), the interception, then the
+   * instruction's architectural effect.
+   */
+  private execSystemExtension(insn: Instruction, h: H): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const ic = this.interception;
+    switch (h) {
+      case H.Xgetbv:
+      case H.Xsetbv: {
+        // SDM 2 "XGETBV"/"XSETBV": #UD without CR4.OSXSAVE; XSETBV is CPL 0 only and exits unconditionally.
+        if ((s.cr4 & CR4_OSXSAVE) === 0) this.fault(VECTOR_UD);
+        if (h === H.Xgetbv) {
+          if (g[2] !== 0) this.fault(VECTOR_GP, 0);
+          g[0] = s.xcr0;
+          g[1] = 0;
+          g[4] = 0;
+          g[5] = 0;
+          return;
+        }
+        if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+        if (ic?.unconditional(UnconditionalExit.Xsetbv, insn.length)) {
+          this.vmExited();
+          throw ABORT;
+        }
+        const v = g[0]! >>> 0;
+        // XCR0 rules: only ECX=0 exists; bit 0 (x87) set; AVX (bit 2) needs SSE (bit 1); only supported bits.
+        if (g[2] !== 0 || g[4] !== 0 || (v & 1) === 0 || (v & ~XCR0_SUPPORTED) !== 0 || (v & 6) === 4)
+          this.fault(VECTOR_GP, 0);
+        s.xcr0 = v;
+        return;
+      }
+      case H.Rdrand: {
+        const seed = MNEMONIC_COND[insn.mnemonic] === 1;
+        const f = seed ? this.cpuidModel.query(7, 0)[1]! & (1 << 18) : this.cpuidModel.query(1, 0)[2]! & (1 << 30);
+        if (f === 0) this.fault(VECTOR_UD);
+        if (ic?.conditional(seed ? ConditionalExit.Rdseed : ConditionalExit.Rdrand, insn.length)) {
+          this.vmExited();
+          throw ABORT;
+        }
+        const size = this.opSize(insn, 0);
+        const lo = this.nextRandom();
+        const hi = size === 8 ? this.nextRandom() : 0;
+        this.writeReg(insn.opRegister[0]!, size === 2 ? lo & 0xffff : lo, hi);
+        // CF=1 (a value is always available); OF/SF/ZF/AF/PF cleared.
+        s.setFlags((s.getFlags() & ~FLAGS_STATUS) | FLAG_CF);
+        return;
+      }
+      case H.Monitor:
+      case H.Mwait: {
+        // SDM 2 "MONITOR"/"MWAIT": #UD without CPUID.01H:ECX.MONITOR[3] or at CPL > 0; no extensions offered, so ECX must be 0.
+        if ((this.cpuidModel.query(1, 0)[2]! & (1 << 3)) === 0 || this.cpl !== 0) this.fault(VECTOR_UD);
+        if (ic?.conditional(h === H.Monitor ? ConditionalExit.Monitor : ConditionalExit.Mwait, insn.length)) {
+          this.vmExited();
+          throw ABORT;
+        }
+        if (g[2] !== 0) this.fault(VECTOR_GP, 0);
+        // MONITOR arms nothing we model; MWAIT wakes at once (a permitted spurious wake-up).
+        return;
+      }
+      case H.Rdpmc: {
+        // SDM 2 "RDPMC": #GP(0) at CPL > 0 unless CR4.PCE; no performance counters are modelled, so every ECX is invalid.
+        if (this.cpl !== 0 && (s.cr4 & CR4_PCE) === 0) this.fault(VECTOR_GP, 0);
+        if (ic?.rdpmc(insn.length)) {
+          this.vmExited();
+          throw ABORT;
+        }
+        this.fault(VECTOR_GP, 0);
+      }
+    }
+  }
+
+  /** The next value of the deterministic RDRAND/RDSEED generator (xorshift32 over `state.randomState`). */
+  private nextRandom(): number {
+    let x = this.state.randomState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.state.randomState = x >>> 0;
+    return x >>> 0;
   }
 
   private msw(insn: Instruction, load: boolean): void {

@@ -2,7 +2,8 @@
  * A configurable CPUID model (SDM 2 "CPUID"): leaf values as [EAX, EBX, EDX, ECX]... stored as
  * `leaf:subleaf -> [eax, ebx, ecx, edx]`. The default describes what the interpreter
  * implements: a family-6 GenuineIntel with SSE/SSE2, CMPXCHG8B/16B, CMOV, TSC, MSR, PAE,
- * APIC, SYSENTER, long mode, NX, SYSCALL, BMI1 (TZCNT), LZCNT, POPCNT, FSGSBASE, RDTSCP.
+ * APIC, SYSENTER, long mode, NX, SYSCALL, BMI1 (TZCNT), LZCNT, POPCNT, FSGSBASE, RDTSCP,
+ * MONITOR/MWAIT, RDRAND, RDSEED.
  */
 export class CpuidModel {
   private readonly leaves = new Map<string, Uint32Array>();
@@ -33,11 +34,11 @@ export class CpuidModel {
       (1 << 24) |
       (1 << 25) |
       (1 << 26);
-    // ECX: VMX(5) CX16(13) POPCNT(23)
-    const ecx1 = (1 << 5) | (1 << 13) | (1 << 23);
+    // ECX: MONITOR(3) VMX(5) CX16(13) POPCNT(23) RDRAND(30)
+    const ecx1 = (1 << 3) | (1 << 5) | (1 << 13) | (1 << 23) | (1 << 30);
     this.set(1, 0, 0x000306a9, 0x00010800, ecx1, edx1);
-    // Leaf 7: EBX FSGSBASE(0) BMI1(3)
-    this.set(7, 0, 0, (1 << 0) | (1 << 3), 0, 0);
+    // Leaf 7: EBX FSGSBASE(0) BMI1(3) RDSEED(18)
+    this.set(7, 0, 0, (1 << 0) | (1 << 3) | (1 << 18), 0, 0);
     this.set(0x80000000, 0, this.maxExtended, 0, 0, 0);
     // 80000001: ECX LAHF(0) LZCNT(5); EDX SYSCALL(11) NX(20) RDTSCP(27) LM(29)
     this.set(0x80000001, 0, 0, 0, (1 << 0) | (1 << 5), (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29));

@@ -112,6 +112,10 @@ export class CpuState {
   readonly dr = new Uint32Array(16);
   /** Time-stamp counter; a plain number (at 10^9 increments per second it stays exact for 104 days). */
   tsc = 0;
+  /** XCR0 (XFEATURE_ENABLED_MASK) low 32 bits; the high half is always 0 (SDM 1 13.3). */
+  xcr0 = 1;
+  /** State of the deterministic generator behind RDRAND/RDSEED (xorshift32, never 0). */
+  randomState = 0x2545f491;
   /** Other MSRs by index, value as lo/hi pair. */
   readonly msrs = new Map<number, Uint32Array>();
 
