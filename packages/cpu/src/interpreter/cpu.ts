@@ -269,6 +269,8 @@ export class Cpu {
   private shadow = false;
   private nmiPending = false;
   private nmiBlocked = false;
+  /** True while {@link injectEvent} delivers: the injected event skips `interception.exception()`. */
+  private injecting = false;
   /** Nesting of exception delivery for #DF / triple fault. */
   private deliveryDepth = 0;
   private pendingVector = -1;
@@ -535,6 +537,32 @@ export class Cpu {
   /** Signals an NMI (delivered at the next boundary unless blocked). */
   raiseNmi(): void {
     this.nmiPending = true;
+  }
+
+  /**
+   * Delivers an event through the IVT/IDT before the next instruction, as VM entry does with
+   * the VM-entry interruption-information field (SDM 3C 27.6 "Event Injection"). `type` is
+   * the field's interruption type: 0 external interrupt, 2 NMI, 3 hardware exception,
+   * 4 software interrupt, 5 privileged software exception, 6 software exception. `errorCode`
+   * is pushed when it is >= 0 (pass -1 for none). For types 4-6 the return address is RIP +
+   * `instructionLength` (SDM 3C 27.6.1.1); the others return to RIP. The injected event itself
+   * is not subject to the exception bitmap (no `interception.exception()` call); faults while
+   * delivering it are, as for any event. An NMI sets NMI blocking; a halted CPU becomes active.
+   * Call it from a hook or between `run()` calls, after loading the guest state.
+   */
+  injectEvent(vector: number, type: number, errorCode: number, instructionLength: number): void {
+    const s = this.state;
+    const software = type === 4 || type === 5 || type === 6;
+    if (software) {
+      const lo = s.ripLo + instructionLength;
+      s.ripLo = lo >>> 0;
+      if (lo > 0xffffffff) s.ripHi = (s.ripHi + 1) >>> 0;
+      if (this.bitness !== 64) s.ripHi = 0;
+    }
+    if (type === 2) this.nmiBlocked = true;
+    this.halted = false;
+    this.injecting = true;
+    this.deliverEvent(vector & 0xff, errorCode, software, false);
   }
 
   /**
@@ -3638,6 +3666,9 @@ export class Cpu {
    * contributory/page fault; shutdown (triple fault) on a fault during #DF delivery.
    */
   private deliverEvent(vector: number, errorCode: number, software: boolean, fault: boolean): void {
+    // Only the injected event itself bypasses the exception bitmap; faults while delivering it do not.
+    const injected = this.injecting;
+    this.injecting = false;
     if (this.hooks.interrupt !== undefined && this.hooks.interrupt(this, vector, errorCode, software) === true) return;
     if (this.exceptionPolicy === 'stop' && (fault || (software && vector < 32 && vector !== 0x80))) {
       this.exceptionVector = vector;
@@ -3651,6 +3682,7 @@ export class Cpu {
       ic !== null &&
       vector < 32 &&
       (fault || software) &&
+      !injected &&
       ic.exception(vector, Math.max(errorCode, 0), errorCode >= 0, software)
     ) {
       this.vmExited();

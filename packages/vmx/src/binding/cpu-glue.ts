@@ -49,6 +49,21 @@ export interface GlueCpu {
   writeMsrValue(index: number, lo: number, hi: number): boolean;
   raiseFault(vector: number, errorCode?: number): void;
   stateChanged(): void;
+  /** Delivers an event through the guest's IDT before its first instruction (SDM 3C 27.6). */
+  injectEvent(vector: number, type: number, errorCode: number, instructionLength: number): void;
+}
+
+/**
+ * SDM 3C 27.6: after a VM entry loaded the guest state onto the CPU, delivers the event the
+ * VM-entry interruption-information field describes (vector 7:0, type 10:8, "deliver error
+ * code" 11, valid 31). Type 7 (other event: MTF) delivers nothing here.
+ */
+export function injectEntryEvent(cpu: GlueCpu, vmx: Vmx): void {
+  const info = vmx.injectionInfo;
+  if ((info & 0x80000000) === 0) return;
+  const type = (info >>> 8) & 7;
+  if (type === 7) return;
+  cpu.injectEvent(info & 0xff, type, info & 0x800 ? vmx.injectionErrorCode : -1, vmx.injectionInstructionLength);
 }
 
 const RSP = 4;
@@ -224,6 +239,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
       copyToCpu(state, cpu);
       exits.refresh();
       cpu.interception = vmx.nonRoot ? exits : null;
+      if (vmx.nonRoot) injectEntryEvent(cpu, vmx);
     }
     return result;
   };
@@ -235,6 +251,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
       copyToCpu(state, cpu);
       exits.refresh();
       cpu.interception = exits;
+      injectEntryEvent(cpu, vmx);
       return true;
     },
   };

@@ -1,0 +1,70 @@
+// VM-entry event injection (SDM 3C 27.6) end to end: a TypeScript hypervisor writes the
+// VM-entry interruption-information field, VMLAUNCHes, and @typevisor/cpu delivers the
+// event through the guest's IDT before the guest's first instruction.
+import { StopReason } from '@typevisor/cpu';
+import { guestPhysical } from '@typevisor/mmu';
+import { assemble } from '@typevisor/x86-asm';
+import { describe, expect, it } from 'vitest';
+import { buildCpuMachine, VMCS_REGION, VMXON_REGION, writeMachineVmcs } from '../testing/cpu-machine.ts';
+import { ROOT64 } from '../testing/root-context.ts';
+import * as C from '../vmcs/controls.ts';
+import { VmcsField as F } from '../vmcs/fields.ts';
+
+const GUEST_CODE = 0x20000;
+const GUEST_GDT = 0x40000;
+const GUEST_IDT = 0x41000;
+const HANDLER = 0x42000;
+const GUEST_RSP = 0x90000;
+
+function runInjected(info: number, errorCode: number) {
+  const machine = buildCpuMachine();
+  const { memory, cpu, vmx, attachment } = machine;
+  memory.writeBytes(guestPhysical(GUEST_CODE), assemble('bits 64\nmov eax, 1\nhlt', { org: GUEST_CODE }).bytes);
+  memory.writeBytes(guestPhysical(HANDLER), assemble('bits 64\nmov r8, rsp\nhlt', { org: HANDLER }).bytes);
+  // Guest GDT: null, 64-bit code 0x08, data 0x10; every IDT vector an interrupt gate to HANDLER.
+  memory.write32(guestPhysical(GUEST_GDT + 8), 0x0000ffff);
+  memory.write32(guestPhysical(GUEST_GDT + 12), 0x00af9a00);
+  memory.write32(guestPhysical(GUEST_GDT + 16), 0x0000ffff);
+  memory.write32(guestPhysical(GUEST_GDT + 20), 0x00cf9200);
+  for (let vector = 0; vector < 256; vector++) {
+    memory.write32(guestPhysical(GUEST_IDT + vector * 16), (HANDLER & 0xffff) | (0x08 << 16));
+    memory.write32(guestPhysical(GUEST_IDT + vector * 16 + 4), ((HANDLER & 0xffff0000) | 0x8e00) >>> 0);
+  }
+  expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
+  expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
+  writeMachineVmcs(machine, GUEST_CODE);
+  const v = vmx.vmcs;
+  v.write(F.GUEST_GDTR_BASE, GUEST_GDT);
+  v.write(F.GUEST_GDTR_LIMIT, 0x17);
+  v.write(F.GUEST_IDTR_BASE, GUEST_IDT);
+  v.write(F.GUEST_IDTR_LIMIT, 0xfff);
+  v.write(F.GUEST_RFLAGS, 0x202);
+  v.write(F.VM_ENTRY_INTERRUPTION_INFORMATION, info >>> 0);
+  v.write(F.VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode);
+  expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
+  expect(attachment.enterGuest()).toBe(true);
+  const stop = cpu.run({ maxInstructions: 100 });
+  const rsp = cpu.getReg('r8');
+  const frame = (i: number) => memory.read32(guestPhysical(rsp + 8 * i));
+  return { stop, cpu, rsp, frame };
+}
+
+describe('VM-entry event injection delivered by the CPU', () => {
+  it('delivers an injected external interrupt through the guest IDT before its first instruction', () => {
+    const { stop, cpu, rsp, frame } = runInjected(C.INTR_INFO_VALID | (C.INTR_TYPE_EXTERNAL_INTERRUPT << 8) | 0x30, 0);
+    expect(stop).toBe(StopReason.Halt);
+    expect(rsp).toBe(GUEST_RSP - 5 * 8); // RIP, CS, RFLAGS, RSP, SS: no error code
+    expect([frame(0), frame(1), frame(2), frame(3), frame(4)]).toEqual([GUEST_CODE, 0x08, 0x202, GUEST_RSP, 0x10]);
+    expect(cpu.getReg('eax')).toBe(0); // the guest's first instruction had not run
+  });
+
+  it('delivers an injected #GP with its error code', () => {
+    const { stop, rsp, frame } = runInjected(
+      C.INTR_INFO_VALID | C.INTR_INFO_DELIVER_ERROR_CODE | (C.INTR_TYPE_HARDWARE_EXCEPTION << 8) | 13,
+      0x1238,
+    );
+    expect(stop).toBe(StopReason.Halt);
+    expect(rsp).toBe(GUEST_RSP - 6 * 8);
+    expect([frame(0), frame(1), frame(2)]).toEqual([0x1238, GUEST_CODE, 0x08]);
+  });
+});
