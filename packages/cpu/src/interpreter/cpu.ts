@@ -1971,9 +1971,15 @@ export class Cpu {
         break;
       case H.Clts:
         if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
-        if (this.interception?.movToCr(0, CrAccess.Clts, 0, 0, -1, insn.length)) {
-          this.vmExited();
-          throw ABORT;
+        if (this.interception !== null) {
+          if (this.interception.movToCr(0, CrAccess.Clts, 0, 0, -1, insn.length)) {
+            this.vmExited();
+            throw ABORT;
+          }
+          // SDM 3C 26.3: with TS owned by the host (set in the CR0 guest/host mask) and not
+          // exiting, CLTS leaves CR0.TS alone. Ownership shows as a read that ignores TS.
+          const ic = this.interception;
+          if (((ic.readShadowedCr(0, s.cr0) ^ ic.readShadowedCr(0, s.cr0 ^ CR0_TS)) & CR0_TS) === 0) break;
         }
         s.cr0 &= ~CR0_TS;
         break;

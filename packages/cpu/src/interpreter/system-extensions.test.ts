@@ -172,6 +172,24 @@ describe('cache, monitor and counter instructions', () => {
     expect(cpu.getReg('cr0') & 8).toBe(0);
   });
 
+  it.each([
+    ['owned by the guest', false, 0],
+    ['owned by the host (mask bit set, shadow 0)', true, 8],
+  ] as const)('CLTS in VMX non-root with CR0.TS %s leaves CR0.TS = %s', (_name, hostOwned, ts) => {
+    const cpu = cpuWith('clts');
+    cpu.setReg('cr0', cpu.getReg('cr0') | 8);
+    cpu.stateChanged();
+    const calls: unknown[][] = [];
+    cpu.interception = {
+      ...exitingInterception(calls),
+      movToCr: () => false,
+      hlt: () => false,
+      readShadowedCr: (_cr: number, actual: number) => (hostOwned ? actual & ~8 : actual),
+    };
+    expect(cpu.run({ maxInstructions: 5 })).toBe(StopReason.Halt);
+    expect(cpu.getReg('cr0') & 8).toBe(ts);
+  });
+
   it('MONITOR/MWAIT raise #GP(0) for extensions in ECX and #UD when CPUID does not offer MONITOR', () => {
     expect(runToEnd(cpuWith('mov ecx, 1\nmwait'))).toBe(13);
     const model = new CpuidModel();
