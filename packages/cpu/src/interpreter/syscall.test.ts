@@ -22,7 +22,7 @@ describe('SYSCALL / SYSRET', () => {
       mov r13, r11
       pushfq
       pop r15
-      db 0x48, 0x0f, 0x07       ; SYSRET with REX.W (to 64-bit code)
+      sysretq                   ; REX.W SYSRET: back to 64-bit code
     `,
       { bits: 64, org: 0x1000 },
     );
