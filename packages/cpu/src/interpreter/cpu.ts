@@ -1574,7 +1574,7 @@ export class Cpu {
           return;
         }
         if (insn.opKind[0] === OperandKind.FarBranch) {
-          this.farJump(insn.farSelector, insn.farOffset, 0, osz, false);
+          this.farTransfer(insn.farSelector, insn.farOffset, 0, osz, false);
           return;
         }
         if (insn.memSize > 8 || (insn.memSize === 4 && osz === 2) || (insn.memSize === 6 && osz === 4)) {
@@ -1587,7 +1587,7 @@ export class Cpu {
       case H.Call: {
         if (insn.opKind[0] === OperandKind.FarBranch) {
           this.nextIp(insn);
-          this.farCall(insn.farSelector, insn.farOffset, 0, osz);
+          this.farTransfer(insn.farSelector, insn.farOffset, 0, osz, true);
           return;
         }
         if (insn.opKind[0] === OperandKind.Memory && insn.memSize > osz) {
@@ -2817,9 +2817,18 @@ export class Cpu {
     this.curPageTag = -1;
   }
 
-  private farJump(selector: number, offLo: number, offHi: number, osz: number, _indirect: boolean): void {
+  /**
+   * Far JMP (`isCall` false) or far CALL to `selector:offset`: real/v8086 mode loads CS as a
+   * paragraph; protected mode checks the code-segment descriptor (SDM 3A 5.8.1) or goes
+   * through a call gate. A far CALL pushes the return CS:IP before CS changes.
+   */
+  private farTransfer(selector: number, offLo: number, offHi: number, osz: number, isCall: boolean): void {
     const s = this.state;
     if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
+      if (isCall) {
+        this.push(osz, s.segSelector[SEG_CS]!, 0);
+        this.push(osz, s.ripLo, 0);
+      }
       this.loadSegment(SEG_CS, selector, true);
       s.ripLo = osz === 2 ? offLo & 0xffff : offLo >>> 0;
       s.ripHi = 0;
@@ -2832,7 +2841,7 @@ export class Cpu {
     const hi = this.vHi;
     const attr = Cpu.descAttr(hi);
     if (!(attr & AR_S)) {
-      this.throughCallGate(selector, lo, hi, false, osz);
+      this.throughCallGate(selector, lo, hi, isCall, osz);
       return;
     }
     if (!(attr & 8)) this.fault(VECTOR_GP, selector & ~3);
@@ -2841,37 +2850,10 @@ export class Cpu {
     if (conforming ? dpl > this.cpl : (selector & 3) > this.cpl || dpl !== this.cpl)
       this.fault(VECTOR_GP, selector & ~3);
     if (!(attr & AR_P)) this.fault(VECTOR_NP, selector & ~3);
-    this.loadCs(selector, lo, hi, this.cpl);
-    this.jumpTo(offLo, offHi, this.bitness === 64 ? 8 : osz);
-  }
-
-  private farCall(selector: number, offLo: number, offHi: number, osz: number): void {
-    const s = this.state;
-    if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
+    if (isCall) {
       this.push(osz, s.segSelector[SEG_CS]!, 0);
-      this.push(osz, s.ripLo, 0);
-      this.loadSegment(SEG_CS, selector, true);
-      s.ripLo = osz === 2 ? offLo & 0xffff : offLo >>> 0;
-      this.updateMode();
-      return;
+      this.push(osz, s.ripLo, s.ripHi);
     }
-    if ((selector & ~3) === 0) this.fault(VECTOR_GP, 0);
-    if (!this.readDescriptor(selector)) this.fault(VECTOR_GP, selector & ~3);
-    const lo = this.vLo;
-    const hi = this.vHi;
-    const attr = Cpu.descAttr(hi);
-    if (!(attr & AR_S)) {
-      this.throughCallGate(selector, lo, hi, true, osz);
-      return;
-    }
-    if (!(attr & 8)) this.fault(VECTOR_GP, selector & ~3);
-    const dpl = (attr >> 5) & 3;
-    const conforming = (attr & 4) !== 0;
-    if (conforming ? dpl > this.cpl : (selector & 3) > this.cpl || dpl !== this.cpl)
-      this.fault(VECTOR_GP, selector & ~3);
-    if (!(attr & AR_P)) this.fault(VECTOR_NP, selector & ~3);
-    this.push(osz, s.segSelector[SEG_CS]!, 0);
-    this.push(osz, s.ripLo, s.ripHi);
     this.loadCs(selector, lo, hi, this.cpl);
     this.jumpTo(offLo, offHi, this.bitness === 64 ? 8 : osz);
   }
@@ -2986,10 +2968,8 @@ export class Cpu {
     const t = lo + osz;
     this.readMem(t >>> 0, (hi + (t > 0xffffffff ? 1 : 0)) >>> 0, 2);
     const sel = this.vLo;
-    if (isCall) {
-      this.nextIp(insn);
-      this.farCall(sel, offLo, offHi, osz);
-    } else this.farJump(sel, offLo, offHi, osz, true);
+    if (isCall) this.nextIp(insn);
+    this.farTransfer(sel, offLo, offHi, osz, isCall);
   }
 
   private farReturn(insn: Instruction): void {
