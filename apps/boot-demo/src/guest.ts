@@ -11,6 +11,32 @@ const PIT_HZ = 1_193_182;
 const TIMER_HZ = 100;
 
 /**
+ * A polled COM1 string writer: LODSB from (E)SI until NUL, waiting for the transmitter
+ * holding register to empty (LSR bit 5) before each byte. The same source assembles to the
+ * 16- and 32-bit routines; LODSB takes SI or ESI from the mode it is assembled in.
+ */
+function serialPuts(label: string): string {
+  return `
+${label}:
+    lodsb
+    test al, al
+    jz .done
+    mov ah, al
+    mov dx, COM1 + 5
+.busy:
+    in al, dx
+    test al, 0x20
+    jz .busy
+    mov al, ah
+    mov dx, COM1
+    out dx, al
+    jmp ${label}
+.done:
+    ret
+`;
+}
+
+/**
  * The guest: a boot-sector-style program that climbs the mode ladder the way an OS loader
  * does (real mode -> 32-bit protected mode -> PAE paging -> 64-bit long mode), printing on
  * COM1 at each step, then remaps the 8259 pair, programs the 8254 for 100 Hz, takes
@@ -54,24 +80,7 @@ start:
     mov cr0, eax
     jmp 0x08:protected_mode
 
-; si: a NUL-terminated string
-puts16:
-    lodsb
-    test al, al
-    jz .done
-    mov ah, al
-    mov dx, COM1 + 5
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
-    jmp puts16
-.done:
-    ret
-
+${serialPuts('puts16')}
 bits 32
 protected_mode:
     mov ax, 0x10
@@ -104,24 +113,7 @@ protected_mode:
     mov cr0, eax
     jmp 0x18:long_mode
 
-; esi: a NUL-terminated string
-puts32:
-    lodsb
-    test al, al
-    jz .done
-    mov ah, al
-    mov dx, COM1 + 5
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
-    jmp puts32
-.done:
-    ret
-
+${serialPuts('puts32')}
 bits 64
 long_mode:
     mov ax, 0x10
