@@ -4,6 +4,7 @@
 // registers into the model and the host's back onto the CPU.
 import { IA32_FEATURE_CONTROL } from '../capabilities/msr-index.ts';
 import type { Vmx } from '../instructions/vmx.ts';
+import { configureEpt, createEptTarget, type EptTarget } from './ept-pointer.ts';
 import type { VmxProcessorState } from '../processor/processor-state.ts';
 import { NonRootExits } from './non-root-exits.ts';
 import { createRootInstructionHook, HOOK_ENTERED, type RootInstructionOperands } from './root-instruction-hook.ts';
@@ -42,6 +43,8 @@ export interface GlueCpu {
   cpl: number;
   halted: boolean;
   interception: unknown;
+  /** The CPU's paging state; `ept` is set while a guest runs under EPT (structurally the mmu's `EptState`). */
+  readonly paging: { ept: EptTarget | null };
   readonly hooks: { vmxInstruction?: unknown };
   readLinear(lo: number, hi: number, dest: Uint8Array): boolean;
   writeLinear(lo: number, hi: number, src: Uint8Array): boolean;
@@ -188,9 +191,19 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
   cpu.state.msrs.set(IA32_FEATURE_CONTROL, Uint32Array.of(fc.lo, fc.hi));
   const bytes = new Uint8Array(8);
   const view = new DataView(bytes.buffer);
+  const ept = createEptTarget();
+  // SDM 3C 29.3: under "enable EPT" every guest-physical address the CPU forms goes through
+  // the EPT paging structures; in root operation none does.
+  const enter = (): void => {
+    cpu.paging.ept = configureEpt(vmx, ept) ? ept : null;
+    copyToCpu(state, cpu);
+    exits.refresh();
+    cpu.interception = exits;
+  };
   const exits = new NonRootExits(vmx, {
     save: () => copyFromCpu(cpu, state, tmp),
     restore: () => {
+      cpu.paging.ept = null;
       copyToCpu(state, cpu);
       cpu.interception = null;
     },
@@ -236,10 +249,15 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     if (op === 2 || op === 6) copyFromCpu(cpu, state, tmp); // VMLAUNCH/VMRESUME: the host state of record
     const result = hook(op, operands);
     if (result === HOOK_ENTERED) {
-      copyToCpu(state, cpu);
-      exits.refresh();
-      cpu.interception = vmx.nonRoot ? exits : null;
-      if (vmx.nonRoot) injectEntryEvent(cpu, vmx);
+      if (vmx.nonRoot) {
+        enter();
+        injectEntryEvent(cpu, vmx);
+      } else {
+        // A VM-entry failure exit (reason 33/34) loaded the host state.
+        cpu.paging.ept = null;
+        copyToCpu(state, cpu);
+        cpu.interception = null;
+      }
     }
     return result;
   };
@@ -248,9 +266,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     exits,
     enterGuest: () => {
       if (!vmx.nonRoot) return false;
-      copyToCpu(state, cpu);
-      exits.refresh();
-      cpu.interception = exits;
+      enter();
       injectEntryEvent(cpu, vmx);
       return true;
     },

@@ -1,3 +1,4 @@
+import { EPT_CAP_ADVANCED_EXIT_INFO } from '../capabilities/capabilities.ts';
 import type { Vmx } from '../instructions/vmx.ts';
 import { PROC_ACTIVATE_SECONDARY_CONTROLS, PROC2_ENABLE_EPT } from '../vmcs/controls.ts';
 import { slotOf } from '../vmcs/field-encoding.ts';
@@ -13,6 +14,13 @@ export interface EptTarget {
   executeOnly: boolean;
   maxPhyAddr: number;
   pages1G: boolean;
+  modeBasedExecute: boolean;
+  advancedExitInfo: boolean;
+}
+
+/** A fresh {@link EptTarget} (EPT off until {@link configureEpt} fills it). */
+export function createEptTarget(): EptTarget {
+  return { eptp: 0, executeOnly: true, maxPhyAddr: 46, pages1G: true, modeBasedExecute: false, advancedExitInfo: true };
 }
 
 /**
@@ -30,5 +38,8 @@ export function configureEpt(vmx: Vmx, ept: EptTarget): boolean {
   ept.executeOnly = (caps.eptVpidCap.lo & 1) !== 0;
   ept.maxPhyAddr = caps.features.physicalAddressWidth;
   ept.pages1G = (caps.eptVpidCap.lo & (1 << 17)) !== 0;
+  // Mode-based execute control is not offered (secondary control bit 22 stays 0).
+  ept.modeBasedExecute = false;
+  ept.advancedExitInfo = (caps.eptVpidCap.lo & EPT_CAP_ADVANCED_EXIT_INFO) !== 0;
   return true;
 }
