@@ -267,13 +267,13 @@ function sizeKeywordFits(size: number, code: number): boolean {
 const defaultOsz = (bits: Bits, attrs: number): number =>
   bits === 16 ? 0 : bits === 32 ? 1 : attrs & (ATTR_D64 | ATTR_F64 | ATTR_FAR) ? 2 : 1;
 
-/** Whether form `code` exists in `bits` mode (the table's mode column and the operand-size rules). */
+/**
+ * Whether form `code` exists in `bits` mode: the table's mode column, which already says that
+ * 64-bit operand sizes exist only in 64-bit mode and that a 66h on a near branch is ignored there.
+ */
 export function formValidIn(code: number, bits: Bits): boolean {
   const mode = field(code, F_MODE);
-  if ((mode === 0 && bits === 64) || (mode === 1 && bits !== 64)) return false;
-  const osz = field(code, F_OSZ);
-  if (osz === 2 && bits !== 64) return false;
-  return !(osz === 0 && bits === 64 && field(code, F_ATTRS) & ATTR_F64);
+  return !((mode === 0 && bits === 64) || (mode === 1 && bits !== 64));
 }
 
 /**
@@ -281,8 +281,6 @@ export function formValidIn(code: number, bits: Bits): boolean {
  * mode's default operand/address size when no operand fixes it (`push 5`, `ret`, `jmp x`).
  */
 function formPenalty(code: number, ops: readonly Operand[], bits: Bits): number {
-  // 64-bit operand size exists only in 64-bit mode; there, a 66h on a branch (f64) is ignored
-  // by Intel CPUs, so its 16-bit forms are not encodable (SDM Vol. 1 3.6.1, Vol. 2 JMP/Jcc/RET).
   if (!formValidIn(code, bits)) return -1;
   const osz = field(code, F_OSZ);
   const attrs = field(code, F_ATTRS);

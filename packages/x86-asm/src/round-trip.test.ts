@@ -8,9 +8,8 @@ import { codeMnemonic, ENCODE_CODE_COUNT } from './form-table.ts';
 import { BRANCH_IP, buildCorpus } from './testing/corpus.ts';
 
 // Forms whose encodings the table also gives to a more specific instruction: the reserved-NOP
-// space 0F 18-1F (PREFETCH*, CLDEMOTE) and RDRAND/RDSEED, which the data lists as r/m although
-// the SDM defines them for registers only (their memory encodings are VMPTRLD/VMPTRST/VMCLEAR).
-const OVERLAPPING = new Set(['NOP', 'RDRAND', 'RDSEED']);
+// space 0F 18-1F (PREFETCH*, CLDEMOTE, and 0F 1E /1 with F3, which is RDSSPD).
+const OVERLAPPING = new Set(['NOP']);
 
 const PER_FORM = process.env.TYPEVISOR_LONG ? 20 : 4;
 const hex = (b: ArrayLike<number>): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');

@@ -267,8 +267,12 @@ function expand(opcode: string, instr: string, modes: string, attrs: string[]): 
       .replace(/\b(r\/m|r|m|src|dst|moffs)v\b/g, `$1${v}`)
       .replace(/\br\/mv\b/g, `r/m${v}`);
     let md = modes;
-    if (sz === 64 && !d64) md = '64';
+    // SDM Vol. 1 3.6.1: a 64-bit operand size exists only in 64-bit mode; with d64 a 32-bit one
+    // cannot be encoded there, and with f64 (near branches) Intel ignores 66h in 64-bit mode,
+    // so the 16-bit form cannot be either (iced-x86's default decoder agrees).
+    if (sz === 64) md = modes === '16/32' ? 'none' : '64';
     if (sz === 32 && d64) md = modes === '64' ? 'none' : '16/32';
+    if (sz === 16 && attrs.includes('f64')) md = modes === '64' ? 'none' : '16/32';
     return [op, ins, md];
   });
 }
