@@ -84,6 +84,14 @@ import { type InterruptController, type PortIo, StopReason } from './contracts.t
 import { CpuidModel } from './cpuid-model.ts';
 import { H, MNEMONIC_COND, MNEMONIC_HANDLER } from './handlers.ts';
 import { NAMED_REGISTERS, REG_INDEX, REG_KIND, RegKind } from './register-table.ts';
+import {
+  isCanonical,
+  SEG_OK_READ,
+  SEG_OK_WRITE,
+  SegMode,
+  segmentAccessVector,
+  segmentFastBits,
+} from './segment-checks.ts';
 
 /** Exception vectors (SDM 3A Table 6-1). */
 export const VECTOR_DE = 0;
@@ -130,6 +138,8 @@ export const CR0_MP = 1 << 1;
 export const CR0_EM = 1 << 2;
 export const CR0_TS = 1 << 3;
 const CR4_PCE = 1 << 8;
+/** CR4.LA57: 57-bit linear addresses (SDM 3A 2.5). */
+const CR4_LA57 = 1 << 12;
 const CR4_OSXSAVE = 1 << 18;
 /** XCR0 bits this cpu accepts: x87 and SSE state (no AVX or later components are modelled). */
 const XCR0_SUPPORTED = 3;
@@ -242,6 +252,15 @@ export class Cpu {
   cpl = 0;
   /** Code size of the current mode (16/32/64). */
   bitness: 16 | 32 | 64 = 16;
+  /**
+   * Per segment register (`SEG_*`): `SEG_OK_READ` / `SEG_OK_WRITE` when an access of that kind
+   * through it can never fail the limit or type check (flat segments, every segment in 64-bit
+   * mode). Recomputed on segment loads and mode changes; a zero bit means "call
+   * {@link segmentCheck}". @internal (for the block compiler)
+   */
+  readonly segOk = new Uint8Array(8);
+  /** Highest offset an instruction byte may have in CS: its limit, or Infinity in 64-bit mode. @internal */
+  csFetchLimit = 0xffff;
 
   private readonly decoders: Record<16 | 32 | 64, Decoder>;
   private readonly scratchInsn = new Instruction();
@@ -295,6 +314,12 @@ export class Cpu {
   private eaLo = 0;
   private eaHi = 0;
   private eaDone = false;
+  /** Segment register (`SEG_*`) and offset (effective address before the base) of the current memory operand. */
+  private eaSeg = 0;
+  private eaOff = 0;
+  private segMode: SegMode = SegMode.RealOrV86;
+  /** 15 for 48-bit linear addresses, 24 with CR4.LA57 (SDM 3A 3.3.7.1). */
+  private canonShift = 15;
 
   constructor(options: CpuOptions) {
     this.memory = options.memory;
@@ -380,6 +405,36 @@ export class Cpu {
     p.efer = s.efer;
     p.pdptesLoaded = false;
     this.flushTlb();
+    this.refreshSegments();
+  }
+
+  /**
+   * Recomputes {@link segOk} and {@link csFetchLimit} from the segment registers and the mode;
+   * called on every segment load and mode change (SDM 3A 5.3: the checks use the cached limit
+   * and type, so they only change when the hidden parts do).
+   */
+  private refreshSegments(): void {
+    const s = this.state;
+    const mode =
+      this.bitness === 64
+        ? SegMode.Long64
+        : (s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM
+          ? SegMode.RealOrV86
+          : SegMode.Protected;
+    this.segMode = mode;
+    for (let i = 0; i < 6; i++) this.segOk[i] = segmentFastBits(s, i, mode);
+    this.csFetchLimit = mode === SegMode.Long64 ? Number.POSITIVE_INFINITY : s.segLimit[SEG_CS]!;
+    this.canonShift = s.cr4 & CR4_LA57 ? 24 : 15;
+  }
+
+  /**
+   * Checks an access of `size` bytes at `offset` (effective address, before the base) through
+   * segment `seg` and raises #GP(0), or #SS(0) for SS, when it fails the type or limit check
+   * (SDM 3A 5.3, 5.4). Callers skip it when {@link segOk} has the access's bit. @internal
+   */
+  segmentCheck(seg: number, offset: number, size: number, write: boolean): void {
+    const v = segmentAccessVector(this.state, seg, offset, size, write, this.segMode);
+    if (v !== 0) this.fault(v, 0);
   }
 
   /** Drops every cached translation (MOV CR3, CR0/CR4 changes, CPL changes). */
@@ -648,6 +703,8 @@ export class Cpu {
         if (this.checkEvents()) return;
       }
       const insn = this.fetch();
+      // SDM 3A 5.3: every byte of the instruction must lie within the CS limit (#GP(0)).
+      if (s.ripLo + insn.length - 1 > this.csFetchLimit) this.fault(VECTOR_GP, 0);
       if (codeHooks !== undefined && codeHooks.size > 0) {
         const f = codeHooks.get(this.linearIp());
         if (f !== undefined && f(this) === true) {
@@ -842,6 +899,10 @@ export class Cpu {
     const idx = (lo >>> 12) & (TLB_SIZE - 1);
     const tags = this.tlbTag[kind]!;
     if (tags[idx] === tag) return this.tlbPhys[kind]![idx]! + (lo & 0xfff);
+    // SDM 3A 3.3.7.1: non-canonical linear addresses never reach paging (and so never the TLB,
+    // which keeps this check off the hit path). Stack and data operands were checked earlier
+    // with their own vectors; what gets here (a page-crossing tail, a fetch) is #GP(0).
+    if (hi !== 0 && this.state.efer & EFER_LMA_BIT && !isCanonical(hi, this.canonShift)) this.fault(VECTOR_GP, 0);
     let physPage: number;
     if ((this.state.cr0 & CR0_PG) === 0) {
       physPage =
@@ -1053,6 +1114,8 @@ export class Cpu {
     }
     // Segment base: in 64-bit mode only FS/GS have one (SDM 3A 3.4.4).
     const seg = insn.memSegment - Register.ES;
+    this.eaSeg = seg;
+    this.eaOff = lo;
     if (this.bitness === 64) {
       if (seg === SEG_FS || seg === SEG_GS) {
         const t = lo + s.segBaseLo[seg]!;
@@ -1071,7 +1134,17 @@ export class Cpu {
     if (!this.eaDone) {
       this.computeEa(insn);
       this.eaDone = true;
+      // SDM 3A 3.3.7.1: a non-canonical data address is #SS(0) through SS, else #GP(0).
+      if (this.bitness === 64 && !isCanonical(this.eaHi, this.canonShift))
+        this.fault(this.eaSeg === SEG_SS ? VECTOR_SS : VECTOR_GP, 0);
     }
+  }
+
+  /** ea() plus the segment check of a `size`-byte access (skipped for segments {@link segOk} clears). */
+  private eaAccess(insn: Instruction, size: number, write: boolean): void {
+    this.ea(insn);
+    if ((this.segOk[this.eaSeg]! & (write ? SEG_OK_WRITE : SEG_OK_READ)) === 0)
+      this.segmentCheck(this.eaSeg, this.eaOff, size, write);
   }
 
   /** Reads operand `i` of `insn` at `size` bytes into vLo/vHi. */
@@ -1082,6 +1155,7 @@ export class Cpu {
         return;
       case OperandKind.Memory:
         this.ea(insn);
+        if ((this.segOk[this.eaSeg]! & SEG_OK_READ) === 0) this.segmentCheck(this.eaSeg, this.eaOff, size, false);
         this.readMem(this.eaLo, this.eaHi, size);
         return;
       case OperandKind.Immediate:
@@ -1108,6 +1182,7 @@ export class Cpu {
     if (insn.opKind[i] === OperandKind.Register) this.writeReg(insn.opRegister[i]!, lo, hi);
     else {
       this.ea(insn);
+      if ((this.segOk[this.eaSeg]! & SEG_OK_WRITE) === 0) this.segmentCheck(this.eaSeg, this.eaOff, size, true);
       this.writeMem(this.eaLo, this.eaHi, size, lo, hi);
     }
   }
@@ -1210,16 +1285,19 @@ export class Cpu {
       const t = g[8]! - size;
       spLo = t >>> 0;
       spHi = (g[9]! - (t < 0 ? 1 : 0)) >>> 0;
+      if (!isCanonical(spHi, this.canonShift)) this.fault(VECTOR_SS, 0);
       this.writeMem(spLo, spHi, size, lo, hi);
       g[8] = spLo;
       g[9] = spHi;
     } else if (ss === 4) {
       spLo = (g[8]! - size) >>> 0;
+      if ((this.segOk[SEG_SS]! & SEG_OK_WRITE) === 0) this.segmentCheck(SEG_SS, spLo, size, true);
       this.writeMem((s.segBaseLo[SEG_SS]! + spLo) >>> 0, 0, size, lo, hi);
       g[8] = spLo;
       g[9] = 0;
     } else {
       spLo = (s.gpr16[16]! - size) & 0xffff;
+      if ((this.segOk[SEG_SS]! & SEG_OK_WRITE) === 0) this.segmentCheck(SEG_SS, spLo, size, true);
       this.writeMem((s.segBaseLo[SEG_SS]! + spLo) >>> 0, 0, size, lo, hi);
       s.gpr16[16] = spLo;
     }
@@ -1231,15 +1309,18 @@ export class Cpu {
     const g = s.gpr32;
     const ss = this.stackSize();
     if (ss === 8) {
+      if (!isCanonical(g[9]!, this.canonShift)) this.fault(VECTOR_SS, 0);
       this.readMem(g[8]!, g[9]!, size);
       const t = g[8]! + size;
       g[8] = t >>> 0;
       if (t > 0xffffffff) g[9] = (g[9]! + 1) >>> 0;
     } else if (ss === 4) {
+      if ((this.segOk[SEG_SS]! & SEG_OK_READ) === 0) this.segmentCheck(SEG_SS, g[8]!, size, false);
       this.readMem((s.segBaseLo[SEG_SS]! + g[8]!) >>> 0, 0, size);
       g[8] = (g[8]! + size) >>> 0;
       g[9] = 0;
     } else {
+      if ((this.segOk[SEG_SS]! & SEG_OK_READ) === 0) this.segmentCheck(SEG_SS, s.gpr16[16]!, size, false);
       this.readMem((s.segBaseLo[SEG_SS]! + s.gpr16[16]!) >>> 0, 0, size);
       s.gpr16[16] = (s.gpr16[16]! + size) & 0xffff;
     }
@@ -1252,9 +1333,14 @@ export class Cpu {
     const ss = this.stackSize();
     if (ss === 8) {
       const t = g[8]! + offset;
-      this.readMem(t >>> 0, (g[9]! + (t > 0xffffffff ? 1 : 0)) >>> 0, size);
-    } else if (ss === 4) this.readMem((s.segBaseLo[SEG_SS]! + g[8]! + offset) >>> 0, 0, size);
-    else this.readMem((s.segBaseLo[SEG_SS]! + ((s.gpr16[16]! + offset) & 0xffff)) >>> 0, 0, size);
+      const hi = (g[9]! + (t > 0xffffffff ? 1 : 0)) >>> 0;
+      if (!isCanonical(hi, this.canonShift)) this.fault(VECTOR_SS, 0);
+      this.readMem(t >>> 0, hi, size);
+      return;
+    }
+    const off = ss === 4 ? (g[8]! + offset) >>> 0 : (s.gpr16[16]! + offset) & 0xffff;
+    if ((this.segOk[SEG_SS]! & SEG_OK_READ) === 0) this.segmentCheck(SEG_SS, off, size, false);
+    this.readMem((s.segBaseLo[SEG_SS]! + off) >>> 0, 0, size);
   }
 
   private addSp(n: number): void {
@@ -1287,6 +1373,7 @@ export class Cpu {
 
   private jumpTo(lo: number, hi: number, opSize: number): void {
     const s = this.state;
+    this.checkBranchTarget(lo, hi, opSize);
     if (this.bitness === 64 && opSize === 8) {
       s.ripLo = lo >>> 0;
       s.ripHi = hi >>> 0;
@@ -1294,6 +1381,16 @@ export class Cpu {
       s.ripLo = opSize === 2 ? lo & 0xffff : lo >>> 0;
       s.ripHi = 0;
     }
+  }
+
+  /**
+   * #GP(0) for a branch target outside the CS limit (SDM 3A 5.3) or, in 64-bit mode, not
+   * canonical (SDM 3A 3.3.7.1) — raised by the branch itself, before RIP or RSP change.
+   */
+  private checkBranchTarget(lo: number, hi: number, opSize: number): void {
+    if (this.bitness === 64) {
+      if (opSize === 8 && !isCanonical(hi, this.canonShift)) this.fault(VECTOR_GP, 0);
+    } else if ((opSize === 2 ? lo & 0xffff : lo >>> 0) > this.csFetchLimit) this.fault(VECTOR_GP, 0);
   }
 
   /** Near-branch target: decoder gives it relative to the instruction's IP, which we store as linear; correct for CS base. */
@@ -1586,8 +1683,7 @@ export class Cpu {
         return;
       case H.Call: {
         if (insn.opKind[0] === OperandKind.FarBranch) {
-          this.nextIp(insn);
-          this.farTransfer(insn.farSelector, insn.farOffset, 0, osz, true);
+          this.farCall(insn, insn.farSelector, insn.farOffset, 0, osz);
           return;
         }
         if (insn.opKind[0] === OperandKind.Memory && insn.memSize > osz) {
@@ -1598,16 +1694,26 @@ export class Cpu {
         else this.readOp(insn, 0, osz);
         const tLo = this.vLo;
         const tHi = this.vHi;
+        // Target and push are checked before RIP changes, so a fault leaves RIP on the CALL.
+        this.checkBranchTarget(tLo, tHi, osz);
+        const ipLo = s.ripLo;
+        const ipHi = s.ripHi;
         this.nextIp(insn);
-        this.push(osz, s.ripLo, s.ripHi);
+        const retLo = s.ripLo;
+        const retHi = s.ripHi;
+        s.ripLo = ipLo;
+        s.ripHi = ipHi;
+        this.push(osz, retLo, retHi);
         this.jumpTo(tLo, tHi, osz);
         return;
       }
       case H.Ret: {
-        this.pop(osz);
+        // Read, check the target, then release the stack: a bad target faults with RSP intact.
+        this.peek(0, osz);
         const lo = this.vLo;
         const hi = this.vHi;
-        if (insn.opCount > 0) this.addSp(insn.immediateLo & 0xffff);
+        this.checkBranchTarget(lo, hi, osz);
+        this.addSp(osz + (insn.opCount > 0 ? insn.immediateLo & 0xffff : 0));
         this.jumpTo(lo, hi, osz);
         return;
       }
@@ -2233,7 +2339,7 @@ export class Cpu {
     const s = this.state;
     const g = s.gpr32;
     const wide = insn.memSize === 16;
-    this.ea(insn);
+    this.eaAccess(insn, wide ? 16 : 8, true);
     const lo = this.eaLo;
     const hi = this.eaHi;
     if (wide) {
@@ -2357,9 +2463,10 @@ export class Cpu {
     // restartable (SDM 1 7.3.9.2): RIP only advances when the count reaches zero.
     let budget = rep ? 4096 : 1;
     for (;;) {
-      const siLo = this.strAddr(srcSeg, 6, asz);
+      // Only the operands the instruction uses are checked (SDM 3A 5.3): STOS has no source.
+      const siLo = kind === 1 || kind === 4 || kind === 5 ? 0 : this.strAddr(srcSeg, 6, asz, size, false);
       const siHi = this.eaHi;
-      const diLo = this.strAddr(SEG_ES, 7, asz);
+      const diLo = kind === 2 || kind === 6 ? 0 : this.strAddr(SEG_ES, 7, asz, size, kind <= 1 || kind === 5);
       const diHi = this.eaHi;
       let stopCmp = false;
       switch (kind) {
@@ -2437,8 +2544,11 @@ export class Cpu {
     }
   }
 
-  /** Linear address of rSI/rDI (`reg` 6/7) in segment `seg`; hi half in eaHi. */
-  private strAddr(seg: number, reg: number, asz: number): number {
+  /**
+   * Linear address of rSI/rDI (`reg` 6/7) in segment `seg`, hi half in eaHi, after the segment
+   * (or canonical) check of a `size`-byte access.
+   */
+  private strAddr(seg: number, reg: number, asz: number, size: number, write: boolean): number {
     const s = this.state;
     const g = s.gpr32;
     let lo = asz === 2 ? s.gpr16[4 * reg]! : g[2 * reg]!;
@@ -2449,7 +2559,9 @@ export class Cpu {
         lo = t >>> 0;
         hi = (hi + s.segBaseHi[seg]! + (t > 0xffffffff ? 1 : 0)) >>> 0;
       }
+      if (!isCanonical(hi, this.canonShift)) this.fault(seg === SEG_SS ? VECTOR_SS : VECTOR_GP, 0);
     } else {
+      if ((this.segOk[seg]! & (write ? SEG_OK_WRITE : SEG_OK_READ)) === 0) this.segmentCheck(seg, lo, size, write);
       lo = (lo + s.segBaseLo[seg]!) >>> 0;
       hi = 0;
     }
@@ -2686,6 +2798,7 @@ export class Cpu {
     s.segLimit[seg] = limit >>> 0;
     s.segAttr[seg] = attr;
     if (seg === SEG_CS) this.stateChanged();
+    else this.refreshSegments();
   }
 
   /** Reads the 8-byte descriptor for `selector` from the GDT/LDT into vLo/vHi; returns false if beyond the limit. */
@@ -2738,6 +2851,7 @@ export class Cpu {
         s.segAttr[seg] = seg === SEG_CS ? 0xfb : 0xf3;
       }
       if (seg === SEG_CS) this.stateChanged();
+      else this.refreshSegments();
       return;
     }
     const rpl = selector & 3;
@@ -2746,6 +2860,7 @@ export class Cpu {
       if (seg === SEG_SS && !(this.bitness === 64 && this.cpl !== 3 && rpl === this.cpl)) this.fault(VECTOR_GP, 0);
       s.segSelector[seg] = selector;
       s.segAttr[seg] = 0x10000;
+      this.refreshSegments();
       return;
     }
     if (!this.readDescriptor(selector)) this.fault(VECTOR_GP, selector & ~3);
@@ -2770,6 +2885,7 @@ export class Cpu {
     s.segBaseHi[seg] = 0;
     s.segLimit[seg] = Cpu.descLimit(lo, hi);
     s.segAttr[seg] = attr | 1;
+    this.refreshSegments();
   }
 
   private setAccessed(selector: number, hi: number): void {
@@ -2815,6 +2931,7 @@ export class Cpu {
     }
     this.curCache = null;
     this.curPageTag = -1;
+    this.refreshSegments();
   }
 
   /**
@@ -2825,6 +2942,8 @@ export class Cpu {
   private farTransfer(selector: number, offLo: number, offHi: number, osz: number, isCall: boolean): void {
     const s = this.state;
     if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
+      // Real mode keeps the cached CS limit across the load (SDM 3A 20.1.1).
+      if ((osz === 2 ? offLo & 0xffff : offLo >>> 0) > s.segLimit[SEG_CS]!) this.fault(VECTOR_GP, 0);
       if (isCall) {
         this.push(osz, s.segSelector[SEG_CS]!, 0);
         this.push(osz, s.ripLo, 0);
@@ -2850,12 +2969,24 @@ export class Cpu {
     if (conforming ? dpl > this.cpl : (selector & 3) > this.cpl || dpl !== this.cpl)
       this.fault(VECTOR_GP, selector & ~3);
     if (!(attr & AR_P)) this.fault(VECTOR_NP, selector & ~3);
+    this.checkNewCsOffset(offLo, offHi, this.bitness === 64 ? 8 : osz, lo, hi);
     if (isCall) {
       this.push(osz, s.segSelector[SEG_CS]!, 0);
       this.push(osz, s.ripLo, s.ripHi);
     }
     this.loadCs(selector, lo, hi, this.cpl);
     this.jumpTo(offLo, offHi, this.bitness === 64 ? 8 : osz);
+  }
+
+  /**
+   * #GP(0) when a far transfer's target offset lies outside the new code segment (descriptor
+   * `lo`/`hi`): its limit outside 64-bit code, canonical form in 64-bit code (SDM 2 "JMP",
+   * "CALL", "RET", "IRET"). Checked before anything is pushed or loaded.
+   */
+  private checkNewCsOffset(offLo: number, offHi: number, osz: number, lo: number, hi: number): void {
+    if (this.state.efer & EFER_LMA_BIT && hi & (1 << 21)) {
+      if (osz === 8 && !isCanonical(offHi, this.canonShift)) this.fault(VECTOR_GP, 0);
+    } else if ((osz === 2 ? offLo & 0xffff : offLo >>> 0) > Cpu.descLimit(lo, hi)) this.fault(VECTOR_GP, 0);
   }
 
   /** Far CALL/JMP through a call gate (SDM 3A 5.8.4-5.8.6), including the inner-privilege stack switch. */
@@ -2886,6 +3017,7 @@ export class Cpu {
     if (!(attr & AR_S) || !(attr & 8) || dpl > this.cpl) this.fault(VECTOR_GP, csSel & ~3);
     if (!(attr & AR_P)) this.fault(VECTOR_NP, csSel & ~3);
     const conforming = (attr & 4) !== 0;
+    this.checkNewCsOffset(offLo, offHi, gateSize, lo, hi);
     if (!isCall || conforming || dpl === this.cpl) {
       if (isCall) {
         this.push(gateSize, s.segSelector[SEG_CS]!, 0);
@@ -2959,7 +3091,7 @@ export class Cpu {
 
   private farIndirect(insn: Instruction, isCall: boolean): void {
     const osz = insn.operandSize;
-    this.ea(insn);
+    this.eaAccess(insn, osz + 2, false);
     const lo = this.eaLo;
     const hi = this.eaHi;
     this.readMem(lo, hi, osz);
@@ -2968,8 +3100,25 @@ export class Cpu {
     const t = lo + osz;
     this.readMem(t >>> 0, (hi + (t > 0xffffffff ? 1 : 0)) >>> 0, 2);
     const sel = this.vLo;
-    if (isCall) this.nextIp(insn);
-    this.farTransfer(sel, offLo, offHi, osz, isCall);
+    if (isCall) this.farCall(insn, sel, offLo, offHi, osz);
+    else this.farTransfer(sel, offLo, offHi, osz, false);
+  }
+
+  /** Far CALL pushing the address after `insn`; a fault leaves RIP on the CALL (faults are restartable, SDM 3A 6.5). */
+  private farCall(insn: Instruction, selector: number, offLo: number, offHi: number, osz: number): void {
+    const s = this.state;
+    const ipLo = s.ripLo;
+    const ipHi = s.ripHi;
+    this.nextIp(insn);
+    try {
+      this.farTransfer(selector, offLo, offHi, osz, true);
+    } catch (e) {
+      if (e === FAULT) {
+        s.ripLo = ipLo;
+        s.ripHi = ipHi;
+      }
+      throw e;
+    }
   }
 
   private farReturn(insn: Instruction): void {
@@ -2997,6 +3146,7 @@ export class Cpu {
     const attr = Cpu.descAttr(hi);
     if (!(attr & AR_S) || !(attr & 8)) this.fault(VECTOR_GP, sel & ~3);
     if (!(attr & AR_P)) this.fault(VECTOR_NP, sel & ~3);
+    this.checkNewCsOffset(ipLo, ipHi, osz, lo, hi);
     if (rpl === this.cpl) {
       this.addSp(2 * osz + imm);
       this.loadCs(sel, lo, hi, rpl);
@@ -3030,6 +3180,7 @@ export class Cpu {
         s.segAttr[k] = 0x10000;
       }
     }
+    this.refreshSegments();
   }
 
   private iret(osz: number): void {
@@ -3088,6 +3239,7 @@ export class Cpu {
     const attr = Cpu.descAttr(hi);
     if (!(attr & AR_S) || !(attr & 8)) this.fault(VECTOR_GP, cs & ~3);
     if (!(attr & AR_P)) this.fault(VECTOR_NP, cs & ~3);
+    this.checkNewCsOffset(ipLo, ipHi, osz, lo, hi);
     const oldCpl = this.cpl;
     const long64 = this.bitness === 64;
     const popStack = rpl !== oldCpl || long64;
@@ -3249,7 +3401,7 @@ export class Cpu {
         throw ABORT;
       }
     }
-    this.ea(insn);
+    this.eaAccess(insn, this.bitness === 64 ? 10 : 6, !load);
     const lo = this.eaLo;
     const hi = this.eaHi;
     const gdt = h === H.Lgdt || h === H.Sgdt;
@@ -3482,6 +3634,9 @@ export class Cpu {
       0xfb | (to64 ? AR_L : AR_DB) | (1 << 15),
     );
     s.segSelector[SEG_SS] = ((base + 8) & 0xfffc) | 3;
+    // SDM 2 "SYSRET": SS is a flat 4-GiB segment (the compatibility-mode return depends on it).
+    s.segBaseLo[SEG_SS] = 0;
+    s.segLimit[SEG_SS] = 0xffffffff;
     s.segAttr[SEG_SS] = 0xf3 | AR_DB | (1 << 15);
     s.setFlags((g[22]! & 0x3c7fd7) | 2);
     s.ripLo = g[2]!;
@@ -3520,6 +3675,9 @@ export class Cpu {
         0xfb | (to64 ? AR_L : AR_DB) | (1 << 15),
       );
       s.segSelector[SEG_SS] = ((cs + (to64 ? 40 : 24)) & 0xfffc) | 3;
+      // SDM 2 "SYSEXIT": SS is a flat 4-GiB segment.
+      s.segBaseLo[SEG_SS] = 0;
+      s.segLimit[SEG_SS] = 0xffffffff;
       s.segAttr[SEG_SS] = 0xf3 | AR_DB | (1 << 15);
       s.ripLo = g[4]!;
       s.ripHi = to64 ? g[5]! : 0;
@@ -3598,7 +3756,7 @@ export class Cpu {
       out[0] = insn.immediateLo;
       return;
     }
-    this.ea(insn);
+    this.eaAccess(insn, lanes * 4, false);
     out.fill(0);
     for (let k = 0; k < lanes; k += 2) {
       const t = this.eaLo + k * 4;
@@ -3618,7 +3776,7 @@ export class Cpu {
       } else this.writeReg(r, src[0]!, src[1]!);
       return;
     }
-    this.ea(insn);
+    this.eaAccess(insn, lanes * 4, true);
     for (let k = 0; k < lanes; k += 2) {
       const t = this.eaLo + k * 4;
       this.writeMem(
@@ -3776,6 +3934,9 @@ export class Cpu {
     if (!(attr & AR_S) || !(attr & 8) || dpl > this.cpl) this.fault(VECTOR_GP, (csSel & ~3) + ext);
     if (!(attr & AR_P)) this.fault(VECTOR_NP, (csSel & ~3) + ext);
     if (long && !(attr & AR_L)) this.fault(VECTOR_GP, (csSel & ~3) + ext);
+    // SDM 2 "INT n": a gate offset outside the new CS limit (or not canonical) is #GP(EXT).
+    if (long ? !isCanonical(offHi, this.canonShift) : (is32 ? offLo : offLo & 0xffff) > Cpu.descLimit(dLo, dHi))
+      this.fault(VECTOR_GP, ext);
     const flags = s.getFlags();
     const oldCs = s.segSelector[SEG_CS]!;
     const oldSs = s.segSelector[SEG_SS]!;
