@@ -38,6 +38,15 @@ import {
 } from '../alu/alu.ts';
 import { CpuError } from '../errors.ts';
 import {
+  BLOCK_USES_STACK,
+  type CompiledBlock,
+  canCompile,
+  classify,
+  compileBlock,
+  InsnClass,
+  MAX_BLOCK_INSNS,
+} from './compiler/block-compiler.ts';
+import {
   AR_DB,
   AR_L,
   AR_P,
@@ -199,6 +208,24 @@ export interface CpuOptions {
   exceptions?: ExceptionPolicy;
   /** CPUID model; default {@link CpuidModel}. */
   cpuid?: CpuidModel;
+  /**
+   * Compile hot basic blocks to JavaScript (`new Function`); default true where the runtime
+   * allows it. Pass false under a Content-Security-Policy without `unsafe-eval`, or to run
+   * the plain interpreter. Results are identical either way.
+   */
+  compile?: boolean;
+  /** How often a block start must be reached before it is compiled (1..255, default 8); 1 compiles everything, as the tests do. */
+  compileThreshold?: number;
+}
+
+/** What {@link Cpu.runBlock} did. */
+const enum BlockRun {
+  /** No block ran: interpret the instruction at RIP. */
+  None = 0,
+  /** A block ran to its end. */
+  Complete = 1,
+  /** A block left early; the instruction at RIP must be interpreted before the next block. */
+  Partial = 2,
 }
 
 /** Thrown internally to abort an instruction at a fault; caught by the run loop, never escapes. */
@@ -210,8 +237,19 @@ const TLB_SIZE = 256;
 
 class PageCache {
   readonly insns: (Instruction | undefined)[] = new Array(4096);
+  /** Compiled blocks by the page offset of their first instruction. */
+  readonly blocks: (CompiledBlock | undefined)[] = new Array(4096);
+  /** How often each offset started a block that was not compiled yet. */
+  readonly heat = new Uint8Array(4096);
   valid = true;
 }
+
+/** Access-rights bits a flat data segment must have (SDM 3A 3.4.5.1): unusable 0, P 1, S 1, code 0, expand-down 0, writable 1. */
+const FLAT_ATTR_MASK = 0x1009e;
+const FLAT_ATTR = 0x92;
+
+/** A block start is compiled the time it is reached this often (cold code stays interpreted). */
+const COMPILE_THRESHOLD = 8;
 
 /**
  * An x86 interpreter on a physical memory and a port bus (Unicorn-style API).
@@ -252,6 +290,10 @@ export class Cpu {
   cpl = 0;
   /** Code size of the current mode (16/32/64). */
   bitness: 16 | 32 | 64 = 16;
+  /** Whether hot blocks are compiled to JavaScript (see {@link CpuOptions.compile}); may be changed between runs. */
+  compile: boolean;
+  /** See {@link CpuOptions.compileThreshold}. */
+  readonly compileThreshold: number;
   /**
    * Per segment register (`SEG_*`): `SEG_OK_READ` / `SEG_OK_WRITE` when an access of that kind
    * through it can never fail the limit or type check (flat segments, every segment in 64-bit
@@ -327,6 +369,8 @@ export class Cpu {
     this.interrupts = options.interrupts ?? null;
     this.exceptionPolicy = options.exceptions ?? 'deliver';
     this.cpuidModel = options.cpuid ?? new CpuidModel();
+    this.compile = options.compile !== false && canCompile();
+    this.compileThreshold = Math.min(255, Math.max(1, Math.floor(options.compileThreshold ?? COMPILE_THRESHOLD)));
     const empty = new Uint8Array(16);
     this.decoders = { 16: new Decoder(16, empty), 32: new Decoder(32, empty), 64: new Decoder(64, empty) };
     this.memory.onCodeWrite = (pageBase: number) => this.invalidateCode(pageBase);
@@ -698,9 +742,27 @@ export class Cpu {
   private runInner(limit: number): void {
     const s = this.state;
     const codeHooks = this.hooks.code;
+    let interpretNext = false;
     while (this.retired < limit) {
       if (this.interrupts !== null || this.nmiPending || this.interception !== null) {
         if (this.checkEvents()) return;
+      }
+      if (interpretNext) interpretNext = false;
+      else if (
+        this.compile &&
+        this.bitness !== 16 &&
+        this.interception === null &&
+        this.hooks.memory === undefined &&
+        (codeHooks === undefined || codeHooks.size === 0) &&
+        (s.flagsValue & FLAG_TF) === 0
+      ) {
+        const ran = this.runBlock(limit);
+        if (ran !== BlockRun.None) {
+          if (this.stopRequested) return;
+          // A block that left early (a bail-out or a write into its page) hands the next instruction to the interpreter.
+          interpretNext = ran === BlockRun.Partial;
+          continue;
+        }
       }
       const insn = this.fetch();
       // SDM 3A 5.3: every byte of the instruction must lie within the CS limit (#GP(0)).
@@ -791,28 +853,9 @@ export class Cpu {
       lo = a >>> 0;
       hi = 0;
     }
-    const tag = hi * 1048576 + (lo >>> 12);
     const off = lo & 0xfff;
-    let cache = this.curCache;
-    if (tag !== this.curPageTag || cache === null || !cache.valid) {
-      const phys = this.translate(lo, hi, ACCESS_FETCH, 2);
-      const page = phys - (phys % 4096);
-      cache = this.pageCaches.get(page) ?? null;
-      if (cache === null || !cache.valid) {
-        if (this.memory.pageView(page as GuestPhysicalAddress, false) === null) {
-          return this.decodeSlow(lo, hi);
-        }
-        cache = new PageCache();
-        this.pageCaches.set(page, cache);
-        this.memory.markCode(page as GuestPhysicalAddress);
-        // Writable views cached before the mark would bypass the code-write hook.
-        this.tlbTag[1]!.fill(-1);
-        this.tlbView[1]!.fill(null);
-      }
-      this.curCache = cache;
-      this.curPageTag = tag;
-      this.curPagePhys = page;
-    }
+    const cache = this.codePage(lo, hi);
+    if (cache === null) return this.decodeSlow(lo, hi);
     let insn = cache.insns[off];
     if (insn !== undefined && insn.bitness === this.bitness && insn.ipLo === lo && insn.ipHi === hi) return insn;
     if (off > 4096 - 15) return this.decodeSlow(lo, hi);
@@ -829,6 +872,130 @@ export class Cpu {
     insn.ipHi = hi;
     this.checkDecoded(insn);
     return insn;
+  }
+
+  /**
+   * The decode cache of the RAM page holding linear address lo/hi (translated for a fetch, which
+   * may raise #PF), marked as code so writes to it invalidate; null when the page is not RAM.
+   */
+  private codePage(lo: number, hi: number): PageCache | null {
+    const tag = hi * 1048576 + (lo >>> 12);
+    let cache = this.curCache;
+    if (tag !== this.curPageTag || cache === null || !cache.valid) {
+      const phys = this.translate(lo, hi, ACCESS_FETCH, 2);
+      const page = phys - (phys % 4096);
+      cache = this.pageCaches.get(page) ?? null;
+      if (cache === null || !cache.valid) {
+        if (this.memory.pageView(page as GuestPhysicalAddress, false) === null) return null;
+        cache = new PageCache();
+        this.pageCaches.set(page, cache);
+        this.memory.markCode(page as GuestPhysicalAddress);
+        // Writable views cached before the mark would bypass the code-write hook.
+        this.tlbTag[1]!.fill(-1);
+        this.tlbView[1]!.fill(null);
+      }
+      this.curCache = cache;
+      this.curPageTag = tag;
+      this.curPagePhys = page;
+    }
+    return cache;
+  }
+
+  // ------------------------------------------------------------------ compiled blocks
+
+  /**
+   * Runs the compiled block at RIP when there is one that fits under `limit` and whose
+   * assumptions hold (compiling it once the start is hot); {@link BlockRun.None} leaves the
+   * instruction to the interpreter. Faults inside the block propagate with RIP, `retired` and
+   * the TSC as the interpreter would leave them.
+   */
+  private runBlock(limit: number): BlockRun {
+    const s = this.state;
+    let lo: number;
+    let hi = 0;
+    if (this.bitness === 64) {
+      lo = s.ripLo;
+      hi = s.ripHi;
+    } else {
+      // Compiled 32-bit code assumes linear = offset and no CS limit inside 4 GiB.
+      if (s.segBaseLo[SEG_CS] !== 0 || s.segLimit[SEG_CS] !== 0xffffffff) return BlockRun.None;
+      lo = s.ripLo;
+    }
+    const cache = this.codePage(lo, hi);
+    if (cache === null) return BlockRun.None;
+    const off = lo & 0xfff;
+    let block = cache.blocks[off];
+    if (block === undefined || block.bitness !== this.bitness || block.ipLo !== lo || block.ipHi !== hi) {
+      if (++cache.heat[off]! < this.compileThreshold) return BlockRun.None;
+      cache.heat[off] = 0;
+      const built = this.buildBlock(cache, lo, hi);
+      if (built === null) return BlockRun.None;
+      block = built;
+    }
+    if (this.retired + block.count > limit) return BlockRun.None;
+    if (this.bitness !== 64 && !this.flatSegments(block.segments)) return BlockRun.None;
+    this.shadow = false;
+    return block.run(this, s, s.gpr32, s.gpr16, s.gpr8) ? BlockRun.Complete : BlockRun.Partial;
+  }
+
+  /**
+   * True when every segment in `mask` (bits `1 << SEG_*`) is flat — base 0, limit 4 GiB - 1,
+   * present, usable, expand-up writable data, so no access inside 4 GiB can fail its checks —
+   * and SS is 32-bit if the block uses the stack.
+   */
+  private flatSegments(mask: number): boolean {
+    const s = this.state;
+    for (let k = 0; k < 6; k++) {
+      if (
+        (mask >> k) & 1 &&
+        (s.segBaseLo[k] !== 0 || s.segLimit[k] !== 0xffffffff || (s.segAttr[k]! & FLAT_ATTR_MASK) !== FLAT_ATTR)
+      ) {
+        return false;
+      }
+    }
+    return (mask & BLOCK_USES_STACK) === 0 || (s.segAttr[SEG_SS]! & AR_DB) !== 0;
+  }
+
+  /** Decodes the basic block at lo/hi (up to a control transfer, the page end or MAX_BLOCK_INSNS) and compiles it. */
+  private buildBlock(cache: PageCache, lo: number, hi: number): CompiledBlock | null {
+    const bitness = this.bitness as 32 | 64;
+    const view = this.memory.pageView(this.curPagePhys as GuestPhysicalAddress, false);
+    if (view === null) return null;
+    const d = this.decoders[bitness];
+    d.setBuffer(view, 0, 4096);
+    const insns: Instruction[] = [];
+    let off = lo & 0xfff;
+    let ipLo = lo;
+    let ipHi = hi;
+    while (insns.length < MAX_BLOCK_INSNS && off < 4096) {
+      const insn = new Instruction();
+      d.decodeAt(insn, off, ipLo, ipHi);
+      // An invalid form or one running past the page end is left to the interpreter.
+      if (insn.status !== DecodeStatus.Ok) break;
+      insn.ipLo = ipLo;
+      insn.ipHi = ipHi;
+      insns.push(insn);
+      const cls = classify(insn, bitness);
+      if (cls === InsnClass.InlineEnd || cls === InsnClass.FallbackEnd) break;
+      off += insn.length;
+      const t = ipLo + insn.length;
+      ipLo = t >>> 0;
+      if (t > 0xffffffff && bitness === 64) ipHi = (ipHi + 1) >>> 0;
+    }
+    if (insns.length === 0) return null;
+    let block: CompiledBlock;
+    try {
+      block = compileBlock(insns, bitness, cache);
+    } catch (e) {
+      // `new Function` refused (Content-Security-Policy): interpret from now on.
+      if (e instanceof EvalError) {
+        this.compile = false;
+        return null;
+      }
+      throw e;
+    }
+    cache.blocks[lo & 0xfff] = block;
+    return block;
   }
 
   /** Decodes an instruction that crosses a page or sits in MMIO: bytes read through linear fetches, not cached. */
