@@ -90,8 +90,23 @@ import {
   type VmxOperands,
 } from '../vmx/interception.ts';
 import { type InterruptController, type PortIo, StopReason } from './contracts.ts';
-import { CpuidModel } from './cpuid-model.ts';
+import {
+  CPU_FEATURE_ADX,
+  CPU_FEATURE_BMI1,
+  CPU_FEATURE_BMI2,
+  CPU_FEATURE_INVPCID,
+  CPU_FEATURE_LZCNT,
+  CPU_FEATURE_MOVBE,
+  CPU_FEATURE_POPCNT,
+  CPU_FEATURE_RDPID,
+  CPU_FEATURE_SMAP,
+  CPU_FEATURE_SSE42,
+  CpuidModel,
+} from './cpuid-model.ts';
 import { H, MNEMONIC_COND, MNEMONIC_HANDLER } from './handlers.ts';
+import { aaa, aad, aam, aas, daa, das, salc } from './ops/bcd.ts';
+import { BmiOp, bmiCompute } from './ops/bmi.ts';
+import { crc32c } from './ops/crc32.ts';
 import { NAMED_REGISTERS, REG_INDEX, REG_KIND, RegKind } from './register-table.ts';
 import {
   isCanonical,
@@ -150,6 +165,7 @@ const CR4_PCE = 1 << 8;
 /** CR4.LA57: 57-bit linear addresses (SDM 3A 2.5). */
 const CR4_LA57 = 1 << 12;
 const CR4_OSXSAVE = 1 << 18;
+const CR4_PCIDE = 1 << 17;
 /** XCR0 bits this cpu accepts: x87 and SSE state (no AVX or later components are modelled). */
 const XCR0_SUPPORTED = 3;
 /** OF, SF, ZF, AF, PF, CF: the flags RDRAND/RDSEED define. */
@@ -1982,22 +1998,19 @@ export class Cpu {
         this.execBt(insn, MNEMONIC_COND[insn.mnemonic]!);
         break;
       case H.Bsf:
-      case H.Bsr: {
-        const size = this.opSize(insn, 0);
-        this.readOp(insn, 1, size);
-        const r = bitScan(size, this.vLo, this.vHi, h === H.Bsr);
-        const f = s.getFlags() & ~(FLAG_ZF | FLAG_CF | FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF);
-        if (r < 0) s.setFlags(f | FLAG_ZF);
-        else {
-          // Undefined flags: Intel leaves CF/OF/SF/AF/PF... we clear them (matching AMD for SF/AF/PF).
-          s.setFlags(f);
-          this.writeReg(insn.opRegister[0]!, r, 0);
-        }
+      case H.Bsr:
+        this.bsfBsr(insn, h === H.Bsr);
         break;
-      }
       case H.Tzcnt:
       case H.Lzcnt:
       case H.Popcnt: {
+        // Without the CPUID bit TZCNT/LZCNT run as BSF/BSR (their REP prefix is ignored) and POPCNT is #UD.
+        const need = h === H.Tzcnt ? CPU_FEATURE_BMI1 : h === H.Lzcnt ? CPU_FEATURE_LZCNT : CPU_FEATURE_POPCNT;
+        if ((this.cpuidModel.features & need) === 0) {
+          if (h === H.Popcnt) this.fault(VECTOR_UD);
+          this.bsfBsr(insn, h === H.Lzcnt);
+          break;
+        }
         const size = this.opSize(insn, 0);
         this.readOp(insn, 1, size);
         const lo = this.vLo;
@@ -2329,6 +2342,7 @@ export class Cpu {
       }
       case H.Movbe: {
         // SDM 2 "MOVBE": a load or store with the bytes reversed.
+        if ((this.cpuidModel.features & CPU_FEATURE_MOVBE) === 0) this.fault(VECTOR_UD);
         const size = insn.opKind[0] === OperandKind.Register ? this.opSize(insn, 0) : this.opSize(insn, 1);
         this.readOp(insn, 1, size);
         let lo = this.vLo;
@@ -2345,6 +2359,7 @@ export class Cpu {
       }
       case H.Adcx: {
         // SDM 2 "ADCX"/"ADOX": unsigned add with carry through CF (ADCX) or OF (ADOX) only.
+        if ((this.cpuidModel.features & CPU_FEATURE_ADX) === 0) this.fault(VECTOR_UD);
         const size = this.opSize(insn, 0);
         const flagBit = MNEMONIC_COND[insn.mnemonic] === 0 ? FLAG_CF : FLAG_OF;
         const f = s.getFlags();
@@ -2369,11 +2384,278 @@ export class Cpu {
       case H.Sysexit:
         this.sysenterExit(h === H.Sysenter, osz);
         return;
+      // ---- ISA completion (cpu-isa): value logic in ops/*.ts, operand and segment plumbing here.
+      case H.Bcd: {
+        // The decoder rejects these in 64-bit mode (SDM 2: #UD there).
+        const k = MNEMONIC_COND[insn.mnemonic]!;
+        if (k === 0) daa(s);
+        else if (k === 1) das(s);
+        else if (k === 2) aaa(s);
+        else if (k === 3) aas(s);
+        else if (k === 4) {
+          if (!aam(s, insn.immediateLo & 0xff)) this.fault(VECTOR_DE);
+        } else if (k === 5) aad(s, insn.immediateLo & 0xff);
+        else salc(s);
+        break;
+      }
+      case H.Bmi: {
+        const op = MNEMONIC_COND[insn.mnemonic]! as BmiOp;
+        // SDM 2 2.5 (VEX-encoded GPR instructions): #UD without the CPUID bit, in real and virtual-8086 mode.
+        const need = op <= BmiOp.Blsr ? CPU_FEATURE_BMI1 : CPU_FEATURE_BMI2;
+        if ((this.cpuidModel.features & need) === 0 || (s.cr0 & CR0_PE_BIT) === 0 || s.getFlags() & FLAG_VM)
+          this.fault(VECTOR_UD);
+        const size = this.opSize(insn, 0);
+        let aLo: number;
+        let aHi: number;
+        let bLo = 0;
+        let bHi = 0;
+        if (op === BmiOp.Mulx) {
+          aLo = g[4]!;
+          aHi = g[5]!;
+          this.readOp(insn, 2, size);
+          bLo = this.vLo;
+          bHi = this.vHi;
+        } else {
+          this.readOp(insn, 1, size);
+          aLo = this.vLo;
+          aHi = this.vHi;
+          if (insn.opCount > 2) {
+            this.readOp(insn, 2, size);
+            bLo = this.vLo;
+            bHi = this.vHi;
+          }
+        }
+        bmiCompute(s, op, size, aLo, aHi, bLo, bHi);
+        if (op === BmiOp.Mulx) {
+          // Low half to VEX.vvvv first: with equal destinations the high half wins (SDM 2 "MULX").
+          const hiLo = s.out2Lo;
+          const hiHi = s.out2Hi;
+          this.writeReg(insn.opRegister[1]!, s.outLo, s.outHi);
+          this.writeReg(insn.opRegister[0]!, hiLo, hiHi);
+        } else this.writeReg(insn.opRegister[0]!, s.outLo, s.outHi);
+        break;
+      }
+      case H.Crc32: {
+        if ((this.cpuidModel.features & CPU_FEATURE_SSE42) === 0) this.fault(VECTOR_UD);
+        const ssz = this.opSize(insn, 1);
+        this.readOp(insn, 1, ssz);
+        const lo = this.vLo;
+        const hi = this.vHi;
+        this.readReg(insn.opRegister[0]!);
+        this.writeReg(insn.opRegister[0]!, crc32c(this.vLo, ssz, lo, hi), 0);
+        break;
+      }
+      case H.Pusha:
+        this.pusha(osz);
+        break;
+      case H.Popa:
+        this.popa(osz);
+        break;
+      case H.Bound: {
+        // SDM 2 "BOUND": #BR when the signed index lies outside [lower, upper] (both from memory).
+        this.readReg(insn.opRegister[0]!);
+        const index = osz === 2 ? (this.vLo << 16) >> 16 : this.vLo | 0;
+        this.ea(insn);
+        const at = this.eaLo;
+        this.readMem(at, 0, osz);
+        const lower = osz === 2 ? (this.vLo << 16) >> 16 : this.vLo | 0;
+        this.readMem((at + osz) >>> 0, 0, osz);
+        const upper = osz === 2 ? (this.vLo << 16) >> 16 : this.vLo | 0;
+        if (index < lower || index > upper) this.fault(VECTOR_BR);
+        break;
+      }
+      case H.Arpl: {
+        // SDM 2 "ARPL": protected mode only; raises the destination RPL to the source's.
+        if ((s.cr0 & CR0_PE_BIT) === 0 || s.getFlags() & FLAG_VM) this.fault(VECTOR_UD);
+        this.readOp(insn, 1, 2);
+        const rpl = this.vLo & 3;
+        this.readOp(insn, 0, 2);
+        const dst = this.vLo;
+        if ((dst & 3) < rpl) {
+          this.writeOp(insn, 0, 2, (dst & ~3) | rpl, 0);
+          s.setFlags(s.getFlags() | FLAG_ZF);
+        } else s.setFlags(s.getFlags() & ~FLAG_ZF);
+        break;
+      }
+      case H.LoadFarPointer: {
+        // SDM 2 "LDS/LES/LFS/LGS/LSS": offset then selector; the segment loads (with its checks) before the register.
+        this.ea(insn);
+        const lo = this.eaLo;
+        const hi = this.eaHi;
+        this.readMem(lo, hi, osz);
+        const offLo = this.vLo;
+        const offHi = osz === 8 ? this.vHi : 0;
+        const t = lo + osz;
+        this.readMem(t >>> 0, this.bitness === 64 ? (hi + (t > 0xffffffff ? 1 : 0)) >>> 0 : 0, 2);
+        this.loadSegment(MNEMONIC_COND[insn.mnemonic]!, this.vLo, false);
+        this.writeReg(insn.opRegister[0]!, offLo, offHi);
+        break;
+      }
+      case H.LarLsl:
+        this.larLsl(insn, MNEMONIC_COND[insn.mnemonic] === 1);
+        break;
+      case H.VerrVerw:
+        this.verrVerw(insn, MNEMONIC_COND[insn.mnemonic] === 1);
+        break;
+      case H.Invpcid:
+        this.invpcid(insn);
+        break;
+      case H.ClacStac:
+        // SDM 2 "CLAC"/"STAC": #UD at CPL > 0, in virtual-8086 mode or without SMAP.
+        if ((this.cpuidModel.features & CPU_FEATURE_SMAP) === 0 || this.cpl > 0 || s.getFlags() & FLAG_VM)
+          this.fault(VECTOR_UD);
+        if (MNEMONIC_COND[insn.mnemonic] === 1) s.flagsValue |= FLAG_AC;
+        else s.flagsValue &= ~FLAG_AC;
+        break;
+      case H.Rdpid:
+        // SDM 2 "RDPID": IA32_TSC_AUX into the register (all 64 bits in 64-bit mode).
+        if ((this.cpuidModel.features & CPU_FEATURE_RDPID) === 0) this.fault(VECTOR_UD);
+        this.readMsrValue(MSR_IA32_TSC_AUX, this.tmp64);
+        this.writeReg(insn.opRegister[0]!, this.tmp64[0]!, this.bitness === 64 ? this.tmp64[1]! : 0);
+        break;
       default:
         // Not implemented (x87, AVX, ...): #UD, so guests see a clean fault and tests see the gap.
         this.fault(VECTOR_UD);
     }
     this.nextIp(insn);
+  }
+
+  private bsfBsr(insn: Instruction, reverse: boolean): void {
+    const s = this.state;
+    const size = this.opSize(insn, 0);
+    this.readOp(insn, 1, size);
+    const r = bitScan(size, this.vLo, this.vHi, reverse);
+    const f = s.getFlags() & ~(FLAG_ZF | FLAG_CF | FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF);
+    if (r < 0) s.setFlags(f | FLAG_ZF);
+    else {
+      // Undefined flags: Intel leaves CF/OF/SF/AF/PF... we clear them (matching AMD for SF/AF/PF).
+      s.setFlags(f);
+      this.writeReg(insn.opRegister[0]!, r, 0);
+    }
+  }
+
+  /** PUSHA/PUSHAD (SDM 2): AX CX DX BX, the original SP, BP SI DI; SP is restored if a push faults. */
+  private pusha(osz: number): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const sp = g[8]!;
+    const original = osz === 4 ? sp : s.gpr16[16]!;
+    try {
+      for (let r = 0; r < 8; r++) this.push(osz, r === 4 ? original : osz === 4 ? g[2 * r]! : s.gpr16[4 * r]!, 0);
+    } catch (e) {
+      g[8] = sp;
+      throw e;
+    }
+  }
+
+  /** POPA/POPAD (SDM 2): DI SI BP (SP skipped) BX DX CX AX, committed only when every pop succeeded. */
+  private popa(osz: number): void {
+    const s = this.state;
+    const g = s.gpr32;
+    const sp = g[8]!;
+    try {
+      for (let r = 7; r >= 0; r--) {
+        this.pop(osz);
+        POPA_VALUES[r] = this.vLo;
+      }
+    } catch (e) {
+      g[8] = sp;
+      throw e;
+    }
+    for (let r = 0; r < 8; r++) {
+      if (r === 4) continue;
+      if (osz === 4) g[2 * r] = POPA_VALUES[r]!;
+      else s.gpr16[4 * r] = POPA_VALUES[r]!;
+    }
+  }
+
+  /**
+   * Reads the descriptor a LAR/LSL/VERR/VERW selector names (into vLo/vHi) and says whether
+   * the instruction may report it: not null, inside its table, and (unless a conforming code
+   * segment) DPL >= CPL and DPL >= RPL (SDM 2 "LAR", "LSL", "VERR/VERW").
+   */
+  private visibleDescriptor(selector: number): boolean {
+    if ((selector & ~3) === 0 || !this.readDescriptor(selector)) return false;
+    const attr = Cpu.descAttr(this.vHi);
+    const dpl = (attr >> 5) & 3;
+    if ((attr & AR_S) !== 0 && (attr & 0xc) === 0xc) return true;
+    return dpl >= this.cpl && dpl >= (selector & 3);
+  }
+
+  /** LAR/LSL: ZF=1 and the access rights or the byte-granular limit when the descriptor is visible and of a valid type. */
+  private larLsl(insn: Instruction, lsl: boolean): void {
+    const s = this.state;
+    if ((s.cr0 & CR0_PE_BIT) === 0 || s.getFlags() & FLAG_VM) this.fault(VECTOR_UD);
+    this.readOp(insn, 1, 2);
+    const selector = this.vLo & 0xffff;
+    let ok = this.visibleDescriptor(selector);
+    const lo = this.vLo;
+    const hi = this.vHi;
+    if (ok && (hi & (1 << 12)) === 0) {
+      // System types: LDT and TSSs for both; gates (LAR only) and 16-bit types outside IA-32e mode.
+      const type = (hi >>> 8) & 0xf;
+      const valid = s.efer & EFER_LMA_BIT ? (lsl ? 0xa04 : 0x1a04) : lsl ? 0xa0e : 0x1a3e;
+      ok = ((valid >>> type) & 1) !== 0;
+    }
+    if (!ok) {
+      s.setFlags(s.getFlags() & ~FLAG_ZF);
+      return;
+    }
+    const size = this.opSize(insn, 0);
+    // LAR: bits 23:8 of the descriptor's high dword (00FFFF00H; 16-bit: FF00H), as AMD and Bochs load them.
+    let value = lsl ? Cpu.descLimit(lo, hi) : (hi & 0x00ffff00) >>> 0;
+    if (size === 2) value &= 0xffff;
+    this.writeReg(insn.opRegister[0]!, value >>> 0, 0);
+    s.setFlags(s.getFlags() | FLAG_ZF);
+  }
+
+  /** VERR/VERW: ZF=1 when the segment is readable / writable at the current privilege. */
+  private verrVerw(insn: Instruction, write: boolean): void {
+    const s = this.state;
+    if ((s.cr0 & CR0_PE_BIT) === 0 || s.getFlags() & FLAG_VM) this.fault(VECTOR_UD);
+    this.readOp(insn, 0, 2);
+    let ok = this.visibleDescriptor(this.vLo & 0xffff);
+    if (ok) {
+      const attr = Cpu.descAttr(this.vHi);
+      const code = (attr & 8) !== 0;
+      ok = (attr & AR_S) !== 0 && (write ? !code && (attr & 2) !== 0 : !code || (attr & 2) !== 0);
+      // A conforming code segment passed the privilege test; a non-conforming one must pass it too (done above).
+    }
+    s.setFlags(ok ? s.getFlags() | FLAG_ZF : s.getFlags() & ~FLAG_ZF);
+  }
+
+  /** INVPCID (SDM 2): type checks, then a TLB flush (the TLB here is not tagged by PCID, so every type flushes it all). */
+  private invpcid(insn: Instruction): void {
+    const s = this.state;
+    if ((this.cpuidModel.features & CPU_FEATURE_INVPCID) === 0 || s.getFlags() & FLAG_VM) this.fault(VECTOR_UD);
+    if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+    this.readReg(insn.opRegister[0]!);
+    const typeHi = this.bitness === 64 ? this.vHi : 0;
+    const type = this.vLo;
+    const ic = this.interception;
+    if (ic !== null) {
+      // SDM 3C 26.1.3: the exit ("enable INVPCID" + "INVLPG exiting") comes before the operand checks.
+      const o = this.fillVmxOperands(insn, true);
+      if (ic.invpcid(type, o.linearLo, o.linearHi, insn.length, o)) {
+        this.vmExited();
+        throw ABORT;
+      }
+    }
+    if (typeHi !== 0 || type > 3) this.fault(VECTOR_GP, 0);
+    this.ea(insn);
+    this.readMem(this.eaLo, this.eaHi, 8);
+    const pcid = this.vLo & 0xfff;
+    // Bits 63:12 of the descriptor are reserved.
+    if ((this.vLo & ~0xfff) !== 0 || this.vHi !== 0) this.fault(VECTOR_GP, 0);
+    if (type <= 1 && (s.cr4 & CR4_PCIDE) === 0 && pcid !== 0) this.fault(VECTOR_GP, 0);
+    if (type === 0) {
+      const t = this.eaLo + 8;
+      this.readMem(t >>> 0, this.bitness === 64 ? (this.eaHi + (t > 0xffffffff ? 1 : 0)) >>> 0 : 0, 8);
+      // The linear address must be canonical (48-bit).
+      const top = this.vHi >> 15;
+      if (top !== 0 && top !== -1) this.fault(VECTOR_GP, 0);
+    }
+    this.flushTlb();
   }
 
   private lockCheck(insn: Instruction): void {
@@ -4168,6 +4450,9 @@ export class Cpu {
 }
 
 const ABORT_STRING = ABORT;
+
+/** POPA's popped values, committed after the last pop (module scratch: no per-instruction allocation). */
+const POPA_VALUES = new Uint32Array(8);
 
 function byteSwap32(v: number): number {
   return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;

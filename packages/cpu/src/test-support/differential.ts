@@ -30,6 +30,8 @@ interface Template {
   plusReg?: boolean;
   /** No 16-bit (66h) variant: the 66h byte is a mandatory prefix of the form. */
   no16?: boolean;
+  /** VEX-encoded (3-byte C4 form): opcode map (2 = 0F38, 3 = 0F3A), implied prefix (pp) and whether VEX.vvvv names a register. */
+  vex?: { map: number; pp: number; vvvv: boolean };
 }
 
 function templates(): Template[] {
@@ -98,6 +100,21 @@ function templates(): Template[] {
     { op: [0x0f, 0x38, 0xf6], modrm: 'r', mandatory: 0x66, no16: true },
     { op: [0x0f, 0x38, 0xf6], modrm: 'r', mandatory: 0xf3, no16: true },
   );
+  // CRC32 r32/r64, r/m8 and r32, r/m16 / r/m32, r64, r/m64.
+  t.push(
+    { op: [0x0f, 0x38, 0xf0], modrm: 'r', mandatory: 0xf2, no16: true },
+    { op: [0x0f, 0x38, 0xf1], modrm: 'r', mandatory: 0xf2 },
+  );
+  // BMI1/BMI2 (VEX, W0 = 32-bit, W1 = 64-bit).
+  const bmi = (op: number, pp: number, modrm: 'r' | number, vvvv = true, map = 2, imm?: number): Template => ({
+    op: [op],
+    modrm,
+    vex: { map, pp, vvvv },
+    ...(imm === undefined ? {} : { imm }),
+  });
+  t.push(bmi(0xf2, 0, 'r'), bmi(0xf7, 0, 'r'), bmi(0xf3, 0, 1), bmi(0xf3, 0, 2), bmi(0xf3, 0, 3));
+  t.push(bmi(0xf5, 0, 'r'), bmi(0xf5, 3, 'r'), bmi(0xf5, 2, 'r'), bmi(0xf6, 3, 'r'));
+  t.push(bmi(0xf7, 2, 'r'), bmi(0xf7, 1, 'r'), bmi(0xf7, 3, 'r'), bmi(0xf0, 3, 'r', false, 3, 1));
   return t;
 }
 
@@ -142,7 +159,7 @@ export function generateCases(perForm: number, seed: number): GeneratedCase[] {
   const insn = new Instruction();
   const out: GeneratedCase[] = [];
   for (const t of templates()) {
-    const sizes = t.byte ? [0] : t.wOnly ? [0x48] : t.no16 ? [0, 0x48] : [0, 0x66, 0x48];
+    const sizes = t.byte ? [0] : t.wOnly ? [0x48] : t.no16 || t.vex ? [0, 0x48] : [0, 0x66, 0x48];
     for (const sz of sizes) {
       for (const mem of t.modrm === undefined ? [false] : t.regOnly ? [false] : t.memOnly ? [true] : [false, true]) {
         for (let k = 0; k < perForm; k++) {
@@ -167,9 +184,17 @@ export function generateCases(perForm: number, seed: number): GeneratedCase[] {
           }
           if (t.modrm === 'r' && regField & 8) rex |= 0x44;
           if (t.modrm !== undefined && !mem && rmReg & 8) rex |= 0x41;
-          // Byte forms without REX use AH..BH for 4..7; keep them by leaving REX off when no r8+ is used.
-          if (rex) bytes.push(rex | 0x40);
-          bytes.push(...t.op.slice(0, -1), opLast);
+          if (t.vex) {
+            // C4 [~R ~X ~B map] [W ~vvvv L=0 pp]: REX bits move into the VEX prefix.
+            const v = t.vex.vvvv ? pick() : 0;
+            bytes.length = 0;
+            bytes.push(0xc4, (rex & 4 ? 0 : 0x80) | 0x40 | (rex & 1 ? 0 : 0x20) | t.vex.map);
+            bytes.push((sz === 0x48 ? 0x80 : 0) | ((~v & 15) << 3) | t.vex.pp, opLast);
+          } else {
+            // Byte forms without REX use AH..BH for 4..7; keep them by leaving REX off when no r8+ is used.
+            if (rex) bytes.push(rex | 0x40);
+            bytes.push(...t.op.slice(0, -1), opLast);
+          }
           if (t.modrm !== undefined) bytes.push((mem ? 0 : 0xc0) | ((regField & 7) << 3) | (rmReg & 7));
           const immSize = t.imm === 'z' ? (sz === 0x66 ? 2 : 4) : (t.imm ?? 0);
           for (let i = 0; i < immSize; i++)
