@@ -46,6 +46,18 @@ describe('typevisor-disasm', () => {
     expect(run([file]).out).toBe('00401000\t1\t55\tpush rbp\n00401001\t1\tc3\tret\n');
   });
 
+  it('prints AT&T text with --syntax att', () => {
+    expect(run(['--syntax', 'att', '--hex', '90 48 8b 47 08']).out).toBe(
+      '00000000\t1\t90\tnop\n00000001\t4\t48 8b 47 08\tmov 8(%rdi),%rax\n',
+    );
+  });
+
+  it('rejects an unknown --syntax with a usage message', () => {
+    const r = run(['--syntax', 'masm', '--hex', '90']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('usage');
+  });
+
   it('rejects a bad --bits with a usage message', () => {
     const r = run(['--bits', '8', '--hex', '90']);
     expect(r.code).toBe(2);

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// typevisor-disasm [--bits 16|32|64] [--ip ADDR] FILE | --hex "90 48 8b 07"
+// typevisor-disasm [--bits 16|32|64] [--ip ADDR] [--syntax intel|att] FILE | --hex "90 48 8b 07"
 // A CLI, so Node APIs are allowed here (and only here in src/).
 import { readFileSync } from 'node:fs';
 import { disassembleEach } from './disassemble.ts';
 import { findElfText } from './elf-text.ts';
 
-const USAGE = 'usage: typevisor-disasm [--bits 16|32|64] [--ip ADDR] (FILE | --hex "90 48 8b 07")';
+const USAGE = 'usage: typevisor-disasm [--bits 16|32|64] [--ip ADDR] [--syntax intel|att] (FILE | --hex "90 48 8b 07")';
 
 /** Runs the CLI on `argv` (without node and script); returns the exit code. */
 export function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
@@ -13,6 +13,7 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
   let ip: number | undefined;
   let hex: string | undefined;
   let file: string | undefined;
+  let syntax: 'intel' | 'att' = 'intel';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--bits') {
@@ -29,6 +30,13 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
         return 2;
       }
       ip = v;
+    } else if (a === '--syntax') {
+      const v = argv[++i];
+      if (v !== 'intel' && v !== 'att') {
+        err(`--syntax must be intel or att\n${USAGE}`);
+        return 2;
+      }
+      syntax = v;
     } else if (a === '--hex') hex = argv[++i] ?? '';
     else if (a === '-h' || a === '--help') {
       out(USAGE);
@@ -67,7 +75,7 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
     return 2;
   }
   let chunk: string[] = [];
-  disassembleEach(bytes, { bitness: bits ?? 64, ip: ip ?? 0 }, (line) => {
+  disassembleEach(bytes, { bitness: bits ?? 64, ip: ip ?? 0, syntax }, (line) => {
     chunk.push(line);
     if (chunk.length === 4096) {
       out(chunk.join('\n'));

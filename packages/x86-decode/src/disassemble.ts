@@ -1,3 +1,4 @@
+import { AttFormatter } from './att-formatter.ts';
 import { Decoder } from './decoder.ts';
 import { DecodeStatus, Instruction } from './instruction.ts';
 import { IntelFormatter } from './intel-formatter.ts';
@@ -8,6 +9,8 @@ export interface DisassembleOptions {
   bitness?: 16 | 32 | 64;
   /** Address of the first byte (below 2^53); default 0. */
   ip?: number;
+  /** `intel` (default, iced-x86's Intel text) or `att` (iced-x86's GNU as text). */
+  syntax?: 'intel' | 'att';
 }
 
 const hex2 = (b: number): string => (b < 16 ? '0' : '') + b.toString(16);
@@ -36,7 +39,7 @@ export function disassembleLines(bytes: Uint8Array, options: DisassembleOptions 
 export function disassembleEach(bytes: Uint8Array, options: DisassembleOptions, onLine: (line: string) => void): void {
   const decoder = new Decoder(options.bitness ?? 64, bytes, { ip: options.ip ?? 0 });
   const insn = new Instruction();
-  const formatter = new IntelFormatter();
+  const formatter = options.syntax === 'att' ? new AttFormatter() : new IntelFormatter();
   let offset = 0;
   while (offset < bytes.length) {
     const ip = (options.ip ?? 0) + offset;

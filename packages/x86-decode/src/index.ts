@@ -38,6 +38,7 @@ export { codeName, CODE_COUNT, cpuFeatureName, findCode, mnemonicName, findMnemo
 export { MEMORY_SIZE_BYTES, MemorySize } from './operand-type.ts';
 export { Register, REGISTER_COUNT, registerName, registerNumber, registerSize } from './register.ts';
 export { IntelFormatter } from './intel-formatter.ts';
+export { AttFormatter } from './att-formatter.ts';
 export { type ElfText, findElfText, isElf } from './elf-text.ts';
 export { OperandType, RegisterClass } from './operand-type.ts';
 /** The generated instruction tables (read-only typed arrays), for encoders and tools. */
