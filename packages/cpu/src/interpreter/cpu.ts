@@ -116,6 +116,7 @@ import {
   segmentAccessVector,
   segmentFastBits,
 } from './segment-checks.ts';
+import { switchTask, type TaskSwitchHost, TaskSwitchSource } from './task-switch.ts';
 
 /** Exception vectors (SDM 3A Table 6-1). */
 export const VECTOR_DE = 0;
@@ -282,7 +283,7 @@ const COMPILE_THRESHOLD = 8;
  * cpu.getReg('rax'); // 5
  * ```
  */
-export class Cpu {
+export class Cpu implements TaskSwitchHost {
   readonly state = new CpuState();
   readonly memory: PhysicalMemory;
   ports: PortIo | null;
@@ -376,6 +377,8 @@ export class Cpu {
   private eaSeg = 0;
   private eaOff = 0;
   private segMode: SegMode = SegMode.RealOrV86;
+  /** Length of the far JMP/CALL being executed (the VM-exit instruction length of a task switch). */
+  private farInsnLength = 0;
   /** 15 for 48-bit linear addresses, 24 with CR4.LA57 (SDM 3A 3.3.7.1). */
   private canonShift = 15;
 
@@ -1854,7 +1857,7 @@ export class Cpu {
           return;
         }
         if (insn.opKind[0] === OperandKind.FarBranch) {
-          this.farTransfer(insn.farSelector, insn.farOffset, 0, osz, false);
+          this.farBranch(insn, insn.farSelector, insn.farOffset, 0, osz, false);
           return;
         }
         if (insn.memSize > 8 || (insn.memSize === 4 && osz === 2) || (insn.memSize === 6 && osz === 4)) {
@@ -1866,7 +1869,7 @@ export class Cpu {
         return;
       case H.Call: {
         if (insn.opKind[0] === OperandKind.FarBranch) {
-          this.farCall(insn, insn.farSelector, insn.farOffset, 0, osz);
+          this.farBranch(insn, insn.farSelector, insn.farOffset, 0, osz, true);
           return;
         }
         if (insn.opKind[0] === OperandKind.Memory && insn.memSize > osz) {
@@ -1904,7 +1907,7 @@ export class Cpu {
         this.farReturn(insn);
         return;
       case H.Iret:
-        this.iret(osz);
+        this.iret(osz, insn);
         return;
       case H.Leave: {
         const ss = this.stackSize();
@@ -3408,6 +3411,11 @@ export class Cpu {
     const lo = this.vLo;
     const hi = this.vHi;
     const attr = Cpu.descAttr(hi);
+    const sysType = attr & 0xf;
+    if (!(attr & AR_S) && !(s.efer & EFER_LMA_BIT) && (sysType === 5 || (sysType & 5) === 1)) {
+      this.farTask(selector, attr, lo >>> 16, isCall);
+      return;
+    }
     if (!(attr & AR_S)) {
       this.throughCallGate(selector, lo, hi, isCall, osz);
       return;
@@ -3436,6 +3444,60 @@ export class Cpu {
     if (this.state.efer & EFER_LMA_BIT && hi & (1 << 21)) {
       if (osz === 8 && !isCanonical(offHi, this.canonShift)) this.fault(VECTOR_GP, 0);
     } else if ((osz === 2 ? offLo & 0xffff : offLo >>> 0) > Cpu.descLimit(lo, hi)) this.fault(VECTOR_GP, 0);
+  }
+
+  /**
+   * Far JMP/CALL to a TSS descriptor or a task gate outside IA-32e mode (SDM 2 "JMP"/"CALL"
+   * TASK-GATE and TASK-STATE-SEGMENT; IA-32e mode never gets here: only call gates are valid).
+   * The DPL of the gate, or of a directly named TSS, must be >= CPL and >= RPL.
+   */
+  private farTask(selector: number, attr: number, gateTss: number, isCall: boolean): void {
+    const dpl = (attr >> 5) & 3;
+    if (dpl < this.cpl || dpl < (selector & 3)) this.fault(VECTOR_GP, selector & ~3);
+    let tss = selector;
+    if ((attr & 0xf) === 5) {
+      if (!(attr & AR_P)) this.fault(VECTOR_NP, selector & ~3);
+      tss = gateTss;
+    }
+    const source = isCall ? TaskSwitchSource.Call : TaskSwitchSource.Jmp;
+    if (!switchTask(this, tss, source, 0, -1, this.farInsnLength)) throw ABORT;
+  }
+
+  /** @internal Supervisor read of `size` bytes at linear `lo` (task switches). */
+  systemRead(lo: number, size: 1 | 2 | 4): number {
+    this.readSystem(lo >>> 0, 0, size);
+    return this.vLo;
+  }
+
+  /** @internal Supervisor write of `size` bytes at linear `lo` (task switches). */
+  systemWrite(lo: number, size: 1 | 2 | 4, value: number): void {
+    const save = this.cpl;
+    this.cpl = 0;
+    try {
+      this.writeMem(lo >>> 0, 0, size, value >>> 0, 0);
+    } finally {
+      this.cpl = save;
+    }
+  }
+
+  /**
+   * @internal A task switch reached its commit point: faults from here on are the new task's.
+   * (Event delivery that snapshots state for an all-or-nothing rollback must re-take it here.)
+   */
+  taskCommitted(): void {}
+
+  /** @internal Pushes `size` bytes (an error code onto a new task's stack). */
+  pushValue(size: 2 | 4, value: number): void {
+    this.push(size, value, 0);
+  }
+
+  /** @internal Offers a task switch to the VMX interception (exit reason 9); true = go on, false = a VM exit happened. */
+  taskSwitchExit(selector: number, source: TaskSwitchSource, instructionLength: number): boolean {
+    // (Typed so that it builds whether or not the interface declares taskSwitch yet: vmx adds it.)
+    const ic = this.interception as { taskSwitch?(sel: number, src: number, len: number): boolean } | null;
+    if (ic?.taskSwitch === undefined || !ic.taskSwitch(selector, source, instructionLength)) return true;
+    this.vmExited();
+    return false;
   }
 
   /** Far CALL/JMP through a call gate (SDM 3A 5.8.4-5.8.6), including the inner-privilege stack switch. */
@@ -3549,20 +3611,32 @@ export class Cpu {
     const t = lo + osz;
     this.readMem(t >>> 0, (hi + (t > 0xffffffff ? 1 : 0)) >>> 0, 2);
     const sel = this.vLo;
-    if (isCall) this.farCall(insn, sel, offLo, offHi, osz);
-    else this.farTransfer(sel, offLo, offHi, osz, false);
+    this.farBranch(insn, sel, offLo, offHi, osz, isCall);
   }
 
-  /** Far CALL pushing the address after `insn`; a fault leaves RIP on the CALL (faults are restartable, SDM 3A 6.5). */
-  private farCall(insn: Instruction, selector: number, offLo: number, offHi: number, osz: number): void {
+  /**
+   * Far JMP/CALL with RIP advanced past `insn` first (a CALL pushes it, a task switch saves it in
+   * the old TSS). A fault or VM exit before a task switch commits puts RIP back on the
+   * instruction (faults are restartable, SDM 3A 6.5); after the commit it belongs to the new task.
+   */
+  private farBranch(
+    insn: Instruction,
+    selector: number,
+    offLo: number,
+    offHi: number,
+    osz: number,
+    isCall: boolean,
+  ): void {
     const s = this.state;
     const ipLo = s.ripLo;
     const ipHi = s.ripHi;
+    const tr = s.segSelector[SEG_TR];
     this.nextIp(insn);
+    this.farInsnLength = insn.length;
     try {
-      this.farTransfer(selector, offLo, offHi, osz, true);
+      this.farTransfer(selector, offLo, offHi, osz, isCall);
     } catch (e) {
-      if (e === FAULT) {
+      if ((e === FAULT || e === ABORT) && s.segSelector[SEG_TR] === tr) {
         s.ripLo = ipLo;
         s.ripHi = ipHi;
       }
@@ -3632,7 +3706,7 @@ export class Cpu {
     this.refreshSegments();
   }
 
-  private iret(osz: number): void {
+  private iret(osz: number, insn: Instruction): void {
     const s = this.state;
     if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
       if (s.flagsValue & FLAG_VM && (s.getFlags() & FLAG_IOPL) >>> 12 < 3) this.fault(VECTOR_GP, 0);
@@ -3652,7 +3726,22 @@ export class Cpu {
       return;
     }
     if (s.flagsValue & FLAG_NT && !(s.efer & EFER_LMA_BIT)) {
-      this.fault(VECTOR_GP, 0); // task return is not modelled
+      // SDM 2 "IRET" TASK-RETURN: back to the task named by the current TSS's link field.
+      const link = this.systemRead(s.segBaseLo[SEG_TR]!, 2);
+      const ipLo = s.ripLo;
+      this.nextIp(insn);
+      const tr = s.segSelector[SEG_TR];
+      try {
+        if (!switchTask(this, link, TaskSwitchSource.Iret, 0, -1, insn.length)) {
+          s.ripLo = ipLo;
+          throw ABORT;
+        }
+      } catch (e) {
+        if (e === FAULT && s.segSelector[SEG_TR] === tr) s.ripLo = ipLo;
+        throw e;
+      }
+      this.nmiBlocked = false;
+      return;
     }
     this.peek(0, osz);
     const ipLo = this.vLo;
@@ -4371,7 +4460,11 @@ export class Cpu {
     // SDM 3A 6.12.1.1: software interrupts check the gate DPL against CPL.
     if (software && gdpl < this.cpl) this.fault(VECTOR_GP, vector * 8 + 2);
     if (!present) this.fault(VECTOR_NP, vector * 8 + 2 + ext);
-    if (isTaskGate) this.fault(VECTOR_GP, vector * 8 + 2 + ext); // task switching is not modelled
+    if (isTaskGate) {
+      // SDM 2 "INT n" TASK-GATE: the gate names a TSS in the GDT; the switch nests (link, NT).
+      if (!switchTask(this, lo >>> 16, TaskSwitchSource.IdtGate, ext, errorCode, 0)) throw ABORT;
+      return;
+    }
     const csSel = lo >>> 16;
     const offLo = ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0;
     if ((csSel & ~3) === 0) this.fault(VECTOR_GP, ext);
