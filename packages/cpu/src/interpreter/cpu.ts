@@ -1816,7 +1816,14 @@ export class Cpu implements TaskSwitchHost {
         let size = osz;
         if (insn.opKind[0] === OperandKind.Register && REG_KIND[insn.opRegister[0]!] === RegKind.Segment) {
           this.readOp(insn, 0, 2);
-          this.push(size, this.vLo, 0);
+          const sel = this.vLo;
+          if (size === 2) this.push(2, sel, 0);
+          else {
+            // SDM 2 "PUSH": recent Intel processors store a segment register with a 16-bit move,
+            // leaving the upper bytes of the stack slot as they were (v86 agrees).
+            this.peek(-size, size);
+            this.push(size, ((this.vLo & 0xffff0000) | sel) >>> 0, this.vHi);
+          }
           break;
         }
         if (insn.opKind[0] === OperandKind.Memory) size = insn.memSize || osz;

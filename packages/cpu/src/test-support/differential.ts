@@ -11,7 +11,7 @@ import { StopReason } from '../interpreter/contracts.ts';
 import { Cpu } from '../interpreter/cpu.ts';
 
 /** An instruction template: opcode bytes, ModRM use, immediate size, and which operand sizes apply. */
-interface Template {
+export interface Template {
   op: number[];
   /** 'r' = ModRM with reg field free, a number = /digit, undefined = no ModRM. */
   modrm?: 'r' | number;
@@ -34,7 +34,8 @@ interface Template {
   vex?: { map: number; pp: number; vvvv: boolean };
 }
 
-function templates(): Template[] {
+/** The general-purpose forms the differentials generate, as templates. */
+export function templates(): Template[] {
   const t: Template[] = [];
   for (let base = 0; base < 0x40; base += 8) {
     t.push({ op: [base], modrm: 'r', byte: true }, { op: [base + 1], modrm: 'r' });
@@ -136,7 +137,8 @@ export class Rng {
 
 const SPECIAL = [0, 1, 2, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff, 31, 32, 63, 64];
 
-function randomWord(rng: Rng): number {
+/** A random 32-bit operand, biased towards edge values. */
+export function randomWord(rng: Rng): number {
   const k = rng.below(4);
   if (k === 0) return SPECIAL[rng.below(SPECIAL.length)]!;
   if (k === 1) return rng.below(256);
