@@ -29,7 +29,19 @@ export {
   MSR_IA32_STAR,
 } from './interpreter/cpu.ts';
 export { type LoadedElf, loadElf64 } from './elf/elf64-loader.ts';
-export { CpuidModel } from './interpreter/cpuid-model.ts';
+export {
+  CPU_FEATURE_ADX,
+  CPU_FEATURE_BMI1,
+  CPU_FEATURE_BMI2,
+  CPU_FEATURE_INVPCID,
+  CPU_FEATURE_LZCNT,
+  CPU_FEATURE_MOVBE,
+  CPU_FEATURE_POPCNT,
+  CPU_FEATURE_RDPID,
+  CPU_FEATURE_SMAP,
+  CPU_FEATURE_SSE42,
+  CpuidModel,
+} from './interpreter/cpuid-model.ts';
 export {
   AR_DB,
   AR_G,

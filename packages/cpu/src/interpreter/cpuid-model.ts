@@ -2,7 +2,8 @@
  * Instruction-set features the interpreter checks before executing a form (bits of
  * {@link CpuidModel.features}). Each is derived from the CPUID bit the SDM names for the
  * instruction, so clearing that bit in the model makes the instruction raise #UD (or, for
- * TZCNT/LZCNT, fall back to BSF/BSR as on processors without them).
+ * TZCNT/LZCNT, fall back to BSF/BSR as on processors without them). This one, BMI1: ANDN,
+ * BEXTR, BLSI, BLSMSK, BLSR, TZCNT (CPUID.(7,0):EBX[3]).
  */
 export const CPU_FEATURE_BMI1 = 1 << 0;
 /** BMI2: BZHI, MULX, PDEP, PEXT, RORX, SARX, SHLX, SHRX (CPUID.(7,0):EBX[8]). */
