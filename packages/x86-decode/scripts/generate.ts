@@ -32,29 +32,79 @@ export const ATTRS = [
   'ignmod',
 ] as const;
 
-const BYTES_PER: Record<string, number> = { Int32Array: 4, Uint32Array: 4, Uint16Array: 2, Uint8Array: 1 };
+/** Values per row of the generated INFO_ROWS table. */
+const INFO_STRIDE = 8;
 
-// Tables are emitted as base64 of their little-endian bytes: a string literal parses far faster
-// than tens of thousands of number literals, which keeps the cold start (import) short.
-const arr = (name: string, type: string, values: number[], doc: string): string => {
+const BYTES_PER: Record<string, number> = {
+  Int32Array: 4,
+  Uint32Array: 4,
+  Int16Array: 2,
+  Uint16Array: 2,
+  Uint8Array: 1,
+};
+
+/** Little-endian bytes of `values` stored as `type`, base64. */
+const base64Of = (type: string, values: number[]): string => {
   const width = BYTES_PER[type]!;
   const bytes = Buffer.alloc(values.length * width);
   values.forEach((v, i) => {
     if (width === 4) bytes.writeUInt32LE(v >>> 0, i * 4);
-    else if (width === 2) bytes.writeUInt16LE(v, i * 2);
+    else if (width === 2) bytes.writeUInt16LE(v & 0xffff, i * 2);
     else bytes.writeUInt8(v, i);
   });
-  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpack(${type}, ${JSON.stringify(bytes.toString('base64'))});\n`;
+  return bytes.toString('base64');
+};
+
+// Cold start (import + first decode) is dominated by the bytes V8 has to read and unpack, so
+// the tables are emitted as base64 of their little-endian bytes (a string literal parses far
+// faster than number literals), in the narrowest element type that holds them, and per-code
+// tables with few distinct rows are stored once per distinct row plus a one-byte row index.
+const arr = (name: string, type: string, values: number[], doc: string): string => {
+  const width = BYTES_PER[type]!;
+  for (const v of values) {
+    const ok =
+      type === 'Int16Array'
+        ? v >= -32768 && v < 32768
+        : type === 'Int32Array'
+          ? v === (v | 0)
+          : v >= 0 && v < 2 ** (8 * width);
+    if (!ok) throw new Error(`${name}: ${v} does not fit ${type}`);
+  }
+  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpack(${type}, ${JSON.stringify(base64Of(type, values))});\n`;
+};
+
+/** A per-code table of `width` values per code, stored as its distinct rows + a row index per code (Uint8 while there are at most 256 rows). */
+const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc: string): string => {
+  const rows: string[] = [];
+  const rowIndex = new Map<string, number>();
+  const index: number[] = [];
+  const flat: number[] = [];
+  for (let i = 0; i < values.length; i += width) {
+    const row = values.slice(i, i + width);
+    const k = row.join(',');
+    let r = rowIndex.get(k);
+    if (r === undefined) {
+      r = rows.length;
+      rows.push(k);
+      rowIndex.set(k, r);
+      flat.push(...row);
+    }
+    index.push(r);
+  }
+  const indexType = rows.length <= 256 ? 'Uint8Array' : 'Uint16Array';
+  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpackRows(${type}, ${width}, ${JSON.stringify(base64Of(type, flat))}, ${indexType}, ${JSON.stringify(base64Of(indexType, index))});\n`;
 };
 
 const PRELUDE = `// Little-endian bytes (every platform JavaScript runs on), base64-decoded once at load with a
 // table (Node 20's atob is far slower).
 const B64 = new Uint8Array(128);
 for (let i = 0; i < 64; i++) B64["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i)] = i;
-function unpack<T>(ctor: new (buffer: ArrayBuffer) => T, base64: string): T {
+function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
   const n = base64.length;
   const pad = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
-  const out = new Uint8Array((n / 4) * 3 - pad);
+  const size = (n / 4) * 3 - pad;
+  // one spare word so the last group needs no bounds test; views below use exactly \`size\` bytes
+  const out = new Uint8Array(size + 3);
   let o = 0;
   for (let i = 0; i < n; i += 4) {
     const v =
@@ -62,11 +112,42 @@ function unpack<T>(ctor: new (buffer: ArrayBuffer) => T, base64: string): T {
       (B64[base64.charCodeAt(i + 1)]! << 12) |
       (B64[base64.charCodeAt(i + 2)]! << 6) |
       B64[base64.charCodeAt(i + 3)]!;
-    out[o++] = v >> 16;
-    if (o < out.length) out[o++] = (v >> 8) & 255;
-    if (o < out.length) out[o++] = v & 255;
+    out[o] = v >> 16;
+    out[o + 1] = (v >> 8) & 255;
+    out[o + 2] = v & 255;
+    o += 3;
   }
-  return new ctor(out.buffer);
+  return out.subarray(0, size);
+}
+function unpack<T>(ctor: { new (buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number }, base64: string): T {
+  const bytes = bytesOf(base64);
+  return new ctor(bytes.buffer, 0, bytes.length / ctor.BYTES_PER_ELEMENT);
+}
+/** Expands distinct rows of \`width\` values and a per-code row index into one value table. */
+function unpackRows<T extends Uint32Array, I extends Uint8Array | Uint16Array>(
+  ctor: { new (buffer: ArrayBuffer, offset: number, length: number): T; new (length: number): T; BYTES_PER_ELEMENT: number },
+  width: number,
+  rowsBase64: string,
+  indexCtor: { new (buffer: ArrayBuffer, offset: number, length: number): I; BYTES_PER_ELEMENT: number },
+  indexBase64: string,
+): T {
+  const rows = unpack(ctor, rowsBase64);
+  const index = unpack(indexCtor, indexBase64);
+  const out = new ctor(index.length * width);
+  if (width === 1) {
+    for (let c = 0; c < index.length; c++) out[c] = rows[index[c]!]!;
+    return out;
+  }
+  // width 5 (operand descriptors, flag masks), unrolled: this runs once, cold, at import
+  for (let c = 0, o = 0; c < index.length; c++, o += 5) {
+    const r = index[c]! * 5;
+    out[o] = rows[r]!;
+    out[o + 1] = rows[r + 1]!;
+    out[o + 2] = rows[r + 2]!;
+    out[o + 3] = rows[r + 3]!;
+    out[o + 4] = rows[r + 4]!;
+  }
+  return out;
 }
 
 `;
@@ -124,19 +205,49 @@ export function generateSource(): string {
   out += `/** CPUID feature names, indexed by feature id. */\nexport const CPU_FEATURE_NAMES: readonly string[] = ${JSON.stringify(cpuFeatures.join(' '))}.split(' ');\n\n`;
   out += `/** Attribute bit names, bit i = 1 << i in CODE_ATTRS. */\nexport const ATTR_NAMES: readonly string[] = ${JSON.stringify(ATTRS.join(' '))}.split(' ');\n\n`;
   out += arr('CODE_MNEMONIC', 'Uint16Array', mnem, 'Mnemonic id per code.');
-  out += arr('CODE_OP_COUNT', 'Uint8Array', opCount, 'Operand count per code.');
-  out += arr('CODE_OPS', 'Uint32Array', ops, 'Five operand descriptors per code (see src/operand-type.ts).');
-  out += arr('CODE_MEM_SIZE', 'Uint8Array', memSize, 'MemorySize of the memory operand per code.');
-  out += arr('CODE_FLAGS', 'Uint32Array', flags, 'Five RFLAGS masks per code: read, written, undefined, cleared, set.');
   out += arr('CODE_CPU', 'Uint8Array', cpu, 'CPUID feature id per code.');
-  out += arr('CODE_ATTRS', 'Uint32Array', attrs, 'Attribute bits per code (ATTR_NAMES).');
+  // The decoder's per-code facts as distinct rows, so an instruction touches one 32-byte row
+  // and the import unpacks a few kB instead of expanding per-code tables.
+  const flagRowIndex = new Map<string, number>();
+  const flagRows: number[] = [];
+  const infoRowIndex = new Map<string, number>();
+  const infoRows: number[] = [];
+  const codeInfo: number[] = [];
+  for (let c = 0; c < n; c++) {
+    const fk = flags.slice(c * 5, c * 5 + 5);
+    let fr = flagRowIndex.get(fk.join(','));
+    if (fr === undefined) {
+      fr = flagRowIndex.size;
+      flagRowIndex.set(fk.join(','), fr);
+      flagRows.push(...fk);
+    }
+    const row = [attrs[c]!, opCount[c]! | (memSize[c]! << 8), ...ops.slice(c * 5, c * 5 + 5), fr];
+    let r = infoRowIndex.get(row.join(','));
+    if (r === undefined) {
+      r = infoRowIndex.size;
+      infoRowIndex.set(row.join(','), r);
+      infoRows.push(...row);
+    }
+    codeInfo.push(r);
+  }
+  out += `/** Values per row of INFO_ROWS. */\nexport const INFO_STRIDE = ${INFO_STRIDE};\n\n`;
+  out += arr(
+    'INFO_ROWS',
+    'Int32Array',
+    infoRows,
+    'Distinct per-code rows: [attrs, opCount | memSize << 8, five operand descriptors, FLAG_ROWS row].',
+  );
+  out += arr('CODE_INFO', 'Uint16Array', codeInfo, 'INFO_ROWS row of each code.');
+  out += arr('FLAG_ROWS', 'Uint32Array', flagRows, 'Distinct RFLAGS rows: read, written, undefined, cleared, set.');
+  out += rowsArr('CODE_OPS', 'Uint32Array', 5, ops, 'Five operand descriptors per code (see src/operand-type.ts).');
+  out += rowsArr('CODE_ATTRS', 'Uint32Array', 1, attrs, 'Attribute bits per code (ATTR_NAMES).');
   out += arr(
     'DECODE_TREE',
-    'Int32Array',
+    'Int16Array',
     tree,
     'Decode tree nodes: selector kind, then its children (>= 0 node, < 0 ~code).',
   );
-  out += arr('DECODE_ROOTS', 'Int32Array', roots, 'Tree root per (map * 256 + opcode); ~0 = invalid.');
+  out += arr('DECODE_ROOTS', 'Int16Array', roots, 'Tree root per (map * 256 + opcode); ~0 = invalid.');
   out += arr('HAS_MODRM', 'Uint8Array', hasModrm, '1 if the (map, opcode) slot has a ModRM byte.');
   return out;
 }

@@ -1,12 +1,11 @@
 import {
-  CODE_ATTRS,
-  CODE_MEM_SIZE,
+  CODE_INFO,
   CODE_MNEMONIC,
-  CODE_OP_COUNT,
-  CODE_OPS,
   DECODE_ROOTS,
   DECODE_TREE,
   HAS_MODRM,
+  INFO_ROWS,
+  INFO_STRIDE,
   MNEMONIC_NAMES,
 } from './generated/tables.ts';
 import {
@@ -44,7 +43,7 @@ export const ATTR_FMT_SHORT = 1 << 14;
 export const ATTR_NOLOCKREG = 1 << 15;
 /** MOV Sreg, r/m: loading CS is #UD (SDM 2 MOV). */
 export const ATTR_NOCS = 1 << 16;
-/** MOV CR/DR: ModRM.mod is ignored and always names a register (SDM 2 MOV—Move to/from Control Registers). */
+/** MOV CR/DR: ModRM.mod is ignored and always names a register (SDM 2 MOV-Move to/from Control Registers). */
 export const ATTR_IGNMOD = 1 << 17;
 
 // Tree selector kinds (scripts/build-tables.ts SELECTORS order).
@@ -64,15 +63,10 @@ const SEL_OSZ_F64 = 12;
 
 const MAX_LENGTH = 15;
 
-// The per-code facts the decoder needs, interleaved so one instruction touches one cache line:
-// [attrs, opCount | memSize << 8, op0, op1, op2, op3, op4, 0].
-const INFO_STRIDE = 8;
-const INFO = new Int32Array(CODE_ATTRS.length * INFO_STRIDE);
-for (let c = 0; c < CODE_ATTRS.length; c++) {
-  INFO[c * INFO_STRIDE] = CODE_ATTRS[c]!;
-  INFO[c * INFO_STRIDE + 1] = CODE_OP_COUNT[c]! | (CODE_MEM_SIZE[c]! << 8);
-  for (let k = 0; k < 5; k++) INFO[c * INFO_STRIDE + 2 + k] = CODE_OPS[c * 5 + k]!;
-}
+// The per-code facts the decoder needs come from the generated INFO_ROWS, one 8-value row per
+// distinct form shape: [attrs, opCount | memSize << 8, op0, op1, op2, op3, op4, flag row].
+const INFO = INFO_ROWS;
+if (INFO_STRIDE !== 8) throw new Error('generated INFO_STRIDE must be 8 (decodeAt indexes rows with << 3)');
 
 // Prefix bytes (SDM 2 2.1.1): 1..6 segment ES..GS, then 66, 67, F0, F3, F2, REX (40..4F, 64-bit only).
 const PK_GS = 6;
@@ -388,7 +382,7 @@ export class Decoder {
     }
     const code = ~node;
     if (code === 0) return this.invalid(insn, start, p);
-    const info = code * INFO_STRIDE;
+    const info = CODE_INFO[code]! << 3;
     const attrs = INFO[info]!;
     if ((prefixes & PREFIX_LOCK) !== 0 && ((attrs & ATTR_LOCK) === 0 || mod === 3)) return this.invalid(insn, start, p);
     if ((attrs & ATTR_NOCS) !== 0 && reg === 1) return this.invalid(insn, start, p);
@@ -420,11 +414,12 @@ export class Decoder {
     for (let k = 0; k < opCount; k++) {
       const d = INFO[info + 2 + k]!;
       const cls = (d >> 8) & 0xff;
+      const cls8 = cls === RegisterClass.Gpr8 && rex !== 0 ? GPR8_REX : cls;
       let kind = OperandKind.Register;
       let r = 0;
       switch (d & 0xff) {
         case OperandType.ModrmReg:
-          r = regOf(cls, reg | (rexR << 3), rex);
+          r = REG_OF[(cls8 << 5) | reg | (rexR << 3)]!;
           if (r === 0) return this.invalid(insn, start, p);
           break;
         case OperandType.ModrmRm:
@@ -432,7 +427,7 @@ export class Decoder {
         case OperandType.ModrmRmMem:
           if (mod === 3) {
             // VEX.B does not extend an opmask register in ModRM.rm (iced/SDM: k0-k7 only)
-            r = regOf(cls, cls === RegisterClass.K ? rm : rm | (rexB << 3), rex);
+            r = REG_OF[(cls8 << 5) | (cls === RegisterClass.K ? rm : rm | (rexB << 3))]!;
             if (r === 0) return this.invalid(insn, start, p);
             break;
           }
@@ -507,16 +502,16 @@ export class Decoder {
           }
           break;
         case OperandType.OpcodeReg:
-          r = regOf(cls, (op & 7) | (rexB << 3), rex);
+          r = REG_OF[(cls8 << 5) | (op & 7) | (rexB << 3)]!;
           break;
         case OperandType.VvvvReg:
           usesVvvv = true;
-          r = regOf(cls, vvvv, rex);
+          r = REG_OF[(cls8 << 5) | vvvv]!;
           if (r === 0) return this.invalid(insn, start, p);
           break;
         case OperandType.Is4Reg:
           if (p >= lim) return this.fail(insn, start, p, lim);
-          r = regOf(cls, (b[p++]! >> 4) & (mode64 ? 15 : 7), rex);
+          r = REG_OF[(cls8 << 5) | ((b[p++]! >> 4) & (mode64 ? 15 : 7))]!;
           break;
         case OperandType.FixedReg:
           r = d >>> 16;
@@ -685,7 +680,8 @@ export class Decoder {
       const disp = ripRel !== 0 ? insn.memDisplacementLo | 0 : rel;
       const sum = ipLo + length + disp;
       let lo = sum >>> 0;
-      let hi = (ipHi + Math.floor(sum / TWO32)) >>> 0;
+      // sum is within (-2^31, 2^33): carry or borrow into the high half without a division
+      let hi = sum >= TWO32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
       // XBEGIN's target is computed in EIP even with a 16-bit operand size (SDM 2 XBEGIN)
       const width =
         ripRel !== 0 ? ripRel : operandSize === 2 && CODE_MNEMONIC[code] === XBEGIN ? (mode64 ? 8 : 4) : operandSize;
@@ -707,8 +703,8 @@ export class Decoder {
 
   /**
    * EVEX-encoded (AVX-512) instruction at `p` (just after the 62h byte): checks the fixed
-   * EVEX bits and measures the length (ModRM, SIB, displacement — disp8 stays one byte under
-   * disp8*N compression — and imm8 where the opcode map has one), and reports `Unsupported`.
+   * EVEX bits and measures the length (ModRM, SIB, displacement - disp8 stays one byte under
+   * disp8*N compression - and imm8 where the opcode map has one), and reports `Unsupported`.
    */
   private evex(insn: Instruction, start: number, p: number, lim: number, prefixes: number, rex: number): DecodeStatus {
     const b = this.bytes;
@@ -788,45 +784,32 @@ function clearMemory(insn: Instruction): void {
   insn.memDisplacementSize = 0;
 }
 
-/** Register of class `cls` with encoding number `n`, or 0 when that encoding names no register. */
-function regOf(cls: number, n: number, rex: number): number {
-  switch (cls) {
-    case RegisterClass.Gpr8:
-      if (rex === 0 || n < 4) return Register.AL + n;
-      return n < 8 ? Register.SPL + n - 4 : Register.AL + n + 4;
-    case RegisterClass.Gpr16:
-      return Register.AX + n;
-    case RegisterClass.Gpr32:
-      return Register.EAX + n;
-    case RegisterClass.Gpr64:
-      return Register.RAX + n;
-    case RegisterClass.Segment:
-      n &= 7;
-      return n < 6 ? Register.ES + n : 0;
-    case RegisterClass.Cr:
-      return n === 0 || n === 2 || n === 3 || n === 4 || n === 8 ? Register.CR0 + n : 0;
-    case RegisterClass.Dr:
-      return n < 8 ? Register.DR0 + n : 0;
-    case RegisterClass.Tr:
-      return Register.TR0 + (n & 7);
-    case RegisterClass.Mm:
-      return Register.MM0 + (n & 7);
-    case RegisterClass.Xmm:
-      return Register.XMM0 + n;
-    case RegisterClass.Ymm:
-      return Register.YMM0 + n;
-    case RegisterClass.Zmm:
-      return Register.ZMM0 + n;
-    case RegisterClass.K:
-      return n < 8 ? Register.K0 + n : 0;
-    case RegisterClass.Bnd:
-      return n < 4 ? Register.BND0 + n : 0;
-    case RegisterClass.St:
-      return Register.ST0 + (n & 7);
-    case RegisterClass.Tmm:
-      return Register.TMM0 + (n & 7);
-  }
-  return 0;
+// Register of class `cls` with encoding number `n` (0..31) at REG_OF[cls << 5 | n]; 0 when that
+// encoding names no register. Class GPR8_REX (past the last RegisterClass) is Gpr8 under a REX
+// prefix, where 4..7 name SPL..DIL instead of AH..BH (SDM 2 3.7.2.1).
+const GPR8_REX = 17;
+const REG_OF = new Uint8Array(18 << 5);
+{
+  const set = (cls: number, f: (n: number) => number) => {
+    for (let n = 0; n < 32; n++) REG_OF[(cls << 5) | n] = f(n);
+  };
+  set(RegisterClass.Gpr8, (n) => (n < 8 ? Register.AL + n : n < 16 ? Register.AL + n + 4 : 0));
+  set(GPR8_REX, (n) => (n < 4 ? Register.AL + n : n < 8 ? Register.SPL + n - 4 : n < 16 ? Register.AL + n + 4 : 0));
+  set(RegisterClass.Gpr16, (n) => (n < 16 ? Register.AX + n : 0));
+  set(RegisterClass.Gpr32, (n) => (n < 16 ? Register.EAX + n : 0));
+  set(RegisterClass.Gpr64, (n) => (n < 16 ? Register.RAX + n : 0));
+  set(RegisterClass.Segment, (n) => ((n & 7) < 6 ? Register.ES + (n & 7) : 0));
+  set(RegisterClass.Cr, (n) => (n === 0 || n === 2 || n === 3 || n === 4 || n === 8 ? Register.CR0 + n : 0));
+  set(RegisterClass.Dr, (n) => (n < 8 ? Register.DR0 + n : 0));
+  set(RegisterClass.Tr, (n) => Register.TR0 + (n & 7));
+  set(RegisterClass.Mm, (n) => Register.MM0 + (n & 7));
+  set(RegisterClass.Xmm, (n) => Register.XMM0 + n);
+  set(RegisterClass.Ymm, (n) => Register.YMM0 + n);
+  set(RegisterClass.Zmm, (n) => Register.ZMM0 + n);
+  set(RegisterClass.K, (n) => (n < 8 ? Register.K0 + n : 0));
+  set(RegisterClass.Bnd, (n) => (n < 4 ? Register.BND0 + n : 0));
+  set(RegisterClass.St, (n) => Register.ST0 + (n & 7));
+  set(RegisterClass.Tmm, (n) => Register.TMM0 + (n & 7));
 }
 
 /** SDM 1 3.7.4: SS for rBP/rSP bases, else DS; an override wins (only FS/GS in 64-bit mode). */

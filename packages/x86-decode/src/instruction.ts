@@ -1,6 +1,11 @@
-import { CODE_CPU, CODE_FLAGS, CODE_MNEMONIC } from './generated/tables.ts';
+import { CODE_CPU, CODE_INFO, CODE_MNEMONIC, FLAG_ROWS, INFO_ROWS, INFO_STRIDE } from './generated/tables.ts';
 import { MEMORY_SIZE_BYTES } from './operand-type.ts';
 import { Register } from './register.ts';
+
+/** Offset in FLAG_ROWS of a code's five RFLAGS masks. */
+function flagRow(code: number): number {
+  return INFO_ROWS[CODE_INFO[code]! * INFO_STRIDE + 7]! * 5;
+}
 
 /** Outcome of one decode. An invalid or truncated instruction still has a `length` (bytes consumed). */
 export enum DecodeStatus {
@@ -146,27 +151,27 @@ export class Instruction {
 
   /** RFLAGS bits (`FLAG_*`) the instruction reads. */
   get flagsRead(): number {
-    return CODE_FLAGS[this.code * 5]!;
+    return FLAG_ROWS[flagRow(this.code)]!;
   }
 
   /** RFLAGS bits the instruction modifies in any way (includes cleared, set and undefined). */
   get flagsWritten(): number {
-    return CODE_FLAGS[this.code * 5 + 1]!;
+    return FLAG_ROWS[flagRow(this.code) + 1]!;
   }
 
   /** RFLAGS bits left undefined. */
   get flagsUndefined(): number {
-    return CODE_FLAGS[this.code * 5 + 2]!;
+    return FLAG_ROWS[flagRow(this.code) + 2]!;
   }
 
   /** RFLAGS bits always cleared. */
   get flagsCleared(): number {
-    return CODE_FLAGS[this.code * 5 + 3]!;
+    return FLAG_ROWS[flagRow(this.code) + 3]!;
   }
 
   /** RFLAGS bits always set. */
   get flagsSet(): number {
-    return CODE_FLAGS[this.code * 5 + 4]!;
+    return FLAG_ROWS[flagRow(this.code) + 4]!;
   }
 
   /** Size in bytes of the memory operand (0 for `m` operands without a size, e.g. LEA, INVLPG). */

@@ -31,7 +31,6 @@ const RENAMES: Readonly<Record<string, string>> = { retf: 'ret far', sal: 'shl',
 const SIZE_HIDDEN = new Set(['push', 'pop', 'call', 'jmp', 'ret', 'ret far', 'enter', 'leave']);
 // Instructions with an implicit rAX/rDI address: iced shows a non-default address size as a prefix.
 const ADDR_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu']);
-const FORMAT_MNEMONIC = MNEMONIC_NAMES.map((m) => RENAMES[m.toLowerCase()] ?? m.toLowerCase());
 // SDM 2 CMPPS Table 3-1 / VCMPPS Table 5-x: comparison predicates iced folds into the mnemonic
 const CMP_PREDICATES = [
   'eq',
@@ -84,8 +83,6 @@ const X87_IMPLICIT_ST1 = new Set([
   'fdivp',
   'fdivrp',
 ]);
-const REG_NAMES: string[] = [];
-for (let r = 0; r < 249; r++) REG_NAMES.push(registerName(r));
 
 // Memory size keywords as iced-x86's Intel formatter prints them.
 const SIZE_KEYWORDS: string[] = [];
@@ -137,7 +134,18 @@ const M_LEA = 2048;
 const M_VEX_CMP = 4096;
 const M_XBEGIN = 8192;
 const M_CALL = 16384;
-const MNEMONIC_TRAITS = FORMAT_MNEMONIC.map((m) => {
+// Built on the first `new IntelFormatter()`, not at import: a decoder-only user never pays for them.
+let FORMAT_MNEMONIC: string[] = [];
+let MNEMONIC_TRAITS: number[] = [];
+const REG_NAMES: string[] = [];
+function buildFormatTables(): void {
+  if (REG_NAMES.length !== 0) return;
+  for (let r = 0; r < 249; r++) REG_NAMES.push(registerName(r));
+  FORMAT_MNEMONIC = MNEMONIC_NAMES.map((m) => RENAMES[m.toLowerCase()] ?? m.toLowerCase());
+  MNEMONIC_TRAITS = FORMAT_MNEMONIC.map(mnemonicTraits);
+}
+
+function mnemonicTraits(m: string): number {
   let t = 0;
   if (SIZE_HIDDEN.has(m)) t |= M_SIZE_HIDDEN;
   const loop = m.startsWith('loop') || m === 'jcxz' || m === 'jecxz' || m === 'jrcxz';
@@ -155,7 +163,7 @@ const MNEMONIC_TRAITS = FORMAT_MNEMONIC.map((m) => {
   if (m === 'xbegin') t |= M_XBEGIN;
   if (m === 'call') t |= M_CALL;
   return t;
-});
+}
 
 // Small numbers are most of what a listing prints: cache their text.
 const HEX_CACHE: string[] = [];
@@ -202,6 +210,10 @@ const isStringKind = (k: number): boolean =>
  * ```
  */
 export class IntelFormatter {
+  constructor() {
+    buildFormatTables();
+  }
+
   /** Text of one instruction; `(bad)` for an invalid, truncated or unsupported one. */
   format(insn: Instruction): string {
     if (insn.status !== DecodeStatus.Ok) return '(bad)';

@@ -163,8 +163,8 @@ export function registerName(reg: Register): string {
 }
 
 /**
- * The register's number within its class, as encoded in ModRM/REX/VEX (RAX→0, R9D→9, XMM17→17).
- * For 8-bit registers this is the encoding number *with* a REX prefix (SPL→4, R8L→8) except
+ * The register's number within its class, as encoded in ModRM/REX/VEX (RAX->0, R9D->9, XMM17->17).
+ * For 8-bit registers this is the encoding number *with* a REX prefix (SPL->4, R8L->8) except
  * AH..BH which give 4..7 (their no-REX encoding).
  */
 export function registerNumber(reg: Register): number {
