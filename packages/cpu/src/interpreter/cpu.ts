@@ -39,6 +39,7 @@ import {
 import { CpuError } from '../errors.ts';
 import {
   BLOCK_USES_STACK,
+  type BlockTlb,
   type CompiledBlock,
   canCompile,
   classify,
@@ -341,6 +342,14 @@ export class Cpu implements TaskSwitchHost {
     new Array(TLB_SIZE).fill(null),
     new Array(TLB_SIZE).fill(null),
   ];
+  /** The data TLBs as the compiled blocks see them. */
+  private readonly blockTlb: BlockTlb = {
+    readTags: this.tlbTag[0]!,
+    readViews: this.tlbView[0]!,
+    writeTags: this.tlbTag[1]!,
+    writeViews: this.tlbView[1]!,
+    mask: TLB_SIZE - 1,
+  };
   private stopRequested = false;
   private stopReason: StopReason = StopReason.InstructionLimit;
   /** Interrupt shadow (STI, MOV SS) for the next boundary. */
@@ -767,14 +776,7 @@ export class Cpu implements TaskSwitchHost {
         if (this.checkEvents()) return;
       }
       if (interpretNext) interpretNext = false;
-      else if (
-        this.compile &&
-        this.bitness !== 16 &&
-        this.interception === null &&
-        this.hooks.memory === undefined &&
-        (codeHooks === undefined || codeHooks.size === 0) &&
-        (s.flagsValue & FLAG_TF) === 0
-      ) {
+      else if (this.blocksAllowed()) {
         const ran = this.runBlock(limit);
         if (ran !== BlockRun.None) {
           if (this.stopRequested) return;
@@ -930,31 +932,51 @@ export class Cpu implements TaskSwitchHost {
    */
   private runBlock(limit: number): BlockRun {
     const s = this.state;
-    let lo: number;
-    let hi = 0;
-    if (this.bitness === 64) {
-      lo = s.ripLo;
-      hi = s.ripHi;
-    } else {
-      // Compiled 32-bit code assumes linear = offset and no CS limit inside 4 GiB.
-      if (s.segBaseLo[SEG_CS] !== 0 || s.segLimit[SEG_CS] !== 0xffffffff) return BlockRun.None;
-      lo = s.ripLo;
+    let result = BlockRun.None;
+    for (;;) {
+      let lo: number;
+      let hi = 0;
+      if (this.bitness === 64) {
+        lo = s.ripLo;
+        hi = s.ripHi;
+      } else {
+        // Compiled 32-bit code assumes linear = offset and no CS limit inside 4 GiB.
+        if (s.segBaseLo[SEG_CS] !== 0 || s.segLimit[SEG_CS] !== 0xffffffff) return result;
+        lo = s.ripLo;
+      }
+      const cache = this.codePage(lo, hi);
+      if (cache === null) return result;
+      const off = lo & 0xfff;
+      let block = cache.blocks[off];
+      if (block === undefined || block.bitness !== this.bitness || block.ipLo !== lo || block.ipHi !== hi) {
+        if (++cache.heat[off]! < this.compileThreshold) return result;
+        cache.heat[off] = 0;
+        const built = this.buildBlock(cache, lo, hi);
+        if (built === null) return result;
+        block = built;
+      }
+      if (this.retired + block.count > limit) return result;
+      if (this.bitness !== 64 && !this.flatSegments(block.segments)) return result;
+      this.shadow = false;
+      if (!block.run(this, s, s.gpr32, s.gpr16, s.gpr8)) return BlockRun.Partial;
+      result = BlockRun.Complete;
+      // Chain into the next block unless the run loop has something to look at first
+      // (a stop, pending events, or a change that rules compiled code out).
+      if (this.stopRequested || this.interrupts !== null || this.nmiPending || !this.blocksAllowed()) return result;
     }
-    const cache = this.codePage(lo, hi);
-    if (cache === null) return BlockRun.None;
-    const off = lo & 0xfff;
-    let block = cache.blocks[off];
-    if (block === undefined || block.bitness !== this.bitness || block.ipLo !== lo || block.ipHi !== hi) {
-      if (++cache.heat[off]! < this.compileThreshold) return BlockRun.None;
-      cache.heat[off] = 0;
-      const built = this.buildBlock(cache, lo, hi);
-      if (built === null) return BlockRun.None;
-      block = built;
-    }
-    if (this.retired + block.count > limit) return BlockRun.None;
-    if (this.bitness !== 64 && !this.flatSegments(block.segments)) return BlockRun.None;
-    this.shadow = false;
-    return block.run(this, s, s.gpr32, s.gpr16, s.gpr8) ? BlockRun.Complete : BlockRun.Partial;
+  }
+
+  /** Whether compiled blocks may run now (see runInner). */
+  private blocksAllowed(): boolean {
+    const codeHooks = this.hooks.code;
+    return (
+      this.compile &&
+      this.bitness !== 16 &&
+      this.interception === null &&
+      this.hooks.memory === undefined &&
+      (codeHooks === undefined || codeHooks.size === 0) &&
+      (this.state.flagsValue & FLAG_TF) === 0
+    );
   }
 
   /**
@@ -1004,7 +1026,7 @@ export class Cpu implements TaskSwitchHost {
     if (insns.length === 0) return null;
     let block: CompiledBlock;
     try {
-      block = compileBlock(insns, bitness, cache);
+      block = compileBlock(insns, bitness, cache, this.blockTlb);
     } catch (e) {
       // `new Function` refused (Content-Security-Policy): interpret from now on.
       if (e instanceof EvalError) {

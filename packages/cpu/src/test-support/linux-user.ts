@@ -1,7 +1,7 @@
 import { guestPhysical, PhysicalMemory } from '@typevisor/mmu';
 import { loadElf64 } from '../elf/elf64-loader.ts';
 import { StopReason } from '../interpreter/contracts.ts';
-import { Cpu } from '../interpreter/cpu.ts';
+import { Cpu, type CpuOptions } from '../interpreter/cpu.ts';
 
 /** Result of running a static Linux x86-64 program in the interpreter. */
 export interface UserRun {
@@ -19,11 +19,15 @@ const STACK_TOP = RAM - 0x1000;
  * Runs a static, freestanding x86-64 ELF (write/exit_group syscalls only) in a flat 64-bit
  * CPU with the syscalls served by the syscall hook. Used by the corpus test and the bench.
  */
-export function runLinuxUser(image: Uint8Array, maxInstructions = 2e9): UserRun {
+export function runLinuxUser(
+  image: Uint8Array,
+  maxInstructions = 2e9,
+  options: Pick<CpuOptions, 'compile' | 'compileThreshold'> = {},
+): UserRun {
   const memory = new PhysicalMemory();
   memory.addRam(guestPhysical(0), RAM);
   const elf = loadElf64(memory, image);
-  const cpu = new Cpu({ memory, exceptions: 'stop' });
+  const cpu = new Cpu({ memory, exceptions: 'stop', ...options });
   cpu.setMode('long64', 3);
   cpu.setReg('rip', elf.entry);
   cpu.setReg('rsp', STACK_TOP);

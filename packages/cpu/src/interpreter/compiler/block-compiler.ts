@@ -1,6 +1,6 @@
 import { type Instruction, OperandKind, PREFIX_LOCK, Register } from '@typevisor/x86-decode';
 import { aluAdd, aluIncDec, aluLogic, aluSub } from '../../alu/alu.ts';
-import type { CpuState } from '../../state/cpu-state.ts';
+import { type CpuState, LazyOp } from '../../state/cpu-state.ts';
 import { H, MNEMONIC_COND, MNEMONIC_HANDLER } from '../handlers.ts';
 import { REG_INDEX, REG_KIND, RegKind } from '../register-table.ts';
 
@@ -53,6 +53,16 @@ export interface CompiledBlock {
   readonly segments: number;
   /** Generated source, for debugging. */
   readonly source: string;
+}
+
+/** The cpu's data TLBs (tags are `hi * 2^20 + (lo >>> 12)`, views are RAM pages or null), read by the generated loads and stores. */
+export interface BlockTlb {
+  readonly readTags: Float64Array;
+  readonly readViews: readonly (Uint8Array | null)[];
+  readonly writeTags: Float64Array;
+  readonly writeViews: readonly (Uint8Array | null)[];
+  /** Entries - 1 (a power of two). */
+  readonly mask: number;
 }
 
 /** Something whose `valid` turns false when a write lands in the page the block was decoded from. */
@@ -234,6 +244,16 @@ export function classify(insn: Instruction, bitness: number): InsnClass {
       return insn.opKind[0] === OperandKind.Register ? InsnClass.Inline : InsnClass.Fallback;
     case H.Nop:
       return InsnClass.Inline;
+    case H.Setcc:
+      return insn.opKind[0] === OperandKind.Register && isGpr(insn.opRegister[0]!)
+        ? InsnClass.Inline
+        : InsnClass.Fallback;
+    case H.Cmovcc:
+      return insn.opKind[0] === OperandKind.Register &&
+        simpleOperands(insn, bitness, false) &&
+        gprSize(insn.opRegister[0]!) >= 2
+        ? InsnClass.Inline
+        : InsnClass.Fallback;
     case H.Jcc:
       return directBranchOk(insn, bitness) ? InsnClass.InlineEnd : InsnClass.FallbackEnd;
     case H.Jmp:
@@ -279,10 +299,30 @@ interface Value {
   hi: string;
 }
 
+/**
+ * The last flag-setting instruction compiled inline, whose operands and result sit in the
+ * generated locals `fd<k>`/`fs<k>`/`fr<k>` (and its carry-in or preserved CF in `fc<k>`).
+ * Its flags reach `state.lazy*` only where something can observe them: an exit, a fault,
+ * a fallback to `execute()`; a later producer before any of those makes the stores dead.
+ */
+interface Producer {
+  op: LazyOp;
+  size: number;
+  k: number;
+  /** Carry-in (ADC/SBB) or preserved CF (INC/DEC) as an expression, '0' when none. */
+  carry: string;
+}
+
 class Emitter {
   readonly lines: string[] = [];
   /** Instructions whose retirement has been added to `retired`/`tsc` already. */
   synced = 0;
+  /** Flags of this producer are not in the state yet. */
+  pending: Producer | null = null;
+  /** Locals the generated code declares before its try block (the catch clause reads them). */
+  readonly locals: string[] = [];
+  /** Per instruction index that can fault: the code storing the flags pending there. */
+  readonly faultFlush = new Map<number, string>();
 
   constructor(
     readonly insns: readonly Instruction[],
@@ -320,12 +360,115 @@ class Emitter {
 
   /** Leaves the block before instruction `k` (which the interpreter then runs). */
   bail(k: number): string {
-    return `{ s.ripLo = ${this.ipLo(k)}; s.ripHi = ${this.ipHi(k)}; ${this.retire(k)} return false; }`;
+    return `{ ${this.flushCode()} s.ripLo = ${this.ipLo(k)}; s.ripHi = ${this.ipHi(k)}; ${this.retire(k)} return false; }`;
   }
 
   /** Leaves the block after instruction `k` with RIP at the next instruction. */
   exitAfter(k: number, complete: boolean): string {
-    return `{ s.ripLo = ${this.nextLo(k)}; s.ripHi = ${this.nextHi(k)}; ${this.retire(k + 1)} return ${complete}; }`;
+    return `{ ${this.flushCode()} s.ripLo = ${this.nextLo(k)}; s.ripHi = ${this.nextHi(k)}; ${this.retire(k + 1)} return ${complete}; }`;
+  }
+
+  /** Marks instruction `k` as able to fault from here on; returns the code recording it. */
+  faultPoint(k: number): string {
+    if (!this.faultFlush.has(k)) this.faultFlush.set(k, this.flushCode());
+    return `i = ${k};`;
+  }
+
+  /** Declares generated locals (once). */
+  local(...names: string[]): void {
+    for (const n of names) if (!this.locals.includes(n)) this.locals.push(n);
+  }
+
+  /** Code storing the pending producer's flags into the lazy-flag state (empty when none is pending). */
+  flushCode(): string {
+    const p = this.pending;
+    if (p === null) return '';
+    const src = p.op === LazyOp.Inc || p.op === LazyOp.Dec ? '1' : `fs${p.k}`;
+    return `s.lazyOp = ${p.op}; s.lazySize = ${p.size}; s.lazyDstLo = fd${p.k}; s.lazyDstHi = 0; s.lazySrcLo = ${src}; s.lazySrcHi = 0; s.lazyResLo = fr${p.k}; s.lazyResHi = 0; s.lazyCarry = ${p.carry};`;
+  }
+
+  /** Emits the flag stores now (straight-line code before something that reads the state's flags). */
+  flushNow(): void {
+    const code = this.flushCode();
+    if (code !== '') this.emit(code);
+    this.pending = null;
+  }
+
+  /** CF of the pending producer as a boolean expression (null: read it from the state). */
+  carryExpr(): string | null {
+    const p = this.pending;
+    if (p === null) return null;
+    const k = p.k;
+    switch (p.op) {
+      case LazyOp.Add:
+        return `(fd${k} + fs${k} + ${p.carry} > ${sizeMaskOf(p.size)})`;
+      case LazyOp.Sub:
+        return `(fd${k} < fs${k} + ${p.carry})`;
+      case LazyOp.Logic:
+        return 'false';
+      default:
+        return `(${p.carry} !== 0)`;
+    }
+  }
+
+  /** Condition `cc` (the `MNEMONIC_COND` numbering: kind = cc >> 1, odd = negated) as a boolean expression. */
+  condExpr(cc: number): string {
+    const p = this.pending;
+    const kind = cc >> 1;
+    if (p === null || kind === 5) {
+      // PF, or flags from before the block: the state's lazy-flag code decides.
+      this.flushNow();
+      return `c.cond(${cc})`;
+    }
+    const k = p.k;
+    const sign = p.size === 4 ? 0x80000000 : p.size === 2 ? 0x8000 : 0x80;
+    const zf = `(fr${k} === 0)`;
+    const sf = `((fr${k} & ${sign}) !== 0)`;
+    let of: string;
+    switch (p.op) {
+      case LazyOp.Add:
+        of = `(((fd${k} ^ fr${k}) & (fs${k} ^ fr${k}) & ${sign}) !== 0)`;
+        break;
+      case LazyOp.Sub:
+        of = `(((fd${k} ^ fs${k}) & (fd${k} ^ fr${k}) & ${sign}) !== 0)`;
+        break;
+      case LazyOp.Logic:
+        of = 'false';
+        break;
+      case LazyOp.Inc:
+        of = `((fr${k} & ~fd${k} & ${sign}) !== 0)`;
+        break;
+      default:
+        of = `((fd${k} & ~fr${k} & ${sign}) !== 0)`;
+    }
+    const cf = this.carryExpr()!;
+    let r: string;
+    const plainSub = p.op === LazyOp.Sub && p.carry === '0';
+    const sh = 32 - p.size * 8;
+    const signed = (v: string) => (sh === 0 ? `(${v} | 0)` : `((${v} << ${sh}) >> ${sh})`);
+    switch (kind) {
+      case 0:
+        r = of;
+        break;
+      case 1:
+        r = plainSub ? `(fd${k} < fs${k})` : cf;
+        break;
+      case 2:
+        r = zf;
+        break;
+      case 3:
+        r = plainSub ? `(fd${k} <= fs${k})` : `(${cf} || ${zf})`;
+        break;
+      case 4:
+        r = sf;
+        break;
+      case 6:
+        r = plainSub ? `(${signed(`fd${k}`)} < ${signed(`fs${k}`)})` : `(${sf} !== ${of})`;
+        break;
+      default:
+        r = plainSub ? `(${signed(`fd${k}`)} <= ${signed(`fs${k}`)})` : `(${zf} || ${sf} !== ${of})`;
+    }
+    return (cc & 1) === 0 ? r : `!${r}`;
   }
 }
 
@@ -405,6 +548,39 @@ function addressCode(e: Emitter, insn: Instruction, k: number, size: number): st
   return `${offsetCode(insn)} eh = 0; if ((ea & 4095) > ${4096 - size}) ${e.bail(k)}`;
 }
 
+/**
+ * A load of `size` bytes at ea(/eh) into `lo`/`hi`: a hit in the cpu's read TLB with a RAM view
+ * reads the page directly; anything else goes through the interpreter's readMem.
+ */
+function readCode(e: Emitter, size: number, lo: string, hi: string): string {
+  const eh = e.bitness === 64 ? 'eh' : '0';
+  const tag = e.bitness === 64 ? 'eh * 1048576 + (ea >>> 12)' : 'ea >>> 12';
+  const word = (at: string) =>
+    `(pv[${at}] | (pv[${at} + 1] << 8) | (pv[${at} + 2] << 16) | (pv[${at} + 3] << 24)) >>> 0`;
+  let fast: string;
+  if (size === 1) fast = `${lo} = pv[o]; ${hi} = 0;`;
+  else if (size === 2) fast = `${lo} = pv[o] | (pv[o + 1] << 8); ${hi} = 0;`;
+  else if (size === 4) fast = `${lo} = ${word('o')}; ${hi} = 0;`;
+  else fast = `${lo} = ${word('o')}; ${hi} = ${word('o + 4')};`;
+  return `t = (ea >>> 12) & TM; pv = RV[t]; if (RT[t] === ${tag} && pv !== null) { o = ea & 4095; ${fast} } else { c.readMem(ea, ${eh}, ${size}); ${lo} = c.vLo; ${hi} = ${size === 8 ? 'c.vHi' : '0'}; }`;
+}
+
+/**
+ * A store of `size` bytes at ea(/eh): a hit in the write TLB with a view writes the page (code
+ * pages never have a write view); otherwise writeMem, after which a write into this block's own
+ * page leaves the block (`smcExit`, empty when the block ends anyway).
+ */
+function writeCode(e: Emitter, size: number, lo: string, hi: string, smcExit: string): string {
+  const eh = e.bitness === 64 ? 'eh' : '0';
+  const tag = e.bitness === 64 ? 'eh * 1048576 + (ea >>> 12)' : 'ea >>> 12';
+  let fast = 'o = ea & 4095; pv[o] = wv;';
+  if (size >= 2) fast += ' pv[o + 1] = wv >>> 8;';
+  if (size >= 4) fast += ' pv[o + 2] = wv >>> 16; pv[o + 3] = wv >>> 24;';
+  if (size === 8) fast += ' pv[o + 4] = wh; pv[o + 5] = wh >>> 8; pv[o + 6] = wh >>> 16; pv[o + 7] = wh >>> 24;';
+  const slow = `c.writeMem(ea, ${eh}, ${size}, wv, wh);${smcExit === '' ? '' : ` if (pc.valid === false) ${smcExit}`}`;
+  return `wv = ${lo}; wh = ${size === 8 ? hi : '0'}; t = (ea >>> 12) & TM; pv = WV[t]; if (WT[t] === ${tag} && pv !== null) { ${fast} } else { ${slow} }`;
+}
+
 /** Loads operand `i` (register, memory or immediate) at `size` bytes; returns its value expressions. */
 function loadOperand(e: Emitter, insn: Instruction, k: number, i: number, size: number, into: string): Value {
   const kind = insn.opKind[i];
@@ -416,8 +592,8 @@ function loadOperand(e: Emitter, insn: Instruction, k: number, i: number, size: 
     if (size === 8) return { lo: `${insn.immediateLo >>> 0}`, hi: `${insn.immediateHi >>> 0}` };
     return { lo: `${(insn.immediateLo & sizeMaskOf(size)) >>> 0}`, hi: '0' };
   }
-  e.emit(`i = ${k}; ${addressCode(e, insn, k, size)}`);
-  e.emit(`c.readMem(ea, eh, ${size}); ${into} = c.vLo; ${into}h = ${size === 8 ? 'c.vHi' : '0'};`);
+  e.emit(`${e.faultPoint(k)} ${addressCode(e, insn, k, size)}`);
+  e.emit(readCode(e, size, into, `${into}h`));
   return { lo: into, hi: `${into}h` };
 }
 
@@ -427,10 +603,9 @@ function storeOperand(e: Emitter, insn: Instruction, k: number, size: number, v:
     e.emit(gprWrite(insn.opRegister[0]!, v.lo, v.hi));
     return;
   }
-  e.emit(`i = ${k}; ${addressCode(e, insn, k, size)}`);
-  e.emit(`c.writeMem(ea, eh, ${size}, ${v.lo}, ${size === 8 ? v.hi : '0'});`);
+  e.emit(`${e.faultPoint(k)} ${addressCode(e, insn, k, size)}`);
   // A store into the block's own page (self-modifying code) ends the block after this instruction.
-  e.emit(`if (pc.valid === false) ${e.exitAfter(k, false)}`);
+  e.emit(writeCode(e, size, v.lo, v.hi, e.exitAfter(k, false)));
 }
 
 function operandSize(insn: Instruction, i: number): number {
@@ -441,12 +616,12 @@ function operandSize(insn: Instruction, i: number): number {
 function pushCode(e: Emitter, k: number, size: number, v: Value): void {
   if (e.bitness === 64) {
     e.emit(
-      `i = ${k}; t = g[8] - ${size}; ea = t >>> 0; eh = (g[9] - (t < 0 ? 1 : 0)) >>> 0; if ((ea & 4095) > ${4096 - size} || ((eh + 32768) >>> 0) > 65535) ${e.bail(k)}`,
+      `${e.faultPoint(k)} t = g[8] - ${size}; ea = t >>> 0; eh = (g[9] - (t < 0 ? 1 : 0)) >>> 0; if ((ea & 4095) > ${4096 - size} || ((eh + 32768) >>> 0) > 65535) ${e.bail(k)}`,
     );
-    e.emit(`c.writeMem(ea, eh, ${size}, ${v.lo}, ${size === 8 ? v.hi : '0'}); g[8] = ea; g[9] = eh;`);
+    e.emit(`${writeCode(e, size, v.lo, v.hi, '')} g[8] = ea; g[9] = eh;`);
   } else {
-    e.emit(`i = ${k}; ea = (g[8] - ${size}) >>> 0; if ((ea & 4095) > ${4096 - size}) ${e.bail(k)}`);
-    e.emit(`c.writeMem(ea, 0, ${size}, ${v.lo}, 0); g[8] = ea; g[9] = 0;`);
+    e.emit(`${e.faultPoint(k)} ea = (g[8] - ${size}) >>> 0; if ((ea & 4095) > ${4096 - size}) ${e.bail(k)}`);
+    e.emit(`${writeCode(e, size, v.lo, '0', '')} g[8] = ea; g[9] = 0;`);
   }
 }
 
@@ -454,12 +629,12 @@ function pushCode(e: Emitter, k: number, size: number, v: Value): void {
 function peekCode(e: Emitter, k: number, size: number): void {
   if (e.bitness === 64) {
     e.emit(
-      `i = ${k}; ea = g[8]; eh = g[9]; if ((ea & 4095) > ${4096 - size} || ((eh + 32768) >>> 0) > 65535) ${e.bail(k)}`,
+      `${e.faultPoint(k)} ea = g[8]; eh = g[9]; if ((ea & 4095) > ${4096 - size} || ((eh + 32768) >>> 0) > 65535) ${e.bail(k)}`,
     );
-    e.emit(`c.readMem(ea, eh, ${size}); x = c.vLo; xh = ${size === 8 ? 'c.vHi' : '0'};`);
+    e.emit(readCode(e, size, 'x', 'xh'));
   } else {
-    e.emit(`i = ${k}; ea = g[8]; if ((ea & 4095) > ${4096 - size}) ${e.bail(k)}`);
-    e.emit(`c.readMem(ea, 0, ${size}); x = c.vLo; xh = 0;`);
+    e.emit(`${e.faultPoint(k)} ea = g[8]; if ((ea & 4095) > ${4096 - size}) ${e.bail(k)}`);
+    e.emit(readCode(e, size, 'x', 'xh'));
   }
 }
 
@@ -475,10 +650,12 @@ function indirectExit(e: Emitter, k: number, afterRsp: string): void {
 }
 
 function genFallback(e: Emitter, k: number, ends: boolean): void {
+  // execute() reads and writes the flags through the state.
+  e.flushNow();
   const retire = e.retire(k);
   e.synced = k;
   e.emit(
-    `i = ${k}; s.ripLo = ${e.ipLo(k)}; s.ripHi = ${e.ipHi(k)}; ${retire} d = ${k}; c.eaDone = false; c.execute(I[${k}]);`,
+    `${e.faultPoint(k)} s.ripLo = ${e.ipLo(k)}; s.ripHi = ${e.ipHi(k)}; ${retire} d = ${k}; c.eaDone = false; c.execute(I[${k}]);`,
   );
   if (ends) {
     e.emit(`${e.retire(k + 1)} return true;`);
@@ -492,28 +669,53 @@ function genAlu(e: Emitter, insn: Instruction, k: number, h: H): void {
   const size = operandSize(insn, 0);
   const src = loadOperand(e, insn, k, 1, size, 'y');
   const dst = loadOperand(e, insn, k, 0, size, 'v');
-  const dHi = size === 8 ? dst.hi : '0';
-  const sHi = size === 8 ? src.hi : '0';
+  const writes = h !== H.Cmp && h !== H.Test;
+  if (size === 8) {
+    // 64-bit: the shared ALU functions store the lazy flags themselves.
+    e.flushNow();
+    const op = h === H.Or ? 1 : h === H.Xor ? 2 : 0;
+    const call =
+      h === H.Add || h === H.Adc
+        ? `aluAdd(s, 8, ${dst.lo}, ${dst.hi}, ${src.lo}, ${src.hi}, ${h === H.Adc ? 's.carry()' : '0'});`
+        : h === H.Sub || h === H.Sbb || h === H.Cmp
+          ? `aluSub(s, 8, ${dst.lo}, ${dst.hi}, ${src.lo}, ${src.hi}, ${h === H.Sbb ? 's.carry()' : '0'});`
+          : `aluLogic(s, 8, ${op}, ${dst.lo}, ${dst.hi}, ${src.lo}, ${src.hi});`;
+    e.emit(call);
+    if (writes) storeOperand(e, insn, k, size, { lo: 's.outLo', hi: 's.outHi' });
+    return;
+  }
+  const mask = sizeMaskOf(size);
+  const wrap = (x: string) => (size === 4 ? `(${x}) >>> 0` : `(${x}) & ${mask}`);
+  let carry = '0';
+  if (h === H.Adc || h === H.Sbb) {
+    const cf = e.carryExpr();
+    e.local(`fc${k}`);
+    e.emit(`fc${k} = ${cf === null ? 's.carry()' : `${cf} ? 1 : 0`};`);
+    carry = `fc${k}`;
+  }
+  e.local(`fd${k}`, `fs${k}`, `fr${k}`);
+  e.emit(`fd${k} = ${dst.lo}; fs${k} = ${src.lo};`);
+  let r: string;
+  let op: LazyOp;
   switch (h) {
     case H.Add:
-      e.emit(`aluAdd(s, ${size}, ${dst.lo}, ${dHi}, ${src.lo}, ${sHi}, 0);`);
-      break;
     case H.Adc:
-      e.emit(`aluAdd(s, ${size}, ${dst.lo}, ${dHi}, ${src.lo}, ${sHi}, s.carry());`);
+      r = wrap(`fd${k} + fs${k}${carry === '0' ? '' : ` + ${carry}`}`);
+      op = LazyOp.Add;
       break;
     case H.Sub:
-    case H.Cmp:
-      e.emit(`aluSub(s, ${size}, ${dst.lo}, ${dHi}, ${src.lo}, ${sHi}, 0);`);
-      break;
     case H.Sbb:
-      e.emit(`aluSub(s, ${size}, ${dst.lo}, ${dHi}, ${src.lo}, ${sHi}, s.carry());`);
+    case H.Cmp:
+      r = wrap(`fd${k} - fs${k}${carry === '0' ? '' : ` - ${carry}`}`);
+      op = LazyOp.Sub;
       break;
-    default: {
-      const op = h === H.Or ? 1 : h === H.Xor ? 2 : 0;
-      e.emit(`aluLogic(s, ${size}, ${op}, ${dst.lo}, ${dHi}, ${src.lo}, ${sHi});`);
-    }
+    default:
+      r = `(fd${k} ${h === H.Or ? '|' : h === H.Xor ? '^' : '&'} fs${k}) >>> 0`;
+      op = LazyOp.Logic;
   }
-  if (h !== H.Cmp && h !== H.Test) storeOperand(e, insn, k, size, { lo: 's.outLo', hi: 's.outHi' });
+  e.emit(`fr${k} = ${r};`);
+  e.pending = { op, size, k, carry };
+  if (writes) storeOperand(e, insn, k, size, { lo: `fr${k}`, hi: '0' });
 }
 
 function genInline(e: Emitter, insn: Instruction, k: number): void {
@@ -568,8 +770,20 @@ function genInline(e: Emitter, insn: Instruction, k: number): void {
     case H.Dec: {
       const r = insn.opRegister[0]!;
       const size = gprSize(r);
-      e.emit(`aluIncDec(s, ${size}, ${gprLo(r)}, ${gprHi(r)}, ${h === H.Inc ? 1 : -1});`);
-      e.emit(gprWrite(r, 's.outLo', 's.outHi'));
+      if (size === 8) {
+        e.flushNow();
+        e.emit(`aluIncDec(s, 8, ${gprLo(r)}, ${gprHi(r)}, ${h === H.Inc ? 1 : -1});`);
+        e.emit(gprWrite(r, 's.outLo', 's.outHi'));
+        return;
+      }
+      // CF is preserved: taken from the pending producer or the state before the new flags exist.
+      const cf = e.carryExpr();
+      e.local(`fc${k}`, `fd${k}`, `fr${k}`);
+      e.emit(`fc${k} = ${cf === null ? 's.carry()' : `${cf} ? 1 : 0`}; fd${k} = ${gprLo(r)};`);
+      const t = `fd${k} ${h === H.Inc ? '+' : '-'} 1`;
+      e.emit(`fr${k} = ${size === 4 ? `(${t}) >>> 0` : `(${t}) & ${sizeMaskOf(size)}`};`);
+      e.pending = { op: h === H.Inc ? LazyOp.Inc : LazyOp.Dec, size, k, carry: `fc${k}` };
+      e.emit(gprWrite(r, `fr${k}`, '0'));
       return;
     }
     case H.Push: {
@@ -591,14 +805,29 @@ function genInline(e: Emitter, insn: Instruction, k: number): void {
       return;
     }
     case H.Jcc: {
-      const cc = MNEMONIC_COND[insn.mnemonic]!;
+      const cond = e.condExpr(MNEMONIC_COND[insn.mnemonic]!);
+      e.flushNow();
       e.emit(
-        `if (c.cond(${cc})) { s.ripLo = ${insn.branchLo >>> 0}; s.ripHi = ${e.bitness === 64 ? insn.branchHi >>> 0 : 0}; ${e.retire(k + 1)} return true; }`,
+        `if (${cond}) { s.ripLo = ${insn.branchLo >>> 0}; s.ripHi = ${e.bitness === 64 ? insn.branchHi >>> 0 : 0}; ${e.retire(k + 1)} return true; }`,
       );
       e.emit(e.exitAfter(k, true));
       return;
     }
+    case H.Setcc:
+      e.emit(gprWrite(insn.opRegister[0]!, `${e.condExpr(MNEMONIC_COND[insn.mnemonic]!)} ? 1 : 0`, '0'));
+      return;
+    case H.Cmovcc: {
+      const dst = insn.opRegister[0]!;
+      const size = gprSize(dst);
+      const v = loadOperand(e, insn, k, 1, size, 'v');
+      const cond = e.condExpr(MNEMONIC_COND[insn.mnemonic]!);
+      // SDM 2 "CMOVcc": a 32-bit destination is zero-extended even when the condition is false.
+      const otherwise = size === 4 ? ` else g[${2 * REG_INDEX[dst]! + 1}] = 0;` : '';
+      e.emit(`if (${cond}) { ${gprWrite(dst, v.lo, v.hi)} }${otherwise}`);
+      return;
+    }
     case H.Jmp:
+      e.flushNow();
       if (insn.opKind[0] === OperandKind.NearBranch) {
         e.emit(
           `s.ripLo = ${insn.branchLo >>> 0}; s.ripHi = ${e.bitness === 64 ? insn.branchHi >>> 0 : 0}; ${e.retire(k + 1)} return true;`,
@@ -612,6 +841,7 @@ function genInline(e: Emitter, insn: Instruction, k: number): void {
       }
       return;
     case H.Call: {
+      e.flushNow();
       const retLo = e.nextLo(k);
       const retHi = e.nextHi(k);
       if (insn.opKind[0] === OperandKind.NearBranch) {
@@ -629,6 +859,7 @@ function genInline(e: Emitter, insn: Instruction, k: number): void {
       return;
     }
     case H.Ret: {
+      e.flushNow();
       peekCode(e, k, osz);
       const imm = insn.opCount > 0 ? insn.immediateLo & 0xffff : 0;
       indirectExit(e, k, addSpCode(e, osz + imm));
@@ -672,11 +903,15 @@ export function canCompile(): boolean {
  * `page` is the cache entry of the physical page they came from, whose `valid` flag ends the
  * block early after a write into it.
  */
-export function compileBlock(insns: readonly Instruction[], bitness: 32 | 64, page: CodePage): CompiledBlock {
+export function compileBlock(
+  insns: readonly Instruction[],
+  bitness: 32 | 64,
+  page: CodePage,
+  tlb: BlockTlb,
+): CompiledBlock {
   const e = new Emitter(insns, bitness);
   const fallback = new Uint8Array(insns.length);
   let segments = 0;
-  e.emit('let i = 0, d = 0, ea = 0, eh = 0, t = 0, v = 0, vh = 0, x = 0, xh = 0, y = 0, yh = 0;');
   e.emit('try {');
   let ended = false;
   let count = insns.length;
@@ -702,16 +937,24 @@ export function compileBlock(insns: readonly Instruction[], bitness: 32 | 64, pa
     }
   }
   if (!ended) {
+    e.flushNow();
     const last = insns.length - 1;
     e.emit(`s.ripLo = ${e.nextLo(last)}; s.ripHi = ${e.nextHi(last)}; ${e.retire(insns.length)} return true;`);
   }
   e.emit('} catch (err) {');
+  const cases: string[] = [];
+  for (const [k, code] of e.faultFlush) if (code !== '') cases.push(`case ${k}: ${code} break;`);
+  if (cases.length > 0) e.emit(`  switch (i) { ${cases.join(' ')} }`);
   // Precise exceptions: RIP at the faulting instruction (execute() left it where it wanted), the earlier ones retired.
   e.emit('  if (F[i] === 0) { s.ripLo = IL[i]; s.ripHi = IH[i]; }');
   e.emit('  c.retired += i - d; s.tsc += i - d;');
   e.emit('  throw err;');
   e.emit('}');
-  const body = e.lines.join('\n');
+  const decl = ['i', 'd', 'ea', 'eh', 't', 'o', 'wv', 'wh', 'v', 'vh', 'x', 'xh', 'y', 'yh', ...e.locals].map(
+    (n) => `${n} = 0`,
+  );
+  decl.push('pv = null');
+  const body = `let ${decl.join(', ')};\n${e.lines.join('\n')}`;
   const source = `return function block(c, s, g, w, b) {\n${body}\n};`;
   const ipLoTable = new Float64Array(insns.length);
   const ipHiTable = new Float64Array(insns.length);
@@ -719,13 +962,34 @@ export function compileBlock(insns: readonly Instruction[], bitness: 32 | 64, pa
     ipLoTable[k] = insns[k]!.ipLo;
     ipHiTable[k] = bitness === 64 ? insns[k]!.ipHi : 0;
   }
-  const factory = new Function('I', 'F', 'IL', 'IH', 'pc', 'aluAdd', 'aluSub', 'aluLogic', 'aluIncDec', source);
+  const factory = new Function(
+    'I',
+    'F',
+    'IL',
+    'IH',
+    'pc',
+    'RT',
+    'RV',
+    'WT',
+    'WV',
+    'TM',
+    'aluAdd',
+    'aluSub',
+    'aluLogic',
+    'aluIncDec',
+    source,
+  );
   const run = factory(
     insns,
     fallback,
     ipLoTable,
     ipHiTable,
     page,
+    tlb.readTags,
+    tlb.readViews,
+    tlb.writeTags,
+    tlb.writeViews,
+    tlb.mask,
     aluAdd,
     aluSub,
     aluLogic,
