@@ -102,6 +102,7 @@ import {
   CPU_FEATURE_RDPID,
   CPU_FEATURE_SMAP,
   CPU_FEATURE_SSE42,
+  CPU_FEATURE_WBNOINVD,
   CpuidModel,
 } from './cpuid-model.ts';
 import { H, MNEMONIC_COND, MNEMONIC_HANDLER } from './handlers.ts';
@@ -2545,6 +2546,20 @@ export class Cpu implements TaskSwitchHost {
         this.readMsrValue(MSR_IA32_TSC_AUX, this.tmp64);
         this.writeReg(insn.opRegister[0]!, this.tmp64[0]!, this.bitness === 64 ? this.tmp64[1]! : 0);
         break;
+      case H.FeatureNop: {
+        // CLFLUSHOPT, CLWB, SERIALIZE, WBNOINVD: no caches or pipelines to model, only the CPUID
+        // bit (#UD without it); WBNOINVD is privileged and exits like WBINVD (SDM 3C 26.1.3).
+        const bit = 1 << MNEMONIC_COND[insn.mnemonic]!;
+        if ((this.cpuidModel.features & bit) === 0) this.fault(VECTOR_UD);
+        if (bit === CPU_FEATURE_WBNOINVD) {
+          if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
+          if (this.interception?.conditional(ConditionalExit.Wbinvd, insn.length)) {
+            this.vmExited();
+            throw ABORT;
+          }
+        }
+        break;
+      }
       default:
         // Not implemented (x87, AVX, ...): #UD, so guests see a clean fault and tests see the gap.
         this.fault(VECTOR_UD);

@@ -24,6 +24,14 @@ export const CPU_FEATURE_RDPID = 1 << 7;
 export const CPU_FEATURE_INVPCID = 1 << 8;
 /** CLAC/STAC and CR4.SMAP (CPUID.(7,0):EBX[20]). */
 export const CPU_FEATURE_SMAP = 1 << 9;
+/** CLFLUSHOPT (CPUID.(7,0):EBX[23]). */
+export const CPU_FEATURE_CLFLUSHOPT = 1 << 10;
+/** CLWB (CPUID.(7,0):EBX[24]). */
+export const CPU_FEATURE_CLWB = 1 << 11;
+/** SERIALIZE (CPUID.(7,0):EDX[14]). */
+export const CPU_FEATURE_SERIALIZE = 1 << 12;
+/** WBNOINVD (CPUID.80000008H:EBX[9]). */
+export const CPU_FEATURE_WBNOINVD = 1 << 13;
 
 /** [feature, leaf, register index in the query result (0 EAX, 1 EBX, 2 ECX, 3 EDX), bit]. */
 const FEATURE_BITS: readonly (readonly [number, number, number, number])[] = [
@@ -37,6 +45,10 @@ const FEATURE_BITS: readonly (readonly [number, number, number, number])[] = [
   [CPU_FEATURE_RDPID, 7, 2, 22],
   [CPU_FEATURE_INVPCID, 7, 1, 10],
   [CPU_FEATURE_SMAP, 7, 1, 20],
+  [CPU_FEATURE_CLFLUSHOPT, 7, 1, 23],
+  [CPU_FEATURE_CLWB, 7, 1, 24],
+  [CPU_FEATURE_SERIALIZE, 7, 3, 14],
+  [CPU_FEATURE_WBNOINVD, 0x80000008, 1, 9],
 ];
 
 /**
@@ -45,7 +57,8 @@ const FEATURE_BITS: readonly (readonly [number, number, number, number])[] = [
  * with SSE/SSE2, CMPXCHG8B/16B, CMOV, TSC, MSR, PAE, APIC, SYSENTER, long mode, NX, SYSCALL,
  * BMI1, BMI2, ADX, LZCNT, POPCNT, MOVBE, CRC32 (the SSE4.2 bit: only CRC32 and the SSE4.2
  * string/compare instructions are named by it, and the latter are not implemented yet),
- * FSGSBASE, RDTSCP, RDPID, INVPCID, SMAP, PREFETCHW, MONITOR/MWAIT, RDRAND, RDSEED.
+ * FSGSBASE, RDTSCP, RDPID, INVPCID, SMAP, PREFETCHW, MONITOR/MWAIT, RDRAND, RDSEED,
+ * CLFLUSHOPT, CLWB, SERIALIZE, WBNOINVD.
  *
  * @example
  * ```ts
@@ -87,13 +100,14 @@ export class CpuidModel {
     // ECX: MONITOR(3) VMX(5) CX16(13) SSE4.2(20, for CRC32) MOVBE(22) POPCNT(23) RDRAND(30)
     const ecx1 = (1 << 3) | (1 << 5) | (1 << 13) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 30);
     this.set(1, 0, 0x000306a9, 0x00010800, ecx1, edx1);
-    // Leaf 7: EBX FSGSBASE(0) BMI1(3) BMI2(8) INVPCID(10) RDSEED(18) ADX(19) SMAP(20); ECX RDPID(22)
-    const ebx7 = (1 << 0) | (1 << 3) | (1 << 8) | (1 << 10) | (1 << 18) | (1 << 19) | (1 << 20);
-    this.set(7, 0, 0, ebx7, 1 << 22, 0);
+    // Leaf 7: EBX FSGSBASE(0) BMI1(3) BMI2(8) INVPCID(10) RDSEED(18) ADX(19) SMAP(20) CLFLUSHOPT(23)
+    // CLWB(24); ECX RDPID(22); EDX SERIALIZE(14)
+    const ebx7 = (1 << 0) | (1 << 3) | (1 << 8) | (1 << 10) | (1 << 18) | (1 << 19) | (1 << 20) | (1 << 23) | (1 << 24);
+    this.set(7, 0, 0, ebx7, 1 << 22, 1 << 14);
     this.set(0x80000000, 0, this.maxExtended, 0, 0, 0);
     // 80000001: ECX LAHF(0) LZCNT(5) PREFETCHW(8); EDX SYSCALL(11) NX(20) RDTSCP(27) LM(29)
     this.set(0x80000001, 0, 0, 0, (1 << 0) | (1 << 5) | (1 << 8), (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29));
-    this.set(0x80000008, 0, 0x3030, 0, 0, 0); // 48-bit physical and linear addresses
+    this.set(0x80000008, 0, 0x3030, 1 << 9, 0, 0); // 48-bit physical and linear addresses; EBX WBNOINVD(9)
   }
 
   /** Sets the result of leaf/subleaf. */

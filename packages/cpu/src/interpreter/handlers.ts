@@ -128,6 +128,7 @@ export const enum H {
   Invpcid,
   ClacStac,
   Rdpid,
+  FeatureNop,
 }
 
 const CC = ['O', 'NO', 'B', 'AE', 'E', 'NE', 'BE', 'A', 'S', 'NS', 'P', 'NP', 'L', 'GE', 'LE', 'G'];
@@ -363,6 +364,11 @@ const FIXED: Record<string, [H, number?]> = {
   CLAC: [H.ClacStac, 0],
   STAC: [H.ClacStac, 1],
   RDPID: [H.Rdpid],
+  // Sub-operation: the bit number of the CPU_FEATURE_* constant (cpuid-model.ts).
+  CLFLUSHOPT: [H.FeatureNop, 10],
+  CLWB: [H.FeatureNop, 11],
+  SERIALIZE: [H.FeatureNop, 12],
+  WBNOINVD: [H.FeatureNop, 13],
   PREFETCH_EXCLUSIVE: [H.Nop],
   PREFETCH_RESERVED: [H.Nop],
 };

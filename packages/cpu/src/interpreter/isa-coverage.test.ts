@@ -19,10 +19,6 @@ const EXPECTED_UD: Record<string, string> = {
   Rsm: 'RSM is #UD outside system-management mode (SMM is not modelled)',
   Syscall: 'SYSCALL is #UD outside 64-bit mode on Intel processors (the model is GenuineIntel); 64-bit forms run',
   Sysret: 'SYSRET is #UD outside 64-bit mode on Intel processors; 64-bit forms run',
-  Serialize: 'not advertised by the CPUID model',
-  Wbnoinvd: 'not advertised by the CPUID model',
-  Clflushopt_m8: 'not advertised by the CPUID model',
-  Clwb_m8: 'not advertised by the CPUID model',
 };
 
 /** Forms whose CPUID feature is in scope but whose instructions belong to x87/SSE (a later issue). */
@@ -68,7 +64,7 @@ function runBytes(bytes: number[], model: CpuidModel, setup: (cpu: Cpu) => void 
   return cpu;
 }
 
-function masked(leaf: number, reg: 1 | 2, bit: number): CpuidModel {
+function masked(leaf: number, reg: 1 | 2 | 3, bit: number): CpuidModel {
   const model = new CpuidModel();
   const v = Array.from(model.query(leaf, 0));
   v[reg] = v[reg]! & ~(1 << bit);
@@ -96,6 +92,8 @@ describe('CpuidModel feature masking', () => {
     ['CRC32 without SSE4.2', [0xf2, 0x0f, 0x38, 0xf0, 0xc1], masked(1, 2, 20)],
     ['RDPID without RDPID', [0xf3, 0x0f, 0xc7, 0xf8], masked(7, 2, 22)],
     ['CLAC without SMAP', [0x0f, 0x01, 0xca], masked(7, 1, 20)],
+    ['SERIALIZE without SERIALIZE', [0x0f, 0x01, 0xe8], masked(7, 3, 14)],
+    ['CLWB without CLWB', [0x66, 0x0f, 0xae, 0x33], masked(7, 1, 24)],
   ] as const)('raises #UD for %s', (_name, bytes, model) => {
     const cpu = runBytes([...bytes], model, (c) => c.setReg('rbx', 0x2000));
     expect(cpu.exceptionVector).toBe(6);
