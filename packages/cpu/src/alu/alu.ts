@@ -443,6 +443,15 @@ function mulU64(aLo: number, aHi: number, bLo: number, bHi: number): void {
   words[3] = w3;
 }
 
+/** Unsigned 64x64 -> 128 multiply into `out[0..3]` (least significant 32-bit word first); used by MULX. */
+export function mulU64x64(aLo: number, aHi: number, bLo: number, bHi: number, out: Uint32Array): void {
+  mulU64(aLo, aHi, bLo, bHi);
+  out[0] = words[0]!;
+  out[1] = words[1]!;
+  out[2] = words[2]!;
+  out[3] = words[3]!;
+}
+
 /**
  * MUL / IMUL producing a double-width result: `out` = low half, `out2` = high half (as for
  * the one-operand forms: AX, DX:AX, EDX:EAX, RDX:RAX). CF=OF=1 when the high half is

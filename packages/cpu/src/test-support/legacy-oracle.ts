@@ -182,8 +182,14 @@ function kernelSource(): string {
     mov ecx, 16
     rep movsd
     mov esi, [case_ptr]
+    ; The far pointer the entry jumps through: the 32-bit code segment at CODE_AT, or the 16-bit one at offset 0.
+    mov dword [far_target], ${LEGACY_CODE_AT}
+    mov word [far_target + 4], 0x08
     cmp dword [esi + 52], 16
-    je enter16
+    jne enter
+    mov dword [far_target], 0
+    mov word [far_target + 4], 0x18
+  enter:
     push dword [esi + 48]
     popfd
     mov es, [esi + 56]
@@ -197,22 +203,7 @@ function kernelSource(): string {
     mov edi, [esi + 44]
     mov ds, [fs:esi + 56]
     mov esi, [fs:esi + 40]
-    jmp 0x08:${LEGACY_CODE_AT}
-  enter16:
-    push dword [esi + 48]
-    popfd
-    mov es, [esi + 56]
-    mov ss, [esi + 56]
-    mov esp, [esi + 32]
-    mov eax, [esi + 16]
-    mov ecx, [esi + 20]
-    mov edx, [esi + 24]
-    mov ebx, [esi + 28]
-    mov ebp, [esi + 36]
-    mov edi, [esi + 44]
-    mov ds, [fs:esi + 56]
-    mov esi, [fs:esi + 40]
-    jmp 0x18:0
+    jmp far [fs:far_target]
   back:
     mov [fs:save], eax
     mov [fs:save + 4], ecx
@@ -285,6 +276,8 @@ ${gdt}
 ${stubTable}
   case_index: dd 0
   case_ptr: dd 0
+  far_target: dd 0
+    dw 0
   vector: dd 0
   save:
     times 64 db 0

@@ -15,8 +15,12 @@ function setArith(s: CpuState, flags: number): void {
   s.setFlags((s.getFlags() & ~ARITH) | flags);
 }
 
-/** DAA: decimal adjust AL after addition. */
-export function daa(s: CpuState): void {
+/**
+ * DAA (sign 1) and DAS (sign -1): adjust each decimal digit of AL by 6 / 60H on a decimal
+ * carry or borrow. The SDM gives DAA an ELSE clause that clears CF in the second step and
+ * DAS none (its CF from the first step survives).
+ */
+function decimalAdjust(s: CpuState, sign: 1 | -1): void {
   const f = s.getFlags();
   const oldAl = s.gpr8[0]!;
   const oldCf = f & FLAG_CF;
@@ -24,39 +28,27 @@ export function daa(s: CpuState): void {
   let cf = 0;
   let af = 0;
   if ((al & 0x0f) > 9 || f & FLAG_AF) {
-    const t = al + 6;
+    const t = al + 6 * sign;
     al = t & 0xff;
-    cf = oldCf | (t > 0xff ? FLAG_CF : 0);
+    cf = oldCf | (t > 0xff || t < 0 ? FLAG_CF : 0);
     af = FLAG_AF;
   }
   if (oldAl > 0x99 || oldCf) {
-    al = (al + 0x60) & 0xff;
+    al = (al + 0x60 * sign) & 0xff;
     cf = FLAG_CF;
-  } else cf = 0;
+  } else if (sign > 0) cf = 0;
   s.gpr8[0] = al;
   setArith(s, cf | af | szp8(al));
 }
 
-/** DAS: decimal adjust AL after subtraction (no ELSE for CF in the second step, as the SDM writes it). */
+/** DAA: decimal adjust AL after addition. */
+export function daa(s: CpuState): void {
+  decimalAdjust(s, 1);
+}
+
+/** DAS: decimal adjust AL after subtraction. */
 export function das(s: CpuState): void {
-  const f = s.getFlags();
-  const oldAl = s.gpr8[0]!;
-  const oldCf = f & FLAG_CF;
-  let al = oldAl;
-  let cf = 0;
-  let af = 0;
-  if ((al & 0x0f) > 9 || f & FLAG_AF) {
-    const t = al - 6;
-    al = t & 0xff;
-    cf = oldCf | (t < 0 ? FLAG_CF : 0);
-    af = FLAG_AF;
-  }
-  if (oldAl > 0x99 || oldCf) {
-    al = (al - 0x60) & 0xff;
-    cf = FLAG_CF;
-  }
-  s.gpr8[0] = al;
-  setArith(s, cf | af | szp8(al));
+  decimalAdjust(s, -1);
 }
 
 /** AAA: ASCII adjust after addition (AX + 106H on a decimal carry, then AL &= 0FH). */

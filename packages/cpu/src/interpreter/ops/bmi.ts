@@ -3,7 +3,7 @@
 // `s.outLo/outHi` (MULX: high half in `out2Lo/out2Hi`), flags straight into the state.
 // Undefined flags (AF and PF everywhere, SF for BEXTR) are cleared: what the host AMD
 // processor reports too, and the differential masks them anyway.
-import { mulU32 } from '../../alu/alu.ts';
+import { mulU32, mulU64x64 } from '../../alu/alu.ts';
 import type { CpuState } from '../../state/cpu-state.ts';
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from '../../state/flags.ts';
 
@@ -89,32 +89,7 @@ function setFlags(s: CpuState, size: number, cf: boolean, lo: number, hi: number
   s.setFlags((s.getFlags() & ~ARITH) | (cf ? FLAG_CF : 0) | (zero ? FLAG_ZF : 0) | (withSf && sign ? FLAG_SF : 0));
 }
 
-const mulTmp = new Uint32Array(2);
-
-/** Unsigned 64x64 multiply: low 64 bits to outLo/outHi, high 64 bits to out2Lo/out2Hi. */
-function mul64(s: CpuState, aLo: number, aHi: number, bLo: number, bHi: number): void {
-  mulU32(aLo, bLo, mulTmp);
-  const w0 = mulTmp[0]!;
-  let w1 = mulTmp[1]!;
-  mulU32(aHi, bLo, mulTmp);
-  let t = w1 + mulTmp[0]!;
-  w1 = t >>> 0;
-  let w2 = mulTmp[1]! + (t > 0xffffffff ? 1 : 0);
-  mulU32(aLo, bHi, mulTmp);
-  t = w1 + mulTmp[0]!;
-  w1 = t >>> 0;
-  t = w2 + mulTmp[1]! + (t > 0xffffffff ? 1 : 0);
-  w2 = t >>> 0;
-  let w3 = t > 0xffffffff ? 1 : 0;
-  mulU32(aHi, bHi, mulTmp);
-  t = w2 + mulTmp[0]!;
-  w2 = t >>> 0;
-  w3 = (w3 + mulTmp[1]! + (t > 0xffffffff ? 1 : 0)) >>> 0;
-  s.outLo = w0;
-  s.outHi = w1;
-  s.out2Lo = w2;
-  s.out2Hi = w3;
-}
+const mulTmp = new Uint32Array(4);
 
 /**
  * Executes a BMI operation of operand size 4 or 8 on `a` (the first source: r/m for the
@@ -254,8 +229,13 @@ export function bmiCompute(
       break;
     }
     case BmiOp.Mulx:
-      if (size === 8) mul64(s, aLo, aHi, bLo, bHi);
-      else {
+      if (size === 8) {
+        mulU64x64(aLo, aHi, bLo, bHi, mulTmp);
+        s.outLo = mulTmp[0]!;
+        s.outHi = mulTmp[1]!;
+        s.out2Lo = mulTmp[2]!;
+        s.out2Hi = mulTmp[3]!;
+      } else {
         mulU32(aLo, bLo, mulTmp);
         s.outLo = mulTmp[0]!;
         s.outHi = 0;
