@@ -80,6 +80,23 @@ describe('AttFormatter', () => {
     expect(att(bits, hex)).toBe(text);
   });
 
+  it.each([
+    [64, '66 0f 38 14 c1', 'blendvps %xmm0,%xmm1,%xmm0'],
+    [64, '0f 38 cb c1', 'sha256rnds2 %xmm0,%xmm1,%xmm0'],
+  ] as const)('writes the implicit XMM0 operand that Intel syntax hides: %i-bit %s', (bits, hex, text) => {
+    expect(att(bits, hex)).toBe(text);
+  });
+
+  it('writes a segment override of an implicit memory operand as a prefix', () => {
+    expect(att(64, '64 0f f7 d8')).toBe('fs maskmovq %mm0,%mm3');
+  });
+
+  it('writes SYSEXIT/SYSRET with a size suffix in 64-bit mode only (66h keeps the 32-bit form)', () => {
+    expect(att(64, '66 0f 35')).toBe('sysexitl');
+    expect(att(64, '48 0f 35')).toBe('sysexitq');
+    expect(att(32, '0f 35')).toBe('sysexit');
+  });
+
   it('writes branch hints as ,pt / ,pn after the mnemonic', () => {
     expect(att(64, '3e 74 00')).toBe('je,pt 3');
     expect(att(64, '2e 74 00')).toBe('je,pn 3');

@@ -39,6 +39,10 @@ const ATT_RENAMES: Readonly<Record<string, string>> = {
   fstpnce: 'fstp',
   prefetch_reserved: 'prefetch',
   prefetch_exclusive: 'prefetch',
+  pcmpestri64: 'pcmpestriq',
+  pcmpestrm64: 'pcmpestrmq',
+  vpcmpestri64: 'vpcmpestriq',
+  vpcmpestrm64: 'vpcmpestrmq',
 };
 // Forms with a 32-bit register destination that iced writes as the 64-bit register when
 // REX.W/VEX.W is set (the upper half is zeroed either way).
@@ -171,6 +175,7 @@ const T_W_WIDENS = 1 << 30;
 const U_IMPLICIT_OPS = 1;
 const U_VEX_NARROW = 2;
 const U_GETSEC = 4;
+const U_CRC32 = 8; // the source width is a suffix whenever the source is memory
 
 const ATT_MNEMONIC: string[] = [];
 const ATT_TRAITS: number[] = [];
@@ -200,6 +205,7 @@ for (const raw of MNEMONIC_NAMES) {
   if (IMPLICIT_OPERANDS.has(m)) u |= U_IMPLICIT_OPS;
   if (VEX_NARROWING.has(m)) u |= U_VEX_NARROW;
   if (m === 'getsecq') u |= U_GETSEC;
+  if (m === 'crc32') u |= U_CRC32;
   ATT_TRAITS2.push(u);
   if (/^(stos|lods|scas|ins|outs)[bwdq]$/.test(m)) t |= T_STRING_REG;
   if (m === 'call' || m === 'jmp') t |= T_CALL_JMP;
@@ -378,12 +384,15 @@ export class AttFormatter {
       if ((prefixes & PREFIX_OPERAND_SIZE) !== 0 && insn.operandSize !== 8) name += insn.operandSize === 2 ? 's' : 'l';
     } else if ((traits2 & U_VEX_NARROW) !== 0 && hasMem) {
       name += insn.vectorLength === 0 ? 'x' : 'y';
-    } else if (hasMem && this.memoryNeedsSuffix(insn, attrs)) {
+    } else if (hasMem && ((traits2 & U_CRC32) !== 0 || this.memoryNeedsSuffix(insn, attrs))) {
       name += SUFFIX[insn.memSizeKind]!;
     } else if ((traits & T_SIZED_STEM) !== 0) {
       // 64-bit mode: PUSHF/POPF default to 64 bits, IRET/LRET always carry a suffix
       const def = insn.bitness === 16 ? 2 : insn.bitness === 32 ? 4 : (traits & T_PUSHF) !== 0 ? 8 : 0;
-      if ((traits & T_SYS) !== 0 ? insn.bitness === 64 : insn.operandSize !== def) name += OS_SUFFIX[insn.operandSize]!;
+      if ((traits & T_SYS) !== 0) {
+        // 64-bit mode only, where a 66h still means the 32-bit form
+        if (insn.bitness === 64) name += insn.operandSize === 8 ? 'q' : 'l';
+      } else if (insn.operandSize !== def) name += OS_SUFFIX[insn.operandSize]!;
     } else if ((traits & T_STRING_D) !== 0 && hasString) {
       name = STRING_D_NAMES[name]!;
     } else if ((traits & T_SIZE_HIDDEN) !== 0 && !hasMem && !hasGpr) {
@@ -436,10 +445,13 @@ export class AttFormatter {
       const kind = insn.opKind[k]!;
       const desc = CODE_OPS[code * 5 + k]!;
       const type = desc & 0xff;
-      if (type === OperandType.ImplicitMemory) continue;
+      if (type === OperandType.ImplicitMemory) {
+        // an overriding segment of the implicit [rDI] (MASKMOVQ) is written as a prefix
+        if (memSeg !== '') out = `${memSeg.slice(1, -1)} ${out}`;
+        continue;
+      }
       // x87: the implicit ST(0) next to a memory operand is not written
       if (hasMem && type === OperandType.FixedReg && desc >>> 16 === Register.ST0) continue;
-      if (type === OperandType.FixedReg && desc >>> 16 === Register.XMM0) continue;
       if (
         hasString &&
         kind === OperandKind.Register &&
