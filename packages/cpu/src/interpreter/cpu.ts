@@ -77,6 +77,8 @@ import {
   FLAG_RF,
   FLAG_SF,
   FLAG_TF,
+  FLAG_VIF,
+  FLAG_VIP,
   FLAG_VM,
   FLAG_ZF,
 } from '../state/flags.ts';
@@ -119,6 +121,17 @@ import {
   segmentFastBits,
 } from './segment-checks.ts';
 import { switchTask, type TaskSwitchHost, TaskSwitchSource } from './task-switch.ts';
+import {
+  CR4_VME,
+  cliStiAccess,
+  FlagAccess,
+  V86Int,
+  v86FlagsAccess,
+  v86SoftwareInt,
+  virtualFlagsImage,
+  virtualPop,
+  virtualPopFaults,
+} from './vme.ts';
 
 /** Exception vectors (SDM 3A Table 6-1). */
 export const VECTOR_DE = 0;
@@ -2121,14 +2134,18 @@ export class Cpu implements TaskSwitchHost {
         s.setFlags((s.getFlags() & ~0xd5) | (s.gpr8[1]! & 0xd5));
         break;
       case H.Pushf: {
-        if (s.getFlags() & FLAG_VM && (s.getFlags() & FLAG_IOPL) >>> 12 < 3) this.fault(VECTOR_GP, 0);
-        // SDM: VM and RF are cleared in the pushed image.
-        this.push(osz, s.getFlags() & ~(FLAG_VM | FLAG_RF), 0);
+        const f = s.getFlags();
+        const access = f & FLAG_VM ? v86FlagsAccess(f, s.cr4, osz) : FlagAccess.Real;
+        if (access === FlagAccess.Fault) this.fault(VECTOR_GP, 0);
+        // SDM: VM and RF are cleared in the pushed image; under VME it shows VIF as IF and IOPL 3.
+        this.push(osz, access === FlagAccess.Virtual ? virtualFlagsImage(f) : f & ~(FLAG_VM | FLAG_RF), 0);
         break;
       }
       case H.Popf:
-        this.pop(osz);
+        // Peek, load, then release the slot: a #GP from the flags check leaves SP alone.
+        this.peek(0, osz);
         this.writeFlagsFromPop(this.vLo, osz);
+        this.addSp(osz);
         break;
       case H.Cli:
       case H.Sti:
@@ -2213,6 +2230,7 @@ export class Cpu implements TaskSwitchHost {
       case H.Int1: {
         const vector = h === H.Int ? insn.immediateLo & 0xff : h === H.Int3 ? 3 : h === H.Into ? 4 : 1;
         if (h === H.Into && (s.getFlags() & FLAG_OF) === 0) break;
+        if (h === H.Int && s.flagsValue & FLAG_VM && this.v86Int(insn, vector)) return;
         this.nextIp(insn);
         this.deliverEvent(vector, -1, h !== H.Int1, false);
         return;
@@ -2918,7 +2936,14 @@ export class Cpu implements TaskSwitchHost {
       FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_TF | FLAG_DF | FLAG_OF | FLAG_NT | FLAG_AC | FLAG_ID;
     const iopl = (old & FLAG_IOPL) >>> 12;
     if (old & FLAG_VM) {
-      if (iopl < 3) this.fault(VECTOR_GP, 0);
+      const access = v86FlagsAccess(old, s.cr4, osz);
+      if (access === FlagAccess.Fault) this.fault(VECTOR_GP, 0);
+      if (access === FlagAccess.Virtual) {
+        // SDM 3A 20.3.2: POPF under VME loads VIF from the popped IF, unless TF or IF-with-VIP.
+        if (virtualPopFaults(old, value)) this.fault(VECTOR_GP, 0);
+        s.setFlags(virtualPop(old, value));
+        return;
+      }
       mask |= FLAG_IF;
     } else {
       if (this.cpl === 0) mask |= FLAG_IOPL;
@@ -2928,12 +2953,49 @@ export class Cpu implements TaskSwitchHost {
     s.setFlags((old & ~mask) | (value & mask));
   }
 
+  /**
+   * INT n in virtual-8086 mode (SDM 3A 20.3.3, Table 20-2): #GP(0) to the monitor, a redirection
+   * to the 8086 handler in the IVT at linear 0 (true), or false to go through the IDT as usual.
+   * The TSS interrupt-redirection bitmap is the 32 bytes below the I/O map base.
+   */
+  private v86Int(insn: Instruction, vector: number): boolean {
+    const s = this.state;
+    const f = s.getFlags();
+    let notRedirected = true;
+    if (s.cr4 & CR4_VME) {
+      const base = s.segBaseLo[SEG_TR]!;
+      const at = this.systemRead(base + 0x66, 2) - 32 + (vector >>> 3);
+      if (at < 0 || at > s.segLimit[SEG_TR]!) this.fault(VECTOR_GP, 0);
+      notRedirected = ((this.systemRead(base + at, 1) >>> (vector & 7)) & 1) !== 0;
+    }
+    const route = v86SoftwareInt(f, s.cr4, notRedirected);
+    if (route === V86Int.Idt) return false;
+    if (route === V86Int.Fault) this.fault(VECTOR_GP, 0);
+    // As real-mode INT n, on the virtual-8086 stack; the IVT read is a CPL-3 access.
+    this.readMem(vector * 4, 0, 4);
+    const target = this.vLo;
+    const image = route === V86Int.Redirect ? f & 0xffff : virtualFlagsImage(f);
+    this.push(2, image, 0);
+    this.push(2, s.segSelector[SEG_CS]!, 0);
+    this.push(2, (s.ripLo + insn.length) & 0xffff, 0);
+    s.setFlags(route === V86Int.Redirect ? f & ~(FLAG_IF | FLAG_TF) : f & ~(FLAG_VIF | FLAG_TF));
+    this.loadSegment(SEG_CS, target >>> 16, true);
+    s.ripLo = target & 0xffff;
+    return true;
+  }
+
   private cliSti(sti: boolean): void {
     const s = this.state;
     const f = s.getFlags();
-    const iopl = (f & FLAG_IOPL) >>> 12;
-    // SDM 2 "CLI"/"STI": IOPL-sensitive; VME/PVI virtual interrupt flags are not modelled.
-    if (s.cr0 & CR0_PE_BIT && this.cpl > iopl) this.fault(VECTOR_GP, 0);
+    // SDM 2 "CLI"/"STI": IOPL-sensitive; with CR4.VME (v8086) or CR4.PVI (CPL 3) they work on VIF.
+    const access = cliStiAccess((s.cr0 & CR0_PE_BIT) !== 0, f, s.cr4, this.cpl);
+    if (access === FlagAccess.Fault) this.fault(VECTOR_GP, 0);
+    if (access === FlagAccess.Virtual) {
+      if (!sti) s.flagsValue &= ~FLAG_VIF;
+      else if (f & FLAG_VIP) this.fault(VECTOR_GP, 0);
+      else s.flagsValue |= FLAG_VIF;
+      return;
+    }
     if (sti) {
       if ((f & FLAG_IF) === 0) this.shadow = true; // SDM: interrupts stay blocked for one instruction
       s.flagsValue |= FLAG_IF;
@@ -3753,7 +3815,13 @@ export class Cpu implements TaskSwitchHost {
   private iret(osz: number, insn: Instruction): void {
     const s = this.state;
     if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
-      if (s.flagsValue & FLAG_VM && (s.getFlags() & FLAG_IOPL) >>> 12 < 3) this.fault(VECTOR_GP, 0);
+      const vm = (s.flagsValue & FLAG_VM) !== 0;
+      const access = vm ? v86FlagsAccess(s.getFlags(), s.cr4, osz) : FlagAccess.Real;
+      if (access === FlagAccess.Fault) this.fault(VECTOR_GP, 0);
+      if (access === FlagAccess.Virtual) {
+        this.peek(4, 2);
+        if (virtualPopFaults(s.getFlags(), this.vLo)) this.fault(VECTOR_GP, 0);
+      }
       this.pop(osz);
       const ip = this.vLo;
       this.pop(osz);
@@ -3763,8 +3831,16 @@ export class Cpu implements TaskSwitchHost {
       this.loadSegment(SEG_CS, cs, true);
       s.ripLo = osz === 2 ? ip & 0xffff : ip;
       s.ripHi = 0;
-      const keep = s.flagsValue & FLAG_VM ? FLAG_VM | FLAG_IOPL : osz === 2 ? ~0xffff : FLAG_VM;
-      s.setFlags((s.getFlags() & keep) | (fl & ~keep & (osz === 2 ? 0xffff : 0x3f7fd7)));
+      // SDM 2 "IRET": a 16-bit IRET keeps bits 31:16; in v8086 mode IOPL (and VM/VIF/VIP) stay.
+      const keep = vm
+        ? osz === 2
+          ? ~0xffff | FLAG_IOPL
+          : FLAG_VM | FLAG_IOPL | FLAG_VIF | FLAG_VIP
+        : osz === 2
+          ? ~0xffff
+          : FLAG_VM;
+      if (access === FlagAccess.Virtual) s.setFlags(virtualPop(s.getFlags(), fl));
+      else s.setFlags((s.getFlags() & keep) | (fl & ~keep & (osz === 2 ? 0xffff : 0x3f7fd7)));
       this.nmiBlocked = false;
       this.updateMode();
       return;
@@ -4553,6 +4629,8 @@ export class Cpu implements TaskSwitchHost {
       return;
     }
     const size = is32 ? 4 : 2;
+    // Leaving virtual-8086 mode: the new SS is loaded as a protected-mode selector (SDM 3A 20.3.1.1).
+    if (v86) s.flagsValue &= ~FLAG_VM;
     if (inner || v86) {
       this.switchStack(dpl, 0);
       if (v86) {
