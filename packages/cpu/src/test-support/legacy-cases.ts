@@ -76,6 +76,57 @@ const DATA_SELECTORS = [
 ];
 const STACK_SELECTORS = [0, SEL.data32, SEL.dataReadOnly, SEL.dataDpl3, SEL.codeConforming];
 
+/**
+ * A random memory operand whose effective address is `target`: the ModRM mod/rm bits (reg
+ * field 0), SIB and displacement bytes, and the register values that produce the address.
+ * 16-bit addressing covers all eight base/index pairs (BP-based ones through SS, which has
+ * the same base here) with wrap-around at 64 KiB; 32-bit addressing covers base, SIB with
+ * every scale, and disp8/disp32.
+ */
+function memoryOperand(rng: Rng, addr16: boolean, target: number): { bytes: number[]; regs: [number, number][] } {
+  const mod = rng.below(3);
+  if (addr16) {
+    const rm = rng.below(8);
+    if (mod === 0 && rm === 6) return { bytes: [0x06, target & 0xff, target >>> 8], regs: [] };
+    const disp = mod === 1 ? rng.below(256) : mod === 2 ? rng.below(0x10000) : 0;
+    const dispValue = mod === 1 ? (disp << 24) >> 24 : disp;
+    const dispBytes = mod === 1 ? [disp] : mod === 2 ? [disp & 0xff, disp >>> 8] : [];
+    // rm: [bx+si] [bx+di] [bp+si] [bp+di] [si] [di] [bp] [bx] (register numbers 3, 5, 6, 7).
+    const pair = [[3, 6], [3, 7], [5, 6], [5, 7], [6], [7], [5], [3]][rm]!;
+    const regs: [number, number][] = [];
+    let rest = (target - dispValue) & 0xffff;
+    if (pair.length === 2) {
+      const v = rng.below(0x10000);
+      regs.push([pair[1]!, v]);
+      rest = (rest - v) & 0xffff;
+    }
+    regs.push([pair[0]!, rest]);
+    return { bytes: [(mod << 6) | rm, ...dispBytes], regs };
+  }
+  const dispValue = mod === 1 ? rng.below(256) - 128 : mod === 2 ? rng.below(0x10000) - 0x8000 : 0;
+  const dispBytes =
+    mod === 1 ? [dispValue & 0xff] : mod === 2 ? [0, 1, 2, 3].map((i) => (dispValue >>> (i * 8)) & 0xff) : [];
+  const pickBase = () => {
+    let r: number;
+    do r = rng.below(8);
+    while (r === 4 || (r === 5 && mod === 0));
+    return r;
+  };
+  const base = pickBase();
+  if (rng.below(2) === 0)
+    return { bytes: [(mod << 6) | base, ...dispBytes], regs: [[base, (target - dispValue) >>> 0]] };
+  let index: number;
+  do index = rng.below(8);
+  while (index === 4 || index === base);
+  const scale = rng.below(4);
+  const x = rng.below(16);
+  const regs: [number, number][] = [
+    [index, x],
+    [base, (target - dispValue - x * (1 << scale)) >>> 0],
+  ];
+  return { bytes: [(mod << 6) | 4, (scale << 6) | (index << 3) | base, ...dispBytes], regs };
+}
+
 /** A generated legacy case with the decoded form it exercises. */
 export interface GeneratedLegacyCase extends LegacyCase {
   formCode: number;
@@ -98,7 +149,6 @@ export function generateLegacyCases(perForm: number, seed: number): GeneratedLeg
   };
   for (const bits of [16, 32] as const) {
     const decoder = new Decoder(bits, new Uint8Array(16));
-    const memRm = bits === 16 ? 7 : 3; // [bx] / [ebx]
     for (const t of legacyTemplates()) {
       if (t.vex && bits === 16) continue; // VEX in 16-bit protected mode works, but keep the 16-bit set to legacy forms
       const sizes = t.byte ? [0] : t.no16 || t.vex ? [0, 0x48] : [0, 0x66];
@@ -107,17 +157,25 @@ export function generateLegacyCases(perForm: number, seed: number): GeneratedLeg
         for (const mem of memForms) {
           for (let k = 0; k < perForm; k++) {
             const bytes: number[] = [];
+            // A quarter of the memory forms use the other address size (67h).
+            const a67 = mem && rng.below(4) === 0;
+            const addr16 = (bits === 16) !== a67;
+            // 16-bit addresses and 16-bit code use the 16-bit data segment (base MEM) for DS/ES/SS.
+            const seg16 = bits === 16 || a67;
+            const operand = mem ? memoryOperand(rng, addr16, seg16 ? 16 : LEGACY_MEM + 16) : undefined;
+            if (a67) bytes.push(0x67);
             if (sz === 0x66) bytes.push(0x66);
             if (t.mandatory !== undefined) bytes.push(t.mandatory);
             const regField = t.modrm === 'r' ? pick() : (t.modrm ?? 0);
-            const rmReg = mem ? memRm : pick();
+            const rmReg = pick();
             let opLast = t.op[t.op.length - 1]!;
             if (t.plusReg) opLast += pick();
             if (t.vex) {
               const v = t.vex.vvvv ? pick() : 0;
               bytes.push(0xc4, 0xe0 | t.vex.map, (sz === 0x48 ? 0x80 : 0) | ((~v & 15) << 3) | t.vex.pp, opLast);
             } else bytes.push(...t.op.slice(0, -1), opLast);
-            if (t.modrm !== undefined) bytes.push((mem ? 0 : 0xc0) | ((regField & 7) << 3) | (rmReg & 7));
+            if (operand !== undefined) bytes.push(operand.bytes[0]! | ((regField & 7) << 3), ...operand.bytes.slice(1));
+            else if (t.modrm !== undefined) bytes.push(0xc0 | ((regField & 7) << 3) | rmReg);
             const opsz = bits === 16 ? (sz === 0x66 ? 4 : 2) : sz === 0x66 ? 2 : 4;
             const immSize = t.imm === 'z' ? opsz : (t.imm ?? 0);
             for (let i = 0; i < immSize; i++)
@@ -130,8 +188,9 @@ export function generateLegacyCases(perForm: number, seed: number): GeneratedLeg
             for (let r = 0; r < 8; r++) regs[r] = randomWord(rng);
             if (rng.below(2) === 0) regs[1] = rng.below(40); // CL shift counts
             // The stack sits in the 64 memory bytes: SP = 32 (pushes fill 0..31, pops read 32..63).
-            regs[4] = bits === 16 ? 32 : LEGACY_MEM + 32;
-            if (mem) regs[3] = bits === 16 ? (regs[3]! & 0xffff0000) | 16 : LEGACY_MEM + 16;
+            regs[4] = seg16 ? 32 : LEGACY_MEM + 32;
+            if (operand !== undefined)
+              for (const [r, v] of operand.regs) regs[r] = addr16 ? (regs[r]! & 0xffff0000) | v : v;
             const memory = new Uint8Array(64);
             for (let i = 0; i < 64; i++) memory[i] = rng.below(256);
             if (t.selector !== undefined && t.selector !== Selector.None) {
@@ -161,9 +220,10 @@ export function generateLegacyCases(perForm: number, seed: number): GeneratedLeg
               regs,
               flags,
               bits,
+              dataSelector: seg16 ? SEL.data16 : SEL.data32,
               memory,
               formCode: insn.code,
-              formName: `${bits}:${name}`,
+              formName: `${bits}:${name}${a67 ? (addr16 ? '/a16' : '/a32') : ''}`,
               flagsUndefined: insn.flagsUndefined,
               shiftDouble16: (name.startsWith('Shld') || name.startsWith('Shrd')) && insn.operandSize === 2,
             });

@@ -82,6 +82,8 @@ export interface LegacyCase {
   regs: Uint32Array;
   flags: number;
   bits: 16 | 32;
+  /** Selector for DS, ES and SS (default: the 16-bit data segment for 16-bit code, the flat one for 32-bit). */
+  dataSelector?: number;
   memory: Uint8Array;
 }
 
@@ -306,7 +308,7 @@ export function legacyImage(cases: readonly LegacyCase[]): Uint8Array {
     for (let r = 0; r < 8; r++) dv.setUint32(o + 16 + r * 4, c.regs[r]!, true);
     dv.setUint32(o + 48, (c.flags & 0x8d5) | 2, true);
     dv.setUint32(o + 52, c.bits, true);
-    dv.setUint32(o + 56, c.bits === 16 ? SEL.data16 : SEL.data32, true);
+    dv.setUint32(o + 56, c.dataSelector ?? (c.bits === 16 ? SEL.data16 : SEL.data32), true);
     image.set(c.memory.subarray(0, 64), o + 64);
   });
   return image;
