@@ -150,6 +150,21 @@ export const VECTOR_GP = 13;
 export const VECTOR_PF = 14;
 export const VECTOR_AC = 17;
 
+// Interruption types of an event (SDM 3C 25.8.3 / 25.9.2), as the IDT-vectoring information and
+// the exception bitmap distinguish them.
+const EVENT_TYPE_EXTERNAL = 0;
+const EVENT_TYPE_NMI = 2;
+const EVENT_TYPE_HARDWARE_EXCEPTION = 3;
+const EVENT_TYPE_SOFTWARE_INTERRUPT = 4;
+const EVENT_TYPE_PRIVILEGED_SOFTWARE = 5;
+const EVENT_TYPE_SOFTWARE_EXCEPTION = 6;
+/** DR6.BD: the #DB was a debug-register access with DR7.GD set (SDM 3B 17.2.3). */
+const DR6_BD = 1 << 13;
+/** DR7.GD: general detect (SDM 3B 17.2.4). */
+const DR7_GD = 1 << 13;
+/** The cpu's own, reused {@link VmxOperands} object. */
+type MutableVmxOperands = { -readonly [K in keyof VmxOperands]: VmxOperands[K] };
+
 /** MSR indexes (SDM 4 Table 2-2). */
 export const MSR_IA32_TSC = 0x10;
 export const MSR_IA32_APIC_BASE = 0x1b;
@@ -378,7 +393,7 @@ export class Cpu implements TaskSwitchHost {
   private pendingError = -1;
   private pendingSoftware = false;
   private readonly tmp64 = new Uint32Array(2);
-  private readonly vmxOperands = {
+  private readonly vmxOperands: MutableVmxOperands = {
     instructionLength: 0,
     isMemory: false,
     linearLo: 0,
@@ -388,7 +403,32 @@ export class Cpu implements TaskSwitchHost {
     operandSize: 4,
     addressSize: 4,
     segment: 0,
+    baseRegister: -1,
+    indexRegister: -1,
+    scale: 0,
+    displacementLo: 0,
+    displacementHi: 0,
   };
+  /** Linear address of the page fault being raised (written to CR2 only when the #PF is delivered). */
+  private pfLinearLo = 0;
+  private pfLinearHi = 0;
+  private pfLinearValid = false;
+  /** DR6 bits (B0-B3, BD, BS) of the #DB being raised; written to DR6 only when the #DB is delivered. */
+  private pendingDr6 = 0;
+  /** The state from before the event in delivery (see {@link cancelEventDelivery}). */
+  private readonly deliverySnapshot = new Float64Array(40);
+  /**
+   * The event whose delivery through the IDT is in progress, in the format of the IDT-vectoring
+   * information field (SDM 3C 25.9.3: vector 7:0, type 10:8, error code valid 11, valid 31), or 0.
+   * A VM exit during the delivery reports it (SDM 3C 28.2.4). @internal (vmx glue)
+   */
+  vectoringInfo = 0;
+  /** Error code of the event in {@link vectoringInfo}. @internal */
+  vectoringErrorCode = 0;
+  /** Instruction length of a software interrupt/exception in {@link vectoringInfo} (else 0). @internal */
+  vectoringLength = 0;
+  /** Events (exceptions, interrupts, NMIs) delivered through the IVT/IDT since creation. */
+  eventsDelivered = 0;
   /** Read result (lo/hi) of the operand accessors. */
   private vLo = 0;
   private vHi = 0;
@@ -689,9 +729,12 @@ export class Cpu implements TaskSwitchHost {
    * `instructionLength` (SDM 3C 27.6.1.1); the others return to RIP. The injected event itself
    * is not subject to the exception bitmap (no `interception.exception()` call); faults while
    * delivering it are, as for any event. An NMI sets NMI blocking; a halted CPU becomes active.
-   * Call it from a hook or between `run()` calls, after loading the guest state.
+   * Call it from a hook or between `run()` calls, after loading the guest state. Returns true
+   * when the delivery itself ended in a VM exit (a fault the exception bitmap intercepts, an EPT
+   * violation, a triple fault): the interception has then loaded the host state, and a call
+   * between `run()` calls must report that exit itself (the next `run()` continues the host).
    */
-  injectEvent(vector: number, type: number, errorCode: number, instructionLength: number): void {
+  injectEvent(vector: number, type: number, errorCode: number, instructionLength: number): boolean {
     const s = this.state;
     const software = type === 4 || type === 5 || type === 6;
     if (software) {
@@ -703,7 +746,39 @@ export class Cpu implements TaskSwitchHost {
     if (type === 2) this.nmiBlocked = true;
     this.halted = false;
     this.injecting = true;
-    this.deliverEvent(vector & 0xff, errorCode, software, false);
+    const stopRequested = this.stopRequested;
+    const stopReason = this.stopReason;
+    this.stopRequested = false;
+    try {
+      // SDM 3C 27.6.1.2: a privileged software exception (INT1) skips the gate's DPL check.
+      this.deliverEvent(
+        vector & 0xff,
+        errorCode,
+        type === 4 || type === 6,
+        false,
+        type,
+        software ? instructionLength : 0,
+      );
+    } catch (e) {
+      if (e !== ABORT && e !== FAULT) throw e;
+    }
+    const exited = this.stopRequested && this.stopReason === StopReason.VmExit;
+    if (!exited) {
+      this.stopRequested = stopRequested;
+      this.stopReason = stopReason;
+    }
+    return exited;
+  }
+
+  /**
+   * For the VMX exit path: when a VM exit interrupts the delivery of an event through the IDT
+   * (an EPT violation on the stack push, a fault the exception bitmap intercepts), puts back the
+   * registers from before the delivery began, so the exit saves the guest state the event
+   * found (SDM 3C 28.2.4: RIP of the INT instruction for software interrupts). @internal
+   */
+  cancelEventDelivery(): void {
+    if (this.vectoringInfo === 0) return;
+    this.restoreDeliverySnapshot();
   }
 
   /**
@@ -840,7 +915,7 @@ export class Cpu implements TaskSwitchHost {
       this.nmiPending = false;
       this.nmiBlocked = true;
       this.halted = false;
-      this.deliverEvent(VECTOR_NMI, -1, false, false);
+      this.deliverEvent(VECTOR_NMI, -1, false, false, EVENT_TYPE_NMI);
       return false;
     }
     const ctl = this.interrupts;
@@ -848,7 +923,7 @@ export class Cpu implements TaskSwitchHost {
       if (ic?.externalInterrupt(ctl)) return this.vmExited();
       const vector = ctl.acknowledge();
       this.halted = false;
-      this.deliverEvent(vector, -1, false, false);
+      this.deliverEvent(vector, -1, false, false, EVENT_TYPE_EXTERNAL);
     }
     return false;
   }
@@ -871,7 +946,12 @@ export class Cpu implements TaskSwitchHost {
     const err = this.pendingError;
     this.pendingVector = -1;
     if (vector < 0) return;
-    this.deliverEvent(vector, err, this.pendingSoftware, true);
+    try {
+      this.deliverEvent(vector, err, this.pendingSoftware, true);
+    } catch (e) {
+      // A VM exit during the delivery (an EPT violation on the stack) ends the run as VmExit.
+      if (e !== ABORT) throw e;
+    }
   }
 
   // ------------------------------------------------------------------ fetch and decode cache
@@ -972,7 +1052,9 @@ export class Cpu implements TaskSwitchHost {
       if (this.retired + block.count > limit) return result;
       if (this.bitness !== 64 && !this.flatSegments(block.segments)) return result;
       this.shadow = false;
-      if (!block.run(this, s, s.gpr32, s.gpr16, s.gpr8)) return BlockRun.Partial;
+      // Loops inside a block only where no event can need a boundary in between.
+      const loopLimit = this.interrupts === null && !this.nmiPending ? limit : 0;
+      if (!block.run(this, s, s.gpr32, s.gpr16, s.gpr8, loopLimit)) return BlockRun.Partial;
       result = BlockRun.Complete;
       // Chain into the next block unless the run loop has something to look at first
       // (a stop, pending events, or a change that rules compiled code out).
@@ -1011,7 +1093,11 @@ export class Cpu implements TaskSwitchHost {
     return (mask & BLOCK_USES_STACK) === 0 || (s.segAttr[SEG_SS]! & AR_DB) !== 0;
   }
 
-  /** Decodes the basic block at lo/hi (up to a control transfer, the page end or MAX_BLOCK_INSNS) and compiles it. */
+  /**
+   * Decodes the block at lo/hi and compiles it. The block follows direct jumps and calls and
+   * predicts the returns of its own calls as long as they stay in this page and reach no
+   * instruction twice; it ends at any other control transfer, the page end or MAX_BLOCK_INSNS.
+   */
   private buildBlock(cache: PageCache, lo: number, hi: number): CompiledBlock | null {
     const bitness = this.bitness as 32 | 64;
     const view = this.memory.pageView(this.curPagePhys as GuestPhysicalAddress, false);
@@ -1019,23 +1105,40 @@ export class Cpu implements TaskSwitchHost {
     const d = this.decoders[bitness];
     d.setBuffer(view, 0, 4096);
     const insns: Instruction[] = [];
+    const seen = new Set<number>();
+    const returns: number[] = [];
+    const page = lo - (lo & 0xfff);
     let off = lo & 0xfff;
     let ipLo = lo;
-    let ipHi = hi;
-    while (insns.length < MAX_BLOCK_INSNS && off < 4096) {
+    while (insns.length < MAX_BLOCK_INSNS && off < 4096 && !seen.has(off)) {
       const insn = new Instruction();
-      d.decodeAt(insn, off, ipLo, ipHi);
+      d.decodeAt(insn, off, ipLo, hi);
       // An invalid form or one running past the page end is left to the interpreter.
       if (insn.status !== DecodeStatus.Ok) break;
       insn.ipLo = ipLo;
-      insn.ipHi = ipHi;
+      insn.ipHi = hi;
       insns.push(insn);
+      seen.add(off);
       const cls = classify(insn, bitness);
-      if (cls === InsnClass.InlineEnd || cls === InsnClass.FallbackEnd) break;
-      off += insn.length;
-      const t = ipLo + insn.length;
-      ipLo = t >>> 0;
-      if (t > 0xffffffff && bitness === 64) ipHi = (ipHi + 1) >>> 0;
+      if (cls === InsnClass.FallbackEnd) break;
+      const fall = ipLo + insn.length;
+      let next = fall;
+      if (cls === InsnClass.InlineEnd) {
+        const h = MNEMONIC_HANDLER[insn.mnemonic]!;
+        const direct = insn.opKind[0] === OperandKind.NearBranch;
+        if (h === H.Jcc) next = fall;
+        else if (h === H.Jmp && direct) next = insn.branchLo;
+        else if (h === H.Call && direct) {
+          returns.push(fall);
+          next = insn.branchLo;
+        } else if (h === H.Ret && returns.length > 0) next = returns.pop()!;
+        else break;
+        if (bitness === 64 && insn.branchHi !== hi && h !== H.Ret && h !== H.Jcc) break;
+      }
+      // Only same-page successors (one code page, one invalidation flag); no wrap at 4 GiB.
+      if (next > 0xffffffff || next - page < 0 || next - page >= 4096) break;
+      off = next - page;
+      ipLo = next;
     }
     if (insns.length === 0) return null;
     let block: CompiledBlock;
@@ -1146,8 +1249,10 @@ export class Cpu implements TaskSwitchHost {
   private walkFault(lo: number, hi: number, _acc: number): never {
     const w = this.walk;
     if (w.status === WalkStatus.PageFault) {
-      this.state.cr2Lo = lo;
-      this.state.cr2Hi = hi;
+      // CR2 is written when the #PF is delivered: a #PF that causes a VM exit leaves it alone (SDM 3C 28.1).
+      this.pfLinearLo = lo;
+      this.pfLinearHi = hi;
+      this.pfLinearValid = true;
       this.pendingVector = VECTOR_PF;
       this.pendingError = w.errorCode;
     } else if (
@@ -2232,7 +2337,14 @@ export class Cpu implements TaskSwitchHost {
         if (h === H.Into && (s.getFlags() & FLAG_OF) === 0) break;
         if (h === H.Int && s.flagsValue & FLAG_VM && this.v86Int(insn, vector)) return;
         this.nextIp(insn);
-        this.deliverEvent(vector, -1, h !== H.Int1, false);
+        // SDM 3C 25.9.2: INT n is a software interrupt (4), INT1 a privileged software exception (5), INT3/INTO software exceptions (6).
+        const type =
+          h === H.Int
+            ? EVENT_TYPE_SOFTWARE_INTERRUPT
+            : h === H.Int1
+              ? EVENT_TYPE_PRIVILEGED_SOFTWARE
+              : EVENT_TYPE_SOFTWARE_EXCEPTION;
+        this.deliverEvent(vector, -1, h !== H.Int1, false, type, insn.length);
         return;
       }
       case H.Hlt:
@@ -3590,7 +3702,10 @@ export class Cpu implements TaskSwitchHost {
    * @internal A task switch reached its commit point: faults from here on are the new task's.
    * (Event delivery that snapshots state for an all-or-nothing rollback must re-take it here.)
    */
-  taskCommitted(): void {}
+  taskCommitted(): void {
+    // A fault after the commit is delivered in the new task: roll back to its state, not the old one's.
+    if (this.deliveryDepth > 0) this.takeDeliverySnapshot(0);
+  }
 
   /** @internal Pushes `size` bytes (an error code onto a new task's stack). */
   pushValue(size: 2 | 4, value: number): void {
@@ -4039,6 +4154,11 @@ export class Cpu implements TaskSwitchHost {
       n += 2;
     }
     if (n > 7) this.fault(VECTOR_UD);
+    // SDM 3B 17.2.4: with DR7.GD set, any debug-register access is a #DB fault with DR6.BD.
+    if (s.dr[14]! & DR7_GD) {
+      this.pendingDr6 = DR6_BD;
+      this.fault(VECTOR_DB);
+    }
     if (toDr) {
       s.dr[2 * n] = s.gpr32[2 * gpr]!;
       s.dr[2 * n + 1] = this.bitness === 64 ? s.gpr32[2 * gpr + 1]! : 0;
@@ -4054,7 +4174,10 @@ export class Cpu implements TaskSwitchHost {
     if (load && this.cpl !== 0) this.fault(VECTOR_GP, 0);
     if (this.interception !== null) {
       const kind = h === H.Lgdt ? 6 : h === H.Lidt ? 7 : h === H.Sgdt ? 8 : 9;
-      if (this.interception.conditional(kind, insn.length)) {
+      const o = this.fillVmxOperands(insn, false);
+      // 16- or 32-bit operand size outside 64-bit mode (in it the descriptor is always 10 bytes).
+      o.operandSize = this.bitness === 64 ? 8 : insn.operandSize;
+      if (this.interception.conditional(kind, insn.length, o)) {
         this.vmExited();
         throw ABORT;
       }
@@ -4098,7 +4221,10 @@ export class Cpu implements TaskSwitchHost {
     const seg = h === H.Lldt || h === H.Sldt ? SEG_LDTR : SEG_TR;
     if (this.interception !== null) {
       const kind = h === H.Lldt ? 10 : h === H.Ltr ? 11 : h === H.Sldt ? 12 : 13;
-      if (this.interception.conditional(kind, insn.length)) {
+      const o = this.fillVmxOperands(insn, false);
+      // The r/m operand of LLDT/LTR/SLDT/STR: a register operand is reported as Reg1.
+      if (!o.isMemory) o.rmRegister = REG_INDEX[insn.opRegister[0]!]!;
+      if (this.interception.conditional(kind, insn.length, o)) {
         this.vmExited();
         throw ABORT;
       }
@@ -4181,7 +4307,10 @@ export class Cpu implements TaskSwitchHost {
         const seed = MNEMONIC_COND[insn.mnemonic] === 1;
         const f = seed ? this.cpuidModel.query(7, 0)[1]! & (1 << 18) : this.cpuidModel.query(1, 0)[2]! & (1 << 30);
         if (f === 0) this.fault(VECTOR_UD);
-        if (ic?.conditional(seed ? ConditionalExit.Rdseed : ConditionalExit.Rdrand, insn.length)) {
+        if (
+          ic !== null &&
+          ic.conditional(seed ? ConditionalExit.Rdseed : ConditionalExit.Rdrand, insn.length, this.rdrandOperands(insn))
+        ) {
           this.vmExited();
           throw ABORT;
         }
@@ -4233,12 +4362,19 @@ export class Cpu implements TaskSwitchHost {
       if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
       this.readOp(insn, 0, 2);
       const v = this.vLo & 0xf;
-      if (this.interception?.movToCr(0, 3, v, 0, -1, insn.length)) {
+      const ic = this.interception;
+      // SDM 3C 28.2.1 Table 28-3: the LMSW operand register (memory operand: -1).
+      const gpr = insn.opKind[0] === OperandKind.Memory ? -1 : REG_INDEX[insn.opRegister[0]!]!;
+      if (ic?.movToCr(0, 3, v, 0, gpr, insn.length)) {
         this.vmExited();
         throw ABORT;
       }
+      // SDM 3C 26.3: in VMX non-root operation LMSW leaves the host-owned bits (CR0 guest/host
+      // mask) alone; ownership shows as a read that ignores the bit.
+      const owned = ic !== null ? ~(ic.readShadowedCr(0, s.cr0) ^ ic.readShadowedCr(0, s.cr0 ^ 0xf)) & 0xf : 0;
       // SDM 2 "LMSW": only PE/MP/EM/TS; PE cannot be cleared.
-      s.cr0 = ((s.cr0 & ~0xe) | v | (s.cr0 & 1)) >>> 0;
+      const writable = 0xf & ~owned;
+      s.cr0 = ((s.cr0 & ~(writable & 0xe)) | (v & writable) | (s.cr0 & 1)) >>> 0;
       this.stateChanged();
     } else {
       const cr0 = this.interception !== null ? this.interception.readShadowedCr(0, s.cr0) : s.cr0;
@@ -4348,8 +4484,13 @@ export class Cpu implements TaskSwitchHost {
 
   // ------------------------------------------------------------------ VMX instructions
 
-  private execVmx(insn: Instruction): void {
-    const op = MNEMONIC_COND[insn.mnemonic]! as VmxOperation;
+  /**
+   * Fills the reused {@link VmxOperands} from the decoded instruction (memory operand's linear
+   * address, segment, base/index/scale/displacement for the VM-exit instruction-information
+   * field, SDM 3C 28.2.5). `regIsFirst`: operand 0 is the ModRM.reg operand (VMWRITE, INVEPT,
+   * INVVPID, INVPCID); otherwise the last register operand is. Only called on VMX paths.
+   */
+  private fillVmxOperands(insn: Instruction, regIsFirst: boolean): MutableVmxOperands {
     const o = this.vmxOperands;
     o.instructionLength = insn.length;
     o.isMemory = false;
@@ -4358,6 +4499,11 @@ export class Cpu implements TaskSwitchHost {
     o.operandSize = this.bitness === 64 ? 8 : 4;
     o.addressSize = insn.addressSize;
     o.segment = 0;
+    o.baseRegister = -1;
+    o.indexRegister = -1;
+    o.scale = 0;
+    o.displacementLo = 0;
+    o.displacementHi = 0;
     for (let i = 0; i < insn.opCount; i++) {
       if (insn.opKind[i] === OperandKind.Memory) {
         this.ea(insn);
@@ -4365,14 +4511,44 @@ export class Cpu implements TaskSwitchHost {
         o.linearLo = this.eaLo;
         o.linearHi = this.eaHi;
         o.segment = insn.memSegment - Register.ES;
+        const base = insn.memBase;
+        const ripRelative = base === Register.RIP || base === Register.EIP;
+        o.baseRegister = base === Register.None || ripRelative ? -1 : REG_INDEX[base]!;
+        o.indexRegister = insn.memIndex === Register.None ? -1 : REG_INDEX[insn.memIndex]!;
+        o.scale = insn.memScale === 8 ? 3 : insn.memScale === 4 ? 2 : insn.memScale === 2 ? 1 : 0;
+        // Sign-extend a 16/32-bit displacement to 64 bits (the decoder keeps it at the address size).
+        const d = insn.memDisplacementLo;
+        if (insn.addressSize === 8 || ripRelative) {
+          o.displacementLo = d >>> 0;
+          o.displacementHi = insn.memDisplacementHi >>> 0;
+        } else {
+          const v = insn.addressSize === 2 ? (d << 16) >> 16 : d | 0;
+          o.displacementLo = v >>> 0;
+          o.displacementHi = v < 0 ? 0xffffffff : 0;
+        }
       } else if (insn.opKind[i] === OperandKind.Register) {
         const n = REG_INDEX[insn.opRegister[i]!]!;
-        // VMREAD r/m, r / VMWRITE r, r/m / INVEPT r, m: the ModRM.reg operand is the field/type.
-        const regIsFirst = op === VmxOperation.Vmwrite || op === VmxOperation.Invept || op === VmxOperation.Invvpid;
         if ((i === 0) === regIsFirst) o.regRegister = n;
         else o.rmRegister = n;
       }
     }
+    return o;
+  }
+
+  /** RDRAND/RDSEED for the VM-exit instruction information: destination register and operand size. */
+  private rdrandOperands(insn: Instruction): VmxOperands {
+    const o = this.fillVmxOperands(insn, false);
+    o.operandSize = this.opSize(insn, 0);
+    return o;
+  }
+
+  private execVmx(insn: Instruction): void {
+    const op = MNEMONIC_COND[insn.mnemonic]! as VmxOperation;
+    // VMREAD r/m, r / VMWRITE r, r/m / INVEPT r, m: the ModRM.reg operand is the field/type.
+    const o = this.fillVmxOperands(
+      insn,
+      op === VmxOperation.Vmwrite || op === VmxOperation.Invept || op === VmxOperation.Invvpid,
+    );
     const ic = this.interception;
     if (ic !== null) {
       if (ic.vmxInstruction(op, o as VmxOperands)) {
@@ -4467,10 +4643,19 @@ export class Cpu implements TaskSwitchHost {
    * still points at the faulting instruction. #DF on a fault during delivery of a
    * contributory/page fault; shutdown (triple fault) on a fault during #DF delivery.
    */
-  private deliverEvent(vector: number, errorCode: number, software: boolean, fault: boolean): void {
+  private deliverEvent(
+    vector: number,
+    errorCode: number,
+    software: boolean,
+    fault: boolean,
+    type: number = fault ? EVENT_TYPE_HARDWARE_EXCEPTION : EVENT_TYPE_EXTERNAL,
+    length = 0,
+  ): void {
     // Only the injected event itself bypasses the exception bitmap; faults while delivering it do not.
     const injected = this.injecting;
     this.injecting = false;
+    const ic = this.interception;
+    if (ic === null) this.commitFaultRegisters(vector, fault);
     if (this.hooks.interrupt !== undefined && this.hooks.interrupt(this, vector, errorCode, software) === true) return;
     if (this.exceptionPolicy === 'stop' && (fault || (software && vector < 32 && vector !== 0x80))) {
       this.exceptionVector = vector;
@@ -4479,31 +4664,51 @@ export class Cpu implements TaskSwitchHost {
       this.stopReason = StopReason.Exception;
       return;
     }
-    const ic = this.interception;
-    if (
-      ic !== null &&
-      vector < 32 &&
-      (fault || software) &&
-      !injected &&
-      ic.exception(vector, Math.max(errorCode, 0), errorCode >= 0, software)
-    ) {
-      this.vmExited();
-      return;
+    if (ic !== null) {
+      // SDM 3C 25.2: the exception bitmap applies to hardware exceptions, INT1, INT3 and INTO — not to INT n.
+      if (
+        !injected &&
+        vector < 32 &&
+        (type === EVENT_TYPE_HARDWARE_EXCEPTION ||
+          type === EVENT_TYPE_PRIVILEGED_SOFTWARE ||
+          type === EVENT_TYPE_SOFTWARE_EXCEPTION) &&
+        this.exceptionExits(ic, vector, errorCode, fault, type, length)
+      ) {
+        this.vmExited();
+        return;
+      }
+      this.commitFaultRegisters(vector, fault);
     }
     if (this.deliveryDepth >= 2 || (this.deliveryDepth === 1 && vector === VECTOR_DF)) {
+      this.vectoringInfo = 0;
       this.shutdown();
       return;
     }
     this.deliveryDepth++;
+    this.takeDeliverySnapshot(length);
+    this.vectoringInfo = (0x80000000 | (type << 8) | vector | (errorCode >= 0 ? 0x800 : 0)) >>> 0;
+    this.vectoringErrorCode = errorCode >= 0 ? errorCode >>> 0 : 0;
+    this.vectoringLength = length;
     try {
       this.deliverThroughTable(vector, errorCode, software);
       this.deliveryDepth = 0;
+      this.vectoringInfo = 0;
+      this.eventsDelivered++;
     } catch (e) {
-      if (e !== FAULT) throw e;
+      if (e !== FAULT) {
+        // A VM exit (ABORT) ended the delivery: the next event starts from depth 0.
+        this.vectoringInfo = 0;
+        this.deliveryDepth = 0;
+        throw e;
+      }
+      // Delivery is all-or-nothing: the nested fault sees the state from before the event
+      // (for INT n / INT3 / INTO its RIP is the instruction's, SDM 3A 6.12.1.1).
+      this.restoreDeliverySnapshot();
       const v2 = this.pendingVector;
       this.pendingVector = -1;
       const contributory = (v: number) => v === 0 || (v >= 10 && v <= 13);
       if (this.deliveryDepth >= 2 || vector === VECTOR_DF) {
+        this.vectoringInfo = 0;
         this.shutdown();
         return;
       }
@@ -4514,12 +4719,112 @@ export class Cpu implements TaskSwitchHost {
         this.deliveryDepth = 1;
         this.deliverEvent(VECTOR_DF, 0, false, true);
         this.deliveryDepth = 0;
+        this.vectoringInfo = 0;
         return;
       }
       // Benign: deliver the second fault serially.
       this.deliveryDepth = 0;
       this.deliverEvent(v2, this.pendingError, false, true);
+      this.vectoringInfo = 0;
     }
+  }
+
+  /**
+   * Asks the interception whether an exception exits (exception bitmap), with the exit
+   * qualification SDM 3C 28.2.1 gives it: CR2's value-to-be for #PF, DR6-style bits for #DB.
+   * A software exception (INT1/INT3/INTO, already past the instruction) is reported with RIP on
+   * the instruction, as the exit saves it.
+   */
+  private exceptionExits(
+    ic: VmxInterception,
+    vector: number,
+    errorCode: number,
+    fault: boolean,
+    type: number,
+    length: number,
+  ): boolean {
+    const s = this.state;
+    const pf = fault && vector === VECTOR_PF && this.pfLinearValid;
+    const qLo = pf ? this.pfLinearLo : fault && vector === VECTOR_DB ? this.pendingDr6 : 0;
+    // SDM 3C 28.2.1: bits 63:32 of a #PF qualification are 0 outside 64-bit mode.
+    const qHi = pf && this.bitness === 64 ? this.pfLinearHi : 0;
+    const ripLo = s.ripLo;
+    const ripHi = s.ripHi;
+    if (length > 0) {
+      const lo = ripLo - length;
+      s.ripLo = lo >>> 0;
+      if (lo < 0 && this.bitness === 64) s.ripHi = (ripHi - 1) >>> 0;
+    }
+    if (ic.exception(vector, Math.max(errorCode, 0), errorCode >= 0, type, length, qLo, qHi)) {
+      // SDM 3C 28.1: the exception that exits leaves CR2, DR6 and DR7.GD alone.
+      if (pf) this.pfLinearValid = false;
+      if (fault && vector === VECTOR_DB) this.pendingDr6 = 0;
+      return true;
+    }
+    s.ripLo = ripLo;
+    s.ripHi = ripHi;
+    return false;
+  }
+
+  /** Writes CR2 (#PF) or DR6 and DR7.GD (#DB) for a fault about to be delivered (SDM 3A 4.7, 17.2.3). */
+  private commitFaultRegisters(vector: number, fault: boolean): void {
+    if (!fault) return;
+    const s = this.state;
+    if (vector === VECTOR_PF && this.pfLinearValid) {
+      s.cr2Lo = this.pfLinearLo;
+      s.cr2Hi = this.pfLinearHi;
+      this.pfLinearValid = false;
+    } else if (vector === VECTOR_DB && this.pendingDr6 !== 0) {
+      s.dr[12] = (s.dr[12]! | this.pendingDr6) >>> 0;
+      // SDM 3B 17.2.4: the processor clears GD when it enters the #DB handler.
+      if (this.pendingDr6 & DR6_BD) s.dr[14] = s.dr[14]! & ~DR7_GD;
+      this.pendingDr6 = 0;
+    }
+  }
+
+  private takeDeliverySnapshot(length: number): void {
+    const s = this.state;
+    const d = this.deliverySnapshot;
+    let lo = s.ripLo - length;
+    let hi = s.ripHi;
+    if (lo < 0) {
+      lo += 4294967296;
+      hi = this.bitness === 64 ? (hi - 1) >>> 0 : 0;
+    }
+    d[0] = lo;
+    d[1] = hi;
+    d[2] = s.getFlags();
+    d[3] = s.gpr32[8]!;
+    d[4] = s.gpr32[9]!;
+    d[5] = this.cpl;
+    for (let i = 0; i < 6; i++) {
+      const k = 6 + 5 * i;
+      d[k] = s.segSelector[i]!;
+      d[k + 1] = s.segBaseLo[i]!;
+      d[k + 2] = s.segBaseHi[i]!;
+      d[k + 3] = s.segLimit[i]!;
+      d[k + 4] = s.segAttr[i]!;
+    }
+  }
+
+  private restoreDeliverySnapshot(): void {
+    const s = this.state;
+    const d = this.deliverySnapshot;
+    s.ripLo = d[0]!;
+    s.ripHi = d[1]!;
+    s.setFlags(d[2]!);
+    s.gpr32[8] = d[3]!;
+    s.gpr32[9] = d[4]!;
+    for (let i = 0; i < 6; i++) {
+      const k = 6 + 5 * i;
+      s.segSelector[i] = d[k]!;
+      s.segBaseLo[i] = d[k + 1]!;
+      s.segBaseHi[i] = d[k + 2]!;
+      s.segLimit[i] = d[k + 3]!;
+      s.segAttr[i] = d[k + 4]!;
+    }
+    this.stateChanged();
+    this.cpl = d[5]!;
   }
 
   private shutdown(): void {

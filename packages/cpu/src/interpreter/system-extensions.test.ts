@@ -71,8 +71,9 @@ describe('instructions routed through VmxInterception', () => {
     ['invd', ['unconditional', 1, 2]],
     ['xsetbv', ['unconditional', 2, 3]],
     ['wbinvd', ['conditional', 3, 2]],
-    ['rdrand eax', ['conditional', 4, 3]],
-    ['rdseed rax', ['conditional', 5, 4]],
+    // RDRAND/RDSEED also pass their operands (destination register, operand size) for the instruction information.
+    ['rdrand eax', ['conditional', 4, 3, expect.objectContaining({ rmRegister: 0, operandSize: 4, isMemory: false })]],
+    ['rdseed rax', ['conditional', 5, 4, expect.objectContaining({ rmRegister: 0, operandSize: 8, isMemory: false })]],
     ['monitor', ['conditional', 0, 3]],
     ['mwait', ['conditional', 1, 3]],
     ['rdpmc', ['rdpmc', 2]],

@@ -40,8 +40,8 @@ export interface VmxInterception {
   hlt(instructionLength: number): boolean;
   /** INVLPG ("INVLPG exiting"), linear address operand. */
   invlpg(linearLo: number, linearHi: number, instructionLength: number): boolean;
-  /** INVPCID ("enable INVPCID" + "INVLPG exiting"), type and descriptor linear address. */
-  invpcid(type: number, descLo: number, descHi: number, instructionLength: number): boolean;
+  /** INVPCID ("enable INVPCID" + "INVLPG exiting"), type and descriptor linear address; `operands` as for VMX instructions. */
+  invpcid(type: number, descLo: number, descHi: number, instructionLength: number, operands?: VmxOperands): boolean;
   /** RDPMC ("RDPMC exiting"). */
   rdpmc(instructionLength: number): boolean;
   /** RDTSC / RDTSCP ("RDTSC exiting"). When this returns false the cpu asks {@link tscOffset}. */
@@ -90,15 +90,33 @@ export interface VmxInterception {
     immediate: boolean,
     instructionLength: number,
   ): boolean;
-  /** MONITOR, MWAIT, PAUSE (+ PAUSE-loop exiting), WBINVD/WBNOINVD, RDRAND, RDSEED, descriptor-table instructions (LGDT, LIDT, LLDT, LTR, SGDT, SIDT, SLDT, STR with "descriptor-table exiting"), XSAVES/XRSTORS, ENCLS, UMWAIT/TPAUSE. */
-  conditional(kind: ConditionalExit, instructionLength: number): boolean;
+  /**
+   * MONITOR, MWAIT, PAUSE (+ PAUSE-loop exiting), WBINVD/WBNOINVD, RDRAND, RDSEED, descriptor-table instructions (LGDT, LIDT, LLDT, LTR, SGDT, SIDT, SLDT, STR with "descriptor-table exiting"), XSAVES/XRSTORS, ENCLS, UMWAIT/TPAUSE.
+   * For the descriptor-table instructions and RDRAND/RDSEED, `operands` describes the decoded
+   * operands (the VM-exit instruction-information field, SDM 3C 28.2.5); otherwise it is undefined.
+   */
+  conditional(kind: ConditionalExit, instructionLength: number, operands?: VmxOperands): boolean;
 
   // ---- SDM 3C 26.2: other causes of VM exits ----
   /**
    * An exception the cpu is about to deliver (exception bitmap, #PF error-code mask/match).
-   * `hasErrorCode` says whether `errorCode` is meaningful; `software` is INT3/INTO/INT n.
+   * `hasErrorCode` says whether `errorCode` is meaningful. `type` is the interruption type
+   * (SDM 3C 25.9.2): 3 hardware exception, 5 privileged software exception (INT1), 6 software
+   * exception (INT3, INTO); INT n (type 4) never consults the exception bitmap. For types 5/6
+   * RIP still points at the instruction and `instructionLength` is its length (0 otherwise).
+   * `qualificationLo/Hi` is the exit qualification SDM 3C 28.2.1 gives the exception: the
+   * faulting linear address for #PF (CR2 is written only when the #PF is delivered), the
+   * DR6-style B0-B3/BD/BS bits for #DB (DR6 and DR7.GD are left alone on an exit), else 0.
    */
-  exception(vector: number, errorCode: number, hasErrorCode: boolean, software: boolean): boolean;
+  exception(
+    vector: number,
+    errorCode: number,
+    hasErrorCode: boolean,
+    type: number,
+    instructionLength: number,
+    qualificationLo: number,
+    qualificationHi: number,
+  ): boolean;
   /**
    * Triple fault (always exits, SDM 3C 26.2), INIT, SIPI. Called instead of shutting down.
    */
@@ -209,6 +227,18 @@ export interface VmxOperands {
   readonly addressSize: number;
   /** Segment register of the memory operand (0 ES .. 5 GS). */
   readonly segment: number;
+  /** GPR number of the memory operand's base register, or -1 (none, or RIP-relative). */
+  readonly baseRegister: number;
+  /** GPR number of the memory operand's index register, or -1. */
+  readonly indexRegister: number;
+  /** log2 of the memory operand's scale (0-3). */
+  readonly scale: number;
+  /**
+   * The memory operand's displacement sign-extended to 64 bits (lo/hi); for RIP-relative operands
+   * the displacement plus the RIP of the next instruction (SDM 3C 28.2.1); 0 for register operands.
+   */
+  readonly displacementLo: number;
+  readonly displacementHi: number;
 }
 
 /**

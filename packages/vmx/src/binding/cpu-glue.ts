@@ -52,21 +52,53 @@ export interface GlueCpu {
   writeMsrValue(index: number, lo: number, hi: number): boolean;
   raiseFault(vector: number, errorCode?: number): void;
   stateChanged(): void;
-  /** Delivers an event through the guest's IDT before its first instruction (SDM 3C 27.6). */
-  injectEvent(vector: number, type: number, errorCode: number, instructionLength: number): void;
+  /**
+   * Delivers an event through the guest's IDT before its first instruction (SDM 3C 27.6);
+   * true when the delivery ended in a VM exit.
+   */
+  injectEvent(vector: number, type: number, errorCode: number, instructionLength: number): boolean;
+  /** Instructions retired and events delivered (they drive the monitor trap flag). */
+  readonly retired: number;
+  readonly eventsDelivered: number;
+  /** The event in delivery through the IDT, as IDT-vectoring information (0 = none), its error code and instruction length. */
+  readonly vectoringInfo: number;
+  readonly vectoringErrorCode: number;
+  readonly vectoringLength: number;
+  /** Puts back the registers from before the event in delivery (a VM exit interrupted it). */
+  cancelEventDelivery(): void;
 }
 
 /**
  * SDM 3C 27.6: after a VM entry loaded the guest state onto the CPU, delivers the event the
  * VM-entry interruption-information field describes (vector 7:0, type 10:8, "deliver error
- * code" 11, valid 31). Type 7 (other event: MTF) delivers nothing here.
+ * code" 11, valid 31). Type 7 (other event: a pending MTF VM exit) is not delivered: the exit
+ * handler raises it at the first boundary. Returns true when the delivery ended in a VM exit.
  */
-export function injectEntryEvent(cpu: GlueCpu, vmx: Vmx): void {
+export function injectEntryEvent(cpu: GlueCpu, vmx: Vmx): boolean {
   const info = vmx.injectionInfo;
-  if ((info & 0x80000000) === 0) return;
+  if ((info & 0x80000000) === 0) return false;
   const type = (info >>> 8) & 7;
-  if (type === 7) return;
-  cpu.injectEvent(info & 0xff, type, info & 0x800 ? vmx.injectionErrorCode : -1, vmx.injectionInstructionLength);
+  if (type === 7) return false;
+  return cpu.injectEvent(info & 0xff, type, info & 0x800 ? vmx.injectionErrorCode : -1, vmx.injectionInstructionLength);
+}
+
+const VECTORING_VALID = 0x80000000;
+
+/**
+ * SDM 3C 28.2.4: a VM exit that interrupts the delivery of an event through the IDT records
+ * the event in the IDT-vectoring information and error-code fields (and, for software
+ * interrupts and exceptions, the instruction length), and saves the guest state from before
+ * the delivery began.
+ */
+function recordVectoring(cpu: GlueCpu, vmx: Vmx): void {
+  const info = cpu.vectoringInfo;
+  if ((info & VECTORING_VALID) === 0) return;
+  cpu.cancelEventDelivery();
+  const e = vmx.exit;
+  e.idtVectoringInformation = info >>> 0;
+  e.idtVectoringErrorCode = info & 0x800 ? cpu.vectoringErrorCode >>> 0 : 0;
+  const type = (info >>> 8) & 7;
+  if (type >= 4 && type <= 6) e.instructionLength = cpu.vectoringLength;
 }
 
 const RSP = 4;
@@ -160,7 +192,9 @@ export interface VmxCpuAttachment {
   /**
    * For a hypervisor written in TypeScript that called `vmx.vmlaunch`/`vmresume` itself:
    * copies the loaded guest state onto the CPU and installs the exit handler, so the next
-   * `cpu.run` executes the guest. Returns false when the processor is not in non-root operation.
+   * `cpu.run` executes the guest. Returns false when the processor is not in non-root operation,
+   * also when the delivery of the event the entry injected already caused a VM exit (then
+   * `vmx.exit` describes that exit and the CPU holds the host state).
    */
   enterGuest(): boolean;
 }
@@ -201,7 +235,11 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     cpu.interception = exits;
   };
   const exits = new NonRootExits(vmx, {
-    save: () => copyFromCpu(cpu, state, tmp),
+    save: () => {
+      recordVectoring(cpu, vmx);
+      copyFromCpu(cpu, state, tmp);
+    },
+    progress: () => cpu.retired + cpu.eventsDelivered,
     restore: () => {
       cpu.paging.ept = null;
       copyToCpu(state, cpu);
@@ -267,8 +305,9 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     enterGuest: () => {
       if (!vmx.nonRoot) return false;
       enter();
-      injectEntryEvent(cpu, vmx);
-      return true;
+      // An exit during the injected event's delivery (SDM 3C 27.6.1: e.g. an EPT violation on the
+      // guest stack) has already loaded the host state: report it here, vmx.exit describes it.
+      return !injectEntryEvent(cpu, vmx);
     },
   };
 }

@@ -26,6 +26,13 @@ import {
   instructionExit,
   lmswExits,
 } from '../exit/instruction-exits.ts';
+import {
+  conditionalInstructionInformation,
+  type DecodedOperands,
+  displacementQualification,
+  invpcidInformation,
+  vmxInstructionInformation,
+} from '../exit/instruction-information.ts';
 import type { Vmx } from '../instructions/vmx.ts';
 import { VmxControls } from '../vmcs/control-view.ts';
 import * as C from '../vmcs/controls.ts';
@@ -39,6 +46,12 @@ import * as C from '../vmcs/controls.ts';
 export interface CpuStateSync {
   save(): void;
   restore(): void;
+  /**
+   * Instructions retired plus events delivered so far (any counter that moves when the guest
+   * completes an instruction or an event delivery): the monitor trap flag exits once it moved
+   * (SDM 3C 26.5.2). Without it, MTF exits at the second boundary it is asked about.
+   */
+  progress?(): number;
 }
 
 // Instruction kinds as the CPU numbers them (UnconditionalExit, ConditionalExit, CrAccess,
@@ -81,12 +94,7 @@ const CR_ACCESS_LMSW = 3;
 const CR_ACCESS_CLTS = 2;
 
 /** The operands the CPU decodes for a VMX instruction (structurally `VmxOperands`). */
-export interface VmxInstructionOperands {
-  readonly instructionLength: number;
-  readonly isMemory: boolean;
-  readonly linearLo: number;
-  readonly linearHi: number;
-}
+export type VmxInstructionOperands = DecodedOperands;
 
 /**
  * Implements the CPU's `VmxInterception` for one logical processor in VMX non-root
@@ -105,6 +113,14 @@ export class NonRootExits {
   private readonly sync: CpuStateSync;
   private readonly controls: VmxControls;
   private tsc = 0;
+  private readonly qualification = new Uint32Array(2);
+  /** MTF: armed for this entry; exit at the first boundary; progress seen at the first boundary (-1 = not yet). */
+  private mtfArmed = false;
+  private mtfImmediate = false;
+  private mtfBaseline = -1;
+  private boundaries = 0;
+  /** The preemption timer was already counted down at this boundary by {@link window}. */
+  private timerCounted = false;
 
   constructor(vmx: Vmx, sync: CpuStateSync) {
     this.vmx = vmx;
@@ -135,8 +151,15 @@ export class NonRootExits {
   }
 
   vmxInstruction(op: number, operands: VmxInstructionOperands): boolean {
-    const e = this.vmx.exit.reset(VMX_OPERATION_REASONS[op] ?? R.EXIT_REASON_VMCALL);
+    // SDM 3C 28.2.1: the qualification is the memory operand's displacement; 28.2.5: instruction information.
+    displacementQualification(operands, this.qualification);
+    const e = this.vmx.exit.reset(
+      VMX_OPERATION_REASONS[op] ?? R.EXIT_REASON_VMCALL,
+      this.qualification[0],
+      this.qualification[1],
+    );
     e.instructionLength = operands.instructionLength;
+    e.instructionInformation = vmxInstructionInformation(op, operands);
     if (operands.isMemory) {
       e.guestLinearAddressLo = operands.linearLo >>> 0;
       e.guestLinearAddressHi = operands.linearHi >>> 0;
@@ -153,11 +176,20 @@ export class NonRootExits {
     return this.controls.invlpgExiting && this.exitWith(R.EXIT_REASON_INVLPG, linearLo, linearHi, instructionLength);
   }
 
-  invpcid(_type: number, _descLo: number, _descHi: number, instructionLength: number): boolean {
-    return (
-      instructionExit(this.vmx.current, 'INVPCID') === R.EXIT_REASON_INVPCID &&
-      this.exitWith(R.EXIT_REASON_INVPCID, 0, 0, instructionLength)
-    );
+  invpcid(
+    _type: number,
+    _descLo: number,
+    _descHi: number,
+    instructionLength: number,
+    operands?: VmxInstructionOperands,
+  ): boolean {
+    if (instructionExit(this.vmx.current, 'INVPCID') !== R.EXIT_REASON_INVPCID) return false;
+    if (operands === undefined) return this.exitWith(R.EXIT_REASON_INVPCID, 0, 0, instructionLength);
+    displacementQualification(operands, this.qualification);
+    const e = this.vmx.exit.reset(R.EXIT_REASON_INVPCID, this.qualification[0], this.qualification[1]);
+    e.instructionLength = instructionLength;
+    e.instructionInformation = invpcidInformation(operands);
+    return this.finish();
   }
 
   rdpmc(instructionLength: number): boolean {
@@ -248,21 +280,45 @@ export class NonRootExits {
     );
   }
 
-  conditional(kind: number, instructionLength: number): boolean {
+  conditional(kind: number, instructionLength: number, operands?: VmxInstructionOperands): boolean {
     const instruction = CONDITIONAL[kind];
     if (instruction === undefined) return false;
     const reason = instructionExit(this.vmx.current, instruction);
-    return reason !== INSTRUCTION_RUNS && reason >= 0 && this.exitWith(reason, 0, 0, instructionLength);
+    if (reason === INSTRUCTION_RUNS || reason < 0) return false;
+    if (operands === undefined) return this.exitWith(reason, 0, 0, instructionLength);
+    // SDM 3C 28.2.1: descriptor-table exits report the displacement; RDRAND/RDSEED have no qualification.
+    displacementQualification(operands, this.qualification);
+    const rdrand = reason === R.EXIT_REASON_RDRAND || reason === R.EXIT_REASON_RDSEED;
+    const e = this.vmx.exit.reset(reason, rdrand ? 0 : this.qualification[0], rdrand ? 0 : this.qualification[1]);
+    e.instructionLength = instructionLength;
+    e.instructionInformation = conditionalInstructionInformation(kind, operands);
+    return this.finish();
   }
 
-  exception(vector: number, errorCode: number, hasErrorCode: boolean, software: boolean): boolean {
+  /**
+   * The exception bitmap (SDM 3C 25.6.3, 26.2). `type` is the interruption type: 3 hardware
+   * exception, 5 privileged software exception (INT1), 6 software exception (INT3, INTO);
+   * `instructionLength` is recorded for types 5 and 6. `qualificationLo/Hi` is the exit
+   * qualification (SDM 3C 28.2.1): the linear address of a #PF, the B0-B3/BD/BS bits of a #DB.
+   */
+  exception(
+    vector: number,
+    errorCode: number,
+    hasErrorCode: boolean,
+    type: number,
+    instructionLength = 0,
+    qualificationLo = 0,
+    qualificationHi = 0,
+  ): boolean {
     if (!exceptionExits(this.vmx.current, vector, errorCode)) return false;
-    // SDM 3C 25.9.2: VM-exit interruption information; #BP/#OF are software exceptions (type 6).
-    const type = software ? C.INTR_TYPE_SOFTWARE_EXCEPTION : C.INTR_TYPE_HARDWARE_EXCEPTION;
-    const e = this.vmx.exit.reset(R.EXIT_REASON_EXCEPTION_OR_NMI);
+    // SDM 3C 25.9.2: VM-exit interruption information.
+    const e = this.vmx.exit.reset(R.EXIT_REASON_EXCEPTION_OR_NMI, qualificationLo, qualificationHi);
     e.interruptionInformation =
-      (C.INTR_INFO_VALID | (type << 8) | vector | (hasErrorCode ? C.INTR_INFO_DELIVER_ERROR_CODE : 0)) >>> 0;
+      (C.INTR_INFO_VALID | ((type & 7) << 8) | vector | (hasErrorCode ? C.INTR_INFO_DELIVER_ERROR_CODE : 0)) >>> 0;
     e.interruptionErrorCode = hasErrorCode ? errorCode >>> 0 : 0;
+    if (type === C.INTR_TYPE_SOFTWARE_EXCEPTION || type === C.INTR_TYPE_PRIVILEGED_SOFTWARE_EXCEPTION) {
+      e.instructionLength = instructionLength;
+    }
     return this.finish();
   }
 
@@ -287,7 +343,18 @@ export class NonRootExits {
     return this.finish();
   }
 
+  /**
+   * The VM exits due at an instruction boundary, in the priority of SDM 3A Table 6-2 and 3C
+   * 26.5.2/26.7: monitor trap flag (37), VMX-preemption timer (52, counted down one tick here),
+   * NMI window (8), interrupt window (7).
+   */
   window(interruptible: boolean, nmiUnblocked: boolean): boolean {
+    if (this.mtfArmed && this.mtfDue()) return this.exitWith(R.EXIT_REASON_MONITOR_TRAP_FLAG, 0, 0, 0);
+    if (this.controls.preemptionTimer) {
+      const expired = this.countDown(1);
+      this.timerCounted = true;
+      if (expired) return this.exitWith(R.EXIT_REASON_PREEMPTION_TIMER, 0, 0, 0);
+    }
     if (this.controls.nmiWindowExiting && nmiUnblocked) return this.exitWith(R.EXIT_REASON_NMI_WINDOW, 0, 0, 0);
     if (this.controls.interruptWindowExiting && interruptible)
       return this.exitWith(R.EXIT_REASON_INTERRUPT_WINDOW, 0, 0, 0);
@@ -301,14 +368,42 @@ export class NonRootExits {
    */
   windowsArmed = false;
 
-  /** Re-reads the controls that decide {@link windowsArmed}; call after every VM entry. */
+  /**
+   * Re-reads the controls that decide {@link windowsArmed} and arms the monitor trap flag; call
+   * after every VM entry, before the entry's event injection is delivered.
+   */
   refresh(): void {
     const c = this.controls;
-    this.windowsArmed = c.interruptWindowExiting || c.nmiWindowExiting || c.preemptionTimer;
+    const info = this.vmx.injectionInfo;
+    const injecting = (info & C.INTR_INFO_VALID) !== 0;
+    // SDM 3C 27.6.2: injecting type 7 ("other event", vector 0) makes an MTF VM exit pending,
+    // even with the "monitor trap flag" control 0.
+    const injectsMtf = injecting && ((info >>> 8) & 7) === C.INTR_TYPE_OTHER_EVENT;
+    this.mtfArmed = c.monitorTrapFlag || injectsMtf;
+    // SDM 3C 26.5.2: with MTF on and a vectored event injected, the exit is pending before the first instruction.
+    this.mtfImmediate = injectsMtf || (c.monitorTrapFlag && injecting);
+    this.mtfBaseline = -1;
+    this.timerCounted = false;
+    this.windowsArmed = c.interruptWindowExiting || c.nmiWindowExiting || c.preemptionTimer || this.mtfArmed;
   }
 
-  timer(tscDelta: number): boolean {
-    if (!this.controls.preemptionTimer) return false;
+  /**
+   * Whether the MTF VM exit is due at this boundary: at once after an injection, otherwise once
+   * the guest completed an instruction or an event delivery since the first boundary after entry
+   * (SDM 3C 26.5.2: after the first instruction, or after the delivery of a fault it raised or
+   * of an event delivered before it).
+   */
+  private mtfDue(): boolean {
+    if (this.mtfImmediate) return true;
+    const now = this.sync.progress !== undefined ? this.sync.progress() : this.boundaries++;
+    if (this.mtfBaseline < 0) {
+      this.mtfBaseline = now;
+      return false;
+    }
+    return now !== this.mtfBaseline;
+  }
+
+  private countDown(tscDelta: number): boolean {
     const before = this.tsc;
     this.tsc += tscDelta;
     const vmx = this.vmx;
@@ -318,7 +413,17 @@ export class NonRootExits {
       before,
       this.tsc,
     );
-    return vmx.preemptionTimer === 0 && this.exitWith(R.EXIT_REASON_PREEMPTION_TIMER, 0, 0, 0);
+    return vmx.preemptionTimer === 0;
+  }
+
+  timer(tscDelta: number): boolean {
+    if (!this.controls.preemptionTimer) return false;
+    // The CPU asks window() then timer() at each boundary; window() already counted this tick.
+    if (this.timerCounted) {
+      this.timerCounted = false;
+      return false;
+    }
+    return this.countDown(tscDelta) && this.exitWith(R.EXIT_REASON_PREEMPTION_TIMER, 0, 0, 0);
   }
 
   /**

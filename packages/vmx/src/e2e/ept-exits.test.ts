@@ -3,22 +3,16 @@
 // mapped by EPT paging structures the hypervisor built in memory, and @typevisor/cpu walks
 // both (the mmu's two-dimensional walk). Written as { name, init, guestMain, onExit }.
 import { StopReason } from '@typevisor/cpu';
-import { guestPhysical, PageTableBuilder, type PhysicalMemory } from '@typevisor/mmu';
+import { guestPhysical, type PageTableBuilder, type PhysicalMemory } from '@typevisor/mmu';
 import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
 import { buildCpuMachine, PML4, VMCS_REGION, VMXON_REGION, writeMachineVmcs } from '../testing/cpu-machine.ts';
+import { buildIdentityEpt, EPT_RWX_WB, EPT_WB, enableEpt } from '../testing/identity-ept.ts';
 import { ROOT64 } from '../testing/root-context.ts';
-import * as C from '../vmcs/controls.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import type { VmcsAccess } from '../vmcs/vmcs.ts';
 
 const GUEST_CODE = 0x20000;
-/** EPT paging structures live above the guest's 1 MiB of guest-physical memory. */
-const EPT_TABLES = 0x100000;
-const GUEST_MEMORY = 0x100000;
-/** EPT leaf: read, write, execute, write-back memory type (SDM 3C 29.3.7). */
-const EPT_RWX_WB = 0x7 | (6 << 3);
-const EPT_WB = 6 << 3;
 /** A second PDPT for linear addresses from 512 GiB (PML4 index 1), left out of the EPT map by one test. */
 const PDPT2 = PML4 + 0x3000;
 
@@ -153,26 +147,13 @@ export const EPT_EXIT_TESTS: EptExitTest[] = [
 function runEptGuest(t: Pick<EptExitTest, 'init' | 'guestMain' | 'accessedDirty'>) {
   const machine = buildCpuMachine();
   const { memory, cpu, vmx, attachment } = machine;
-  let next = EPT_TABLES;
-  const ept = new PageTableBuilder(memory, 'ept4', () => {
-    const page = next;
-    next += 0x1000;
-    for (let i = 0; i < 4096; i += 4) memory.write32(guestPhysical(page + i), 0);
-    return page;
-  });
-  for (let gpa = 0; gpa < GUEST_MEMORY; gpa += 0x1000) ept.map(gpa, 0, gpa, EPT_RWX_WB);
+  const ept = buildIdentityEpt(memory);
   memory.writeBytes(guestPhysical(GUEST_CODE), assemble(`bits 64\n${t.guestMain}`, { org: GUEST_CODE }).bytes);
   expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
   expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
   writeMachineVmcs(machine, GUEST_CODE);
   const v = vmx.vmcs;
-  v.write(
-    F.PRIMARY_PROCESSOR_BASED_CONTROLS,
-    v.read(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | C.PROC_ACTIVATE_SECONDARY_CONTROLS,
-  );
-  v.write(F.SECONDARY_PROCESSOR_BASED_CONTROLS, v.read(F.SECONDARY_PROCESSOR_BASED_CONTROLS) | C.PROC2_ENABLE_EPT);
-  // EPTP: write-back, 4-level walk (bits 5:3 = 3), bit 6 = EPT accessed/dirty flags.
-  v.write(F.EPT_POINTER, ept.root | 6 | (3 << 3) | (t.accessedDirty ? 1 << 6 : 0));
+  enableEpt(v, ept.root, t.accessedDirty);
   t.init(ept, memory, v);
   expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
   expect(attachment.enterGuest()).toBe(true);

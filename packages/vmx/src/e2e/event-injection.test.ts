@@ -6,38 +6,23 @@ import { guestPhysical } from '@typevisor/mmu';
 import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
 import { buildCpuMachine, VMCS_REGION, VMXON_REGION, writeMachineVmcs } from '../testing/cpu-machine.ts';
+import { writeGuestTables } from '../testing/guest-tables.ts';
 import { ROOT64 } from '../testing/root-context.ts';
 import * as C from '../vmcs/controls.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 
 const GUEST_CODE = 0x20000;
-const GUEST_GDT = 0x40000;
-const GUEST_IDT = 0x41000;
-const HANDLER = 0x42000;
 const GUEST_RSP = 0x90000;
 
 function runInjected(info: number, errorCode: number) {
   const machine = buildCpuMachine();
   const { memory, cpu, vmx, attachment } = machine;
   memory.writeBytes(guestPhysical(GUEST_CODE), assemble('bits 64\nmov eax, 1\nhlt', { org: GUEST_CODE }).bytes);
-  memory.writeBytes(guestPhysical(HANDLER), assemble('bits 64\nmov r8, rsp\nhlt', { org: HANDLER }).bytes);
-  // Guest GDT: null, 64-bit code 0x08, data 0x10; every IDT vector an interrupt gate to HANDLER.
-  memory.write32(guestPhysical(GUEST_GDT + 8), 0x0000ffff);
-  memory.write32(guestPhysical(GUEST_GDT + 12), 0x00af9a00);
-  memory.write32(guestPhysical(GUEST_GDT + 16), 0x0000ffff);
-  memory.write32(guestPhysical(GUEST_GDT + 20), 0x00cf9200);
-  for (let vector = 0; vector < 256; vector++) {
-    memory.write32(guestPhysical(GUEST_IDT + vector * 16), (HANDLER & 0xffff) | (0x08 << 16));
-    memory.write32(guestPhysical(GUEST_IDT + vector * 16 + 4), ((HANDLER & 0xffff0000) | 0x8e00) >>> 0);
-  }
   expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
   expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
   writeMachineVmcs(machine, GUEST_CODE);
   const v = vmx.vmcs;
-  v.write(F.GUEST_GDTR_BASE, GUEST_GDT);
-  v.write(F.GUEST_GDTR_LIMIT, 0x17);
-  v.write(F.GUEST_IDTR_BASE, GUEST_IDT);
-  v.write(F.GUEST_IDTR_LIMIT, 0xfff);
+  writeGuestTables(memory, v);
   v.write(F.GUEST_RFLAGS, 0x202);
   v.write(F.VM_ENTRY_INTERRUPTION_INFORMATION, info >>> 0);
   v.write(F.VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode);

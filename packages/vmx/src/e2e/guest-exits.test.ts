@@ -2,7 +2,7 @@
 // @typevisor/cpu in VMX non-root operation), written the way kvm-unit-tests writes its VMX
 // tests: { name, init (VMCS set-up), guestMain (the guest), onExit (reason, qualification,
 // saved guest state) }. The hypervisor here is TypeScript driving the Vmx API.
-import { StopReason } from '@typevisor/cpu';
+import { type Cpu, StopReason } from '@typevisor/cpu';
 import { guestPhysical, type PhysicalMemory } from '@typevisor/mmu';
 import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,10 @@ interface GuestExitTest {
     readonly length?: number;
     readonly qualification?: number;
     readonly interruption?: number;
+    /** VM-exit instruction-information field (SDM 3C 28.2.5). */
+    readonly info?: number;
+    /** Further checks on the VMCS and the CPU after the exit. */
+    readonly check?: (v: VmcsAccess, cpu: Cpu) => void;
   };
 }
 
@@ -231,7 +235,176 @@ export const GUEST_EXIT_TESTS: GuestExitTest[] = [
     guestMain: 'spin:\njmp spin',
     onExit: { reason: 52, at: 0 },
   },
+  // ---- exception exits with their exit qualification (SDM 3C 28.1, 28.2.1) ----
+  {
+    name: '#PF in the exception bitmap: the linear address is the qualification, CR2 is not written',
+    init: (v) => v.write(F.EXCEPTION_BITMAP, 1 << 14),
+    // 2 GiB: PDPT entry 2 is not present in the guest's tables.
+    guestMain: 'mov rbx, 0x80000010\nmov eax, [rbx]',
+    onExit: {
+      reason: 0,
+      at: 10,
+      qualification: 0x80000010,
+      interruption: 0x80000b0e,
+      check: (v, cpu) => {
+        expect(v.read(F.VM_EXIT_INTERRUPTION_ERROR_CODE)).toBe(0); // not present, read, supervisor
+        expect(cpu.getReg('cr2')).toBe(0x5a5a000);
+      },
+    },
+  },
+  {
+    name: '#DB from DR7.GD in the exception bitmap: BD in the qualification, DR6 and DR7.GD untouched',
+    init: (v) => {
+      v.write(F.EXCEPTION_BITMAP, 1 << 1);
+      // "load debug controls" / "save debug controls": DR7 goes to the guest and back into the VMCS.
+      v.write(F.VM_ENTRY_CONTROLS, v.read(F.VM_ENTRY_CONTROLS) | C.ENTRY_LOAD_DEBUG_CONTROLS);
+      v.write(F.PRIMARY_VM_EXIT_CONTROLS, v.read(F.PRIMARY_VM_EXIT_CONTROLS) | C.EXIT_SAVE_DEBUG_CONTROLS);
+      v.write(F.GUEST_DR7, 0x2400);
+    },
+    guestMain: 'nop\nmov rax, dr0',
+    onExit: {
+      reason: 0,
+      at: 1,
+      qualification: 0x2000,
+      interruption: 0x80000301,
+      check: (v, cpu) => {
+        expect(v.read(F.GUEST_DR7)).toBe(0x2400);
+        expect(cpu.state.dr[12]! & 0x2000).toBe(0); // DR6.BD
+      },
+    },
+  },
+  {
+    name: 'INT3 in the exception bitmap: a software exception with RIP on the INT3 and its length',
+    init: (v) => v.write(F.EXCEPTION_BITMAP, 1 << 3),
+    guestMain: 'nop\nint3',
+    onExit: { reason: 0, at: 1, length: 1, interruption: 0x80000603 },
+  },
+  {
+    name: 'INT1 (ICEBP) in the exception bitmap: a privileged software exception',
+    init: (v) => v.write(F.EXCEPTION_BITMAP, 1 << 1),
+    guestMain: 'int1',
+    onExit: { reason: 0, at: 0, length: 1, interruption: 0x80000501 },
+  },
+  // ---- VM-exit instruction information (SDM 3C 28.2.5) and displacement qualifications ----
+  {
+    name: 'VMPTRLD [rax+rbx*4+0x10]: scale, 64-bit address size, DS, index RBX, base RAX',
+    init: () => {},
+    guestMain: 'mov eax, 0x6000\nxor ebx, ebx\nvmptrld [rax+rbx*4+0x10]',
+    // scaling 2 | address size 2 << 7 | DS (3) << 15 | index 3 << 18 | base 0 << 23
+    onExit: { reason: 21, at: 7, length: 5, qualification: 0x10, info: 2 | (2 << 7) | (3 << 15) | (3 << 18) },
+  },
+  {
+    name: 'VMCLEAR [rsp-8] in 64-bit mode: SS, no index, negative displacement sign-extended',
+    init: () => {},
+    guestMain: 'vmclear [rsp-8]',
+    onExit: {
+      reason: 19,
+      at: 0,
+      info: (2 << 7) | (2 << 15) | (1 << 22) | (4 << 23),
+      check: (v) =>
+        expect([v.readLo(F.EXIT_QUALIFICATION), v.readHi(F.EXIT_QUALIFICATION)]).toEqual([0xfffffff8, 0xffffffff]),
+    },
+  },
+  {
+    name: 'VMREAD rbx, rcx (register form): Reg1 = RBX, Reg2 = RCX, bit 10 set',
+    init: () => {},
+    guestMain: 'vmread rbx, rcx',
+    onExit: { reason: 23, at: 0, length: 3, qualification: 0, info: (3 << 3) | (1 << 10) | (1 << 28) },
+  },
+  {
+    name: 'VMWRITE rdx, [r9] : memory source, base R9, Reg2 = RDX',
+    init: () => {},
+    guestMain: 'mov r9, 0x6000\nvmwrite rdx, [r9]',
+    onExit: { reason: 25, at: 7, info: (2 << 7) | (3 << 15) | (1 << 22) | (9 << 23) | (2 << 28) },
+  },
+  {
+    name: 'INVEPT rbx, [rax+0x20]: descriptor operand and the type register as Reg2',
+    init: () => {},
+    guestMain: 'mov rax, 0x6000\nmov ebx, 2\ninvept rbx, [rax+0x20]',
+    onExit: { reason: 50, at: 12, qualification: 0x20, info: (2 << 7) | (3 << 15) | (1 << 22) | (3 << 28) },
+  },
+  {
+    name: 'LIDT [rbx+0x8] with descriptor-table exiting: identity LIDT (3)',
+    init: (v) => proc2(v, C.PROC2_DESCRIPTOR_TABLE_EXITING),
+    guestMain: 'mov rbx, 0x6000\nlidt [rbx+0x8]',
+    onExit: { reason: 46, at: 7, qualification: 8, info: (2 << 7) | (3 << 15) | (1 << 22) | (3 << 23) | (3 << 28) },
+  },
+  {
+    name: 'SLDT ax with descriptor-table exiting: register form, Reg1 = RAX, identity SLDT (0)',
+    init: (v) => proc2(v, C.PROC2_DESCRIPTOR_TABLE_EXITING),
+    guestMain: 'sldt ax',
+    onExit: { reason: 47, at: 0, qualification: 0, info: 1 << 10 },
+  },
+  {
+    name: 'LTR [rel tss] with descriptor-table exiting: RIP-relative, the qualification is the address',
+    init: (v) => proc2(v, C.PROC2_DESCRIPTOR_TABLE_EXITING),
+    guestMain: 'ltr [rel tss]\ntss: dw 0x18',
+    onExit: {
+      reason: 47,
+      at: 0,
+      length: 7,
+      qualification: GUEST_CODE + 7,
+      info: (2 << 7) | (3 << 15) | (1 << 22) | (1 << 27) | (3 << 28),
+    },
+  },
+  {
+    name: 'RDRAND r10d: destination register and 32-bit operand size',
+    init: (v) => proc2(v, C.PROC2_RDRAND_EXITING),
+    guestMain: 'rdrand r10d',
+    onExit: { reason: 57, at: 0, info: (10 << 3) | (1 << 11) },
+  },
+  {
+    name: 'RDSEED rcx: 64-bit operand size',
+    init: (v) => proc2(v, C.PROC2_RDSEED_EXITING),
+    guestMain: 'rdseed rcx',
+    onExit: { reason: 61, at: 0, info: (1 << 3) | (2 << 11) },
+  },
+  // ---- LMSW (SDM 3C 26.1.3, 26.3) ----
+  {
+    name: 'LMSW setting a host-owned bit (TS) the shadow has clear exits with the source data',
+    init: (v) => {
+      v.write(F.CR0_GUEST_HOST_MASK, 8);
+      v.write(F.CR0_READ_SHADOW, 0);
+    },
+    guestMain: 'mov eax, 0x9\nlmsw ax',
+    // access type 3 (LMSW), register operand, source data 0x9 in bits 31:16
+    onExit: { reason: 28, at: 5, length: 3, qualification: (9 << 16) | (3 << 4) },
+  },
 ];
+
+/** Guests that must run to their VMCALL: the exit conditions above must NOT fire. */
+const NO_EXIT_TESTS: GuestExitTest[] = [
+  {
+    name: 'LMSW writing host-owned bits equal to the shadow does not exit, and leaves them as the host set them',
+    init: (v) => {
+      v.write(F.CR0_GUEST_HOST_MASK, 8); // the host owns TS, shadowed as 1, real value 0
+      v.write(F.CR0_READ_SHADOW, 8);
+    },
+    guestMain: 'mov eax, 0xb\nlmsw ax\nvmcall',
+    onExit: { reason: 18, at: 8, check: (v) => expect(v.read(F.GUEST_CR0) & 0xf).toBe(0x3) },
+  },
+  {
+    name: 'LMSW cannot clear PE (guest-owned)',
+    init: () => {},
+    guestMain: 'xor eax, eax\nlmsw ax\nvmcall',
+    onExit: { reason: 18, at: 5, check: (v) => expect(v.read(F.GUEST_CR0) & 1).toBe(1) },
+  },
+  {
+    name: 'INT n never consults the exception bitmap (a software interrupt)',
+    init: (v) => {
+      v.write(F.EXCEPTION_BITMAP, 0xffffffff);
+      v.write(F.GUEST_IDTR_LIMIT, 0); // the INT 3 gate is missing: its #GP then exits
+    },
+    guestMain: 'int 3',
+    onExit: {
+      reason: 0,
+      at: 0,
+      interruption: 0x80000b0d,
+      check: (v) => expect(v.read(F.VM_EXIT_INTERRUPTION_ERROR_CODE)).toBe(0x1a),
+    },
+  },
+];
+GUEST_EXIT_TESTS.push(...NO_EXIT_TESTS);
 
 function runGuest(t: GuestExitTest) {
   const machine = buildCpuMachine();
@@ -241,6 +414,7 @@ function runGuest(t: GuestExitTest) {
   expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
   writeMachineVmcs(machine, GUEST_CODE);
   t.init(vmx.vmcs, memory);
+  cpu.setReg('cr2', 0x5a5a000);
   expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
   expect(attachment.enterGuest()).toBe(true);
   const stop = cpu.run({ maxInstructions: 10_000 });
@@ -258,6 +432,8 @@ describe('VM exits caused by guest code', () => {
     if (t.onExit.qualification !== undefined) expect(v.read(F.EXIT_QUALIFICATION)).toBe(t.onExit.qualification);
     if (t.onExit.interruption !== undefined)
       expect(v.read(F.VM_EXIT_INTERRUPTION_INFORMATION)).toBe(t.onExit.interruption);
+    if (t.onExit.info !== undefined) expect(v.read(F.VM_EXIT_INSTRUCTION_INFORMATION)).toBe(t.onExit.info);
+    t.onExit.check?.(v, cpu);
     // Back in the host: its RIP and a clean VMX root state.
     expect(cpu.getReg('rip')).toBe(0x401000);
     expect(vmx.nonRoot).toBe(false);

@@ -1,0 +1,225 @@
+// VM exits around event delivery, caused by real guest code on @typevisor/cpu:
+// - the monitor trap flag (SDM 3C 26.5.2): after one instruction, after an injected event,
+//   after the delivery of a fault, an injected MTF ("other event", type 7), and its priority
+//   over the VMX-preemption timer and the NMI window;
+// - IDT-vectoring information (SDM 3C 28.2.4): an exit in the middle of delivering an event
+//   records that event and saves the guest state from before it.
+// Written as { name, init, guestMain, onExit }.
+import { StopReason } from '@typevisor/cpu';
+import { guestPhysical, type PhysicalMemory } from '@typevisor/mmu';
+import { assemble } from '@typevisor/x86-asm';
+import { describe, expect, it } from 'vitest';
+import { buildCpuMachine, VMCS_REGION, VMXON_REGION, writeMachineVmcs } from '../testing/cpu-machine.ts';
+import { GUEST_HANDLER, setGate, writeGuestTables } from '../testing/guest-tables.ts';
+import { buildIdentityEpt, EPT_WB, enableEpt } from '../testing/identity-ept.ts';
+import { ROOT64 } from '../testing/root-context.ts';
+import * as C from '../vmcs/controls.ts';
+import { VmcsField as F } from '../vmcs/fields.ts';
+import type { VmcsAccess } from '../vmcs/vmcs.ts';
+
+const GUEST_CODE = 0x20000;
+const GUEST_RSP = 0x90000;
+const VALID = C.INTR_INFO_VALID >>> 0;
+const EXTERNAL_0x30 = (VALID | (C.INTR_TYPE_EXTERNAL_INTERRUPT << 8) | 0x30) >>> 0;
+
+interface DeliveryExitTest {
+  readonly name: string;
+  /** VMCS set-up (the guest GDT/IDT are in place; `setGate` removes a gate). */
+  readonly init: (v: VmcsAccess, memory: PhysicalMemory) => void;
+  /** Run the guest under an identity EPT map in which the guest stack page is read-only. */
+  readonly readOnlyStackUnderEpt?: boolean;
+  readonly guestMain: string;
+  readonly onExit: {
+    readonly reason: number;
+    /** The guest RIP the exit saved (absolute). */
+    readonly rip: number;
+    readonly rsp?: number;
+    readonly interruption?: number;
+    readonly idtVectoring?: number;
+    readonly idtVectoringErrorCode?: number;
+    readonly length?: number;
+    /** Whether `enterGuest()` reports the guest running (false: the injection itself exited). */
+    readonly entered?: boolean;
+  };
+}
+
+const proc = (v: VmcsAccess, bits: number) =>
+  v.write(F.PRIMARY_PROCESSOR_BASED_CONTROLS, (v.readLo(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | bits) >>> 0);
+const inject = (v: VmcsAccess, info: number, errorCode = 0) => {
+  v.write(F.VM_ENTRY_INTERRUPTION_INFORMATION, info >>> 0);
+  v.write(F.VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode);
+};
+
+export const DELIVERY_EXIT_TESTS: DeliveryExitTest[] = [
+  // ---- monitor trap flag ----
+  {
+    name: 'MTF: exits after the first guest instruction',
+    init: (v) => proc(v, C.PROC_MONITOR_TRAP_FLAG),
+    guestMain: 'mov eax, 1\nmov ebx, 2',
+    onExit: { reason: 37, rip: GUEST_CODE + 5 },
+  },
+  {
+    name: 'MTF with an injected external interrupt: exits before the handler’s first instruction',
+    init: (v) => {
+      proc(v, C.PROC_MONITOR_TRAP_FLAG);
+      inject(v, EXTERNAL_0x30);
+    },
+    guestMain: 'mov eax, 1',
+    onExit: { reason: 37, rip: GUEST_HANDLER, rsp: GUEST_RSP - 40 },
+  },
+  {
+    name: 'MTF after a faulting instruction: exits once the fault (#UD) was delivered',
+    init: (v) => proc(v, C.PROC_MONITOR_TRAP_FLAG),
+    guestMain: 'ud2',
+    onExit: { reason: 37, rip: GUEST_HANDLER, rsp: GUEST_RSP - 40 },
+  },
+  {
+    name: 'injected MTF (type 7, "other event") exits before the first instruction with the control off',
+    init: (v) => inject(v, VALID | (C.INTR_TYPE_OTHER_EVENT << 8)),
+    guestMain: 'mov eax, 1',
+    onExit: { reason: 37, rip: GUEST_CODE },
+  },
+  {
+    name: 'MTF has priority over a VMX-preemption timer that is also due (value 0) at that boundary',
+    init: (v) => {
+      proc(v, C.PROC_MONITOR_TRAP_FLAG);
+      v.write(F.PIN_BASED_CONTROLS, v.read(F.PIN_BASED_CONTROLS) | C.PIN_ACTIVATE_PREEMPTION_TIMER);
+      v.write(F.VMX_PREEMPTION_TIMER_VALUE, 0);
+      inject(v, EXTERNAL_0x30);
+    },
+    guestMain: 'nop',
+    onExit: { reason: 37, rip: GUEST_HANDLER },
+  },
+  {
+    name: 'without MTF the same timer exits at that boundary, after the injected event (SDM 3C 27.7.4)',
+    init: (v) => {
+      v.write(F.PIN_BASED_CONTROLS, v.read(F.PIN_BASED_CONTROLS) | C.PIN_ACTIVATE_PREEMPTION_TIMER);
+      v.write(F.VMX_PREEMPTION_TIMER_VALUE, 0);
+      inject(v, EXTERNAL_0x30);
+    },
+    guestMain: 'nop',
+    onExit: { reason: 52, rip: GUEST_HANDLER },
+  },
+  {
+    name: 'the VMX-preemption timer has priority over an open NMI window',
+    init: (v) => {
+      v.write(
+        F.PIN_BASED_CONTROLS,
+        v.read(F.PIN_BASED_CONTROLS) | C.PIN_ACTIVATE_PREEMPTION_TIMER | C.PIN_NMI_EXITING | C.PIN_VIRTUAL_NMIS,
+      );
+      proc(v, C.PROC_NMI_WINDOW_EXITING);
+      v.write(F.VMX_PREEMPTION_TIMER_VALUE, 0);
+    },
+    guestMain: 'nop',
+    onExit: { reason: 52, rip: GUEST_CODE },
+  },
+  {
+    name: 'the NMI window exits when the timer is not due (the control case of the row above)',
+    init: (v) => {
+      v.write(
+        F.PIN_BASED_CONTROLS,
+        v.read(F.PIN_BASED_CONTROLS) | C.PIN_ACTIVATE_PREEMPTION_TIMER | C.PIN_NMI_EXITING | C.PIN_VIRTUAL_NMIS,
+      );
+      proc(v, C.PROC_NMI_WINDOW_EXITING);
+      v.write(F.VMX_PREEMPTION_TIMER_VALUE, 100);
+    },
+    guestMain: 'nop',
+    onExit: { reason: 8, rip: GUEST_CODE },
+  },
+  // ---- IDT-vectoring information ----
+  {
+    name: 'INT 0x30 through a not-present gate: #NP exits with the software interrupt as IDT-vectoring information',
+    init: (v, m) => {
+      setGate(m, 0x30, false);
+      v.write(F.EXCEPTION_BITMAP, 1 << 11);
+    },
+    guestMain: 'nop\nint 0x30',
+    onExit: {
+      reason: 0,
+      rip: GUEST_CODE + 1, // on the INT: the event was not delivered
+      rsp: GUEST_RSP,
+      interruption: (VALID | C.INTR_INFO_DELIVER_ERROR_CODE | (3 << 8) | 11) >>> 0,
+      idtVectoring: (VALID | (C.INTR_TYPE_SOFTWARE_INTERRUPT << 8) | 0x30) >>> 0,
+      length: 2,
+    },
+  },
+  {
+    name: '#UD through a not-present gate: #NP exits with the #UD as IDT-vectoring information',
+    init: (v, m) => {
+      setGate(m, 6, false);
+      v.write(F.EXCEPTION_BITMAP, 1 << 11);
+    },
+    guestMain: 'ud2',
+    onExit: {
+      reason: 0,
+      rip: GUEST_CODE,
+      rsp: GUEST_RSP,
+      interruption: (VALID | C.INTR_INFO_DELIVER_ERROR_CODE | (3 << 8) | 11) >>> 0,
+      idtVectoring: (VALID | (C.INTR_TYPE_HARDWARE_EXCEPTION << 8) | 6) >>> 0,
+    },
+  },
+  {
+    name: 'a #GP with error code delivered onto a read-only (EPT) stack: EPT violation with the #GP and its error code',
+    readOnlyStackUnderEpt: true,
+    init: (v) => proc(v, 0),
+    guestMain: 'nop\nmov ax, 0x33\nmov ds, ax',
+    onExit: {
+      reason: 48,
+      rip: GUEST_CODE + 1 + 4,
+      rsp: GUEST_RSP,
+      idtVectoring: (VALID | C.INTR_INFO_DELIVER_ERROR_CODE | (3 << 8) | 13) >>> 0,
+      idtVectoringErrorCode: 0x30,
+    },
+  },
+  {
+    name: 'an injected external interrupt whose delivery hits an EPT violation: reported by enterGuest()',
+    readOnlyStackUnderEpt: true,
+    init: (v) => inject(v, EXTERNAL_0x30),
+    guestMain: 'mov eax, 1',
+    onExit: { reason: 48, rip: GUEST_CODE, rsp: GUEST_RSP, idtVectoring: EXTERNAL_0x30, entered: false },
+  },
+];
+
+function runDeliveryGuest(t: DeliveryExitTest) {
+  const machine = buildCpuMachine();
+  const { memory, cpu, vmx, attachment } = machine;
+  memory.writeBytes(guestPhysical(GUEST_CODE), assemble(`bits 64\n${t.guestMain}`, { org: GUEST_CODE }).bytes);
+  expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
+  expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
+  writeMachineVmcs(machine, GUEST_CODE);
+  const v = vmx.vmcs;
+  writeGuestTables(memory, v);
+  v.write(F.GUEST_RFLAGS, 0x202);
+  if (t.readOnlyStackUnderEpt) {
+    const ept = buildIdentityEpt(memory);
+    ept.map(GUEST_RSP - 0x1000, 0, GUEST_RSP - 0x1000, 1 | EPT_WB);
+    enableEpt(v, ept.root);
+  }
+  t.init(v, memory);
+  expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
+  const entered = attachment.enterGuest();
+  const stop = entered ? cpu.run({ maxInstructions: 100 }) : StopReason.VmExit;
+  return { stop, entered, vmx, cpu };
+}
+
+describe('VM exits around event delivery', () => {
+  it.each(DELIVERY_EXIT_TESTS.map((t) => [t.name, t] as const))('%s', (_name, t) => {
+    const { stop, entered, vmx, cpu } = runDeliveryGuest(t);
+    expect(entered).toBe(t.onExit.entered ?? true);
+    expect(stop).toBe(StopReason.VmExit);
+    const v = vmx.vmcs;
+    expect(v.read(F.EXIT_REASON)).toBe(t.onExit.reason);
+    expect(v.read(F.GUEST_RIP)).toBe(t.onExit.rip);
+    if (t.onExit.rsp !== undefined) expect(v.read(F.GUEST_RSP)).toBe(t.onExit.rsp);
+    if (t.onExit.interruption !== undefined)
+      expect(v.read(F.VM_EXIT_INTERRUPTION_INFORMATION)).toBe(t.onExit.interruption);
+    expect(v.read(F.IDT_VECTORING_INFORMATION)).toBe(t.onExit.idtVectoring ?? 0);
+    if (t.onExit.idtVectoringErrorCode !== undefined)
+      expect(v.read(F.IDT_VECTORING_ERROR_CODE)).toBe(t.onExit.idtVectoringErrorCode);
+    if (t.onExit.length !== undefined) expect(v.read(F.VM_EXIT_INSTRUCTION_LENGTH)).toBe(t.onExit.length);
+    // The guest's segments as the event found them, then the host state on the CPU.
+    expect(v.read(F.GUEST_CS_SELECTOR)).toBe(0x08);
+    expect(cpu.getReg('rip')).toBe(0x401000);
+    expect(vmx.nonRoot).toBe(false);
+  });
+});
