@@ -184,14 +184,26 @@ function hex(lo: number, hi: number, digits: number): string {
   return hexText(lo, hi, digits);
 }
 
+// Upper-case hex text from tables: Number#toString(16) takes V8's slow double path for values
+// above 2^31 (most addresses) and toUpperCase/padStart allocate twice more.
+const HEX_DIGIT: string[] = '0123456789ABCDEF'.split('');
+const HEX_BYTE: string[] = [];
+for (let i = 0; i < 256; i++) HEX_BYTE.push(HEX_DIGIT[i >> 4]! + HEX_DIGIT[i & 15]!);
+
+/** Byte `i` (0 = least significant) of the 64-bit value lo/hi. */
+function byteOf(lo: number, hi: number, i: number): number {
+  return (i < 4 ? lo >>> (i << 3) : hi >>> ((i - 4) << 3)) & 255;
+}
+
 function hexText(lo: number, hi: number, digits: number): string {
-  let s =
-    hi !== 0
-      ? hi.toString(16).toUpperCase() + lo.toString(16).toUpperCase().padStart(8, '0')
-      : lo.toString(16).toUpperCase();
-  if (s.length < digits) s = s.padStart(digits, '0');
-  const c = s.charCodeAt(0);
-  return c >= 65 ? `0${s}h` : `${s}h`;
+  // significant nibbles, at least `digits`
+  let n = hi !== 0 ? 16 - (Math.clz32(hi) >> 2) : lo !== 0 ? 8 - (Math.clz32(lo) >> 2) : 1;
+  if (n < digits) n = digits;
+  let i = n >> 1; // whole bytes below the leading odd nibble
+  let s = (n & 1) !== 0 ? HEX_DIGIT[(i < 4 ? lo >>> (i << 3) : hi >>> ((i - 4) << 3)) & 15]! : '';
+  while (i > 0) s += HEX_BYTE[byteOf(lo, hi, --i)]!;
+  // iced: a leading letter digit gets a 0 in front so the text reads as a number
+  return s.charCodeAt(0) >= 65 ? `0${s}h` : `${s}h`;
 }
 
 const isStringKind = (k: number): boolean =>
