@@ -7,6 +7,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = join(root, 'harness.c');
 const BUILD = join(root, 'build');
 const BINARY = join(BUILD, 'harness');
+const PROBE_SOURCE = join(root, 'compat-probe.c');
+const PROBE_BINARY = join(BUILD, 'compat-probe');
 
 /** Linear address of the instruction (a fixed code page in the harness). */
 export const ORACLE_CODE_ADDRESS = 0x20000000;
@@ -93,4 +95,29 @@ export function runOnHost(cases: readonly OracleCase[]): OracleResult[] {
       signal: odv.getUint32(o + 200, true),
     };
   });
+}
+
+/** Whether the host runs 32-bit and 16-bit code from a 64-bit process, by each way tried. */
+export interface CompatModeSupport {
+  /** A far JMP to the Linux 32-bit user code selector 23H. */
+  user32: boolean;
+  /** A far JMP to a 32-bit code segment installed with modify_ldt(2). */
+  ldt32: boolean;
+  /** A far JMP to a 16-bit code segment installed with modify_ldt(2). */
+  ldt16: boolean;
+}
+
+/**
+ * Probes (with a small gcc-built program, `compat-probe.c`) whether this host can run 32- and
+ * 16-bit code natively. Where it cannot, the cpu package's 16/32-bit differential relies on
+ * v86 alone.
+ */
+export function probeCompatMode(): CompatModeSupport {
+  if (!existsSync(PROBE_BINARY) || statSync(PROBE_BINARY).mtimeMs < statSync(PROBE_SOURCE).mtimeMs) {
+    mkdirSync(BUILD, { recursive: true });
+    execFileSync('gcc', ['-O1', '-no-pie', '-o', PROBE_BINARY, PROBE_SOURCE]);
+  }
+  const out = execFileSync(PROBE_BINARY, { encoding: 'utf8' });
+  const ok = (name: string) => new RegExp(`^${name} ok$`, 'm').test(out);
+  return { user32: ok('user32'), ldt32: ok('ldt32'), ldt16: ok('ldt16') };
 }

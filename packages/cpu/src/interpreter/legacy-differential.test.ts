@@ -1,3 +1,4 @@
+import { oracleAvailable, probeCompatMode } from '@typevisor/native-oracle';
 import { describe, expect, it } from 'vitest';
 import { compareLegacy, generateLegacyCases } from '../test-support/legacy-cases.ts';
 import { runLegacyOnInterpreter, runLegacyOnV86 } from '../test-support/legacy-oracle.ts';
@@ -17,7 +18,11 @@ describe('the interpreter against v86 in 16- and 32-bit protected mode', () => {
       if (diff !== '' && !failed.has(c.formName))
         failed.set(c.formName, `${c.formName} [${Buffer.from(c.code).toString('hex')}]: ${diff}`);
     });
-    console.log(`legacy differential: ${cases.length} cases, ${forms.size} forms, ${failed.size} forms disagree`);
+    // The host would be the better oracle; this says whether it could run these cases natively (see the README).
+    const compat = oracleAvailable() ? JSON.stringify(probeCompatMode()) : 'not probed';
+    console.log(
+      `legacy differential: ${cases.length} cases, ${forms.size} forms, ${failed.size} forms disagree; host compat mode: ${compat}`,
+    );
     expect([...failed.values()]).toEqual([]);
   }, 120_000);
 });
