@@ -120,8 +120,9 @@ const X87_IMPLICIT_ST1 = new Set([
   'fdivrp',
 ]);
 
+// Per-register and per-mnemonic tables, built on the first `new AttFormatter()` so that importing
+// the package (which most users do for the decoder alone) pays nothing for them.
 const REG_TEXT: string[] = [];
-for (let r = 0; r < 249; r++) REG_TEXT.push(`%${registerName(r)}`);
 
 // GAS mnemonic size suffix per memory size (SDM widths; x87 uses s/l/t for floats, s/l/ll for integers).
 const SUFFIX: string[] = [];
@@ -175,13 +176,17 @@ const T_W_WIDENS = 1 << 30;
 const U_IMPLICIT_OPS = 1;
 const U_VEX_NARROW = 2;
 const U_GETSEC = 4;
-const U_CRC32 = 8; // the source width is a suffix whenever the source is memory
 
 const ATT_MNEMONIC: string[] = [];
 const ATT_TRAITS: number[] = [];
 const ATT_TRAITS2: number[] = [];
-for (const raw of MNEMONIC_NAMES) {
-  const m = raw.toLowerCase();
+
+function buildAttTables(): void {
+  for (let r = 0; r < 249; r++) REG_TEXT.push(`%${registerName(r)}`);
+  for (const raw of MNEMONIC_NAMES) addMnemonic(raw.toLowerCase());
+}
+
+function addMnemonic(m: string): void {
   ATT_MNEMONIC.push(SIZED_STEMS[m] ?? ATT_RENAMES[m] ?? m);
   let t = 0;
   if (SIZED_STEMS[m] !== undefined) t |= T_SIZED_STEM;
@@ -205,7 +210,6 @@ for (const raw of MNEMONIC_NAMES) {
   if (IMPLICIT_OPERANDS.has(m)) u |= U_IMPLICIT_OPS;
   if (VEX_NARROWING.has(m)) u |= U_VEX_NARROW;
   if (m === 'getsecq') u |= U_GETSEC;
-  if (m === 'crc32') u |= U_CRC32;
   ATT_TRAITS2.push(u);
   if (/^(stos|lods|scas|ins|outs)[bwdq]$/.test(m)) t |= T_STRING_REG;
   if (m === 'call' || m === 'jmp') t |= T_CALL_JMP;
@@ -273,6 +277,10 @@ function gprOfSize(r: number, size: number): number {
  * ```
  */
 export class AttFormatter {
+  constructor() {
+    if (ATT_MNEMONIC.length === 0) buildAttTables();
+  }
+
   /** Text of one instruction; `(bad)` for an invalid, truncated or unsupported one. */
   format(insn: Instruction): string {
     if (insn.status !== DecodeStatus.Ok) return '(bad)';
@@ -384,7 +392,7 @@ export class AttFormatter {
       if ((prefixes & PREFIX_OPERAND_SIZE) !== 0 && insn.operandSize !== 8) name += insn.operandSize === 2 ? 's' : 'l';
     } else if ((traits2 & U_VEX_NARROW) !== 0 && hasMem) {
       name += insn.vectorLength === 0 ? 'x' : 'y';
-    } else if (hasMem && ((traits2 & U_CRC32) !== 0 || this.memoryNeedsSuffix(insn, attrs))) {
+    } else if (hasMem && this.memoryNeedsSuffix(insn, attrs)) {
       name += SUFFIX[insn.memSizeKind]!;
     } else if ((traits & T_SIZED_STEM) !== 0) {
       // 64-bit mode: PUSHF/POPF default to 64 bits, IRET/LRET always carry a suffix
