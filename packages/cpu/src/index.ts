@@ -29,6 +29,7 @@ export {
   MSR_IA32_STAR,
 } from './interpreter/cpu.ts';
 export { type LoadedElf, loadElf64 } from './elf/elf64-loader.ts';
+export { TaskSwitchSource } from './interpreter/task-switch.ts';
 export {
   CPU_FEATURE_ADX,
   CPU_FEATURE_BMI1,
