@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
 import { Decoder } from './decoder.ts';
 import { Instruction } from './instruction.ts';
 import { IntelFormatter } from './intel-formatter.ts';
@@ -38,5 +39,41 @@ describe('IntelFormatter', () => {
     [64, '0f 04', '(bad)', '(bad) for an invalid encoding'],
   ] as const)('%i-bit %s -> %s (%s)', (bits, bytes, text, _why) => {
     expect(format(bits, bytes)).toBe(text);
+  });
+});
+
+describe('IntelFormatter hex text', () => {
+  const require = createRequire(import.meta.url);
+  // biome-ignore lint/suspicious/noExplicitAny: iced-x86 ships CommonJS with wasm glue
+  const iced: any = require('iced-x86');
+  const icedFormatter = new iced.Formatter(iced.FormatterSyntax.Intel);
+  const ours = new IntelFormatter();
+  it.each([
+    [64, 0xffffffff, 0xfffff000, 'e8 00 00 00 00'],
+    [64, 0xffffffff, 0xfffff000, 'eb 7f'],
+    [64, 0x00007f12, 0x89abc000, 'e9 00 00 00 80'],
+    [64, 0x00007f12, 0x89abc000, '8b 05 f0 ff ff ff'],
+    [64, 0x0000000a, 0x00000000, 'e8 00 00 00 00'],
+    [64, 0, 0x1000, '48 b8 ef cd ab 89 67 45 23 a1'],
+    [64, 0, 0x1000, '48 b8 00 00 00 00 0f 00 00 00'],
+    [64, 0, 0x1000, '48 b8 0a 00 00 00 01 00 00 00'],
+    [64, 0, 0x1000, 'c7 80 00 00 00 b0 ff 0f 00 00'],
+    [64, 0, 0x1000, '8b 04 25 ff ff ff 7f'],
+    [32, 0, 0xa0000000, 'e9 00 00 00 00'],
+    [32, 0, 0x0fff0000, 'eb fe'],
+    [32, 0, 0x1000, 'b8 00 00 00 a0'],
+    [16, 0, 0xa000, 'e8 00 00'],
+    [16, 0, 0x0ff0, 'b8 fa 0a'],
+  ] as const)('%i-bit at %s:%s: %s formats numbers as iced does', (bits, ipHi, ipLo, bytes) => {
+    const data = hex(bytes);
+    const insn = new Instruction();
+    const decoder = new Decoder(bits, data);
+    decoder.setIp(ipLo, ipHi);
+    decoder.decodeOut(insn);
+    const theirs = new iced.Decoder(bits, data, iced.DecoderOptions.None);
+    theirs.ip = (BigInt(ipHi) << 32n) | BigInt(ipLo);
+    const text = icedFormatter.format(theirs.decode());
+    theirs.free();
+    expect(ours.format(insn)).toBe(text);
   });
 });
