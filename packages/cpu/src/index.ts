@@ -17,6 +17,7 @@ export {
   type CodeHook,
   Cpu,
   type CpuHooks,
+  type MsrHook,
   type CpuMode,
   type CpuOptions,
   type ExceptionPolicy,

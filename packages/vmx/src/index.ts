@@ -164,6 +164,17 @@ export {
   lmswExits,
 } from './exit/instruction-exits.ts';
 export { type BoundaryEvents, boundaryExit, NO_EXIT, preemptionTimerAfter } from './exit/event-exits.ts';
+export {
+  conditionalInstructionInformation,
+  type DecodedOperands,
+  displacementQualification,
+  INSTRUCTION_INFO_BASE_INVALID,
+  INSTRUCTION_INFO_INDEX_INVALID,
+  INSTRUCTION_INFO_REGISTER,
+  invpcidInformation,
+  memoryOperandInformation,
+  vmxInstructionInformation,
+} from './exit/instruction-information.ts';
 export { type CpuStateSync, NonRootExits, type VmxInstructionOperands } from './binding/non-root-exits.ts';
 export {
   createRootInstructionHook,
@@ -173,7 +184,7 @@ export {
   type RootCpuPort,
   type RootInstructionOperands,
 } from './binding/root-instruction-hook.ts';
-export { configureEpt, type EptTarget } from './binding/ept-pointer.ts';
+export { configureEpt, createEptTarget, type EptTarget } from './binding/ept-pointer.ts';
 export {
   attachVmxToCpu,
   copyFromCpu,

@@ -241,6 +241,19 @@ export interface CpuHooks {
   code?: Map<number, CodeHook>;
   /** Executes VMX instructions for code in VMX root operation (see API.md). */
   vmxInstruction?: VmxInstructionHook;
+  /**
+   * MSRs another model owns (the vmx package: the VMX capability MSRs, read-only, and
+   * IA32_FEATURE_CONTROL with its lock), consulted before the cpu's own by RDMSR, WRMSR,
+   * {@link Cpu.readMsrValue} and {@link Cpu.writeMsrValue}: return true when handled (a read
+   * fills `out[0]`/`out[1]`), false for #GP(0), undefined when the MSR is not theirs.
+   */
+  msr?: MsrHook;
+}
+
+/** See {@link CpuHooks.msr}. */
+export interface MsrHook {
+  read(index: number, out: Uint32Array): boolean | undefined;
+  write(index: number, lo: number, hi: number): boolean | undefined;
 }
 
 /** Options of {@link Cpu}. */
@@ -3354,6 +3367,11 @@ export class Cpu implements TaskSwitchHost {
   /** RDMSR semantics; false = #GP. */
   readMsrValue(index: number, out: Uint32Array): boolean {
     const s = this.state;
+    const hook = this.hooks.msr;
+    if (hook !== undefined) {
+      const handled = hook.read(index, out);
+      if (handled !== undefined) return handled;
+    }
     switch (index) {
       case MSR_IA32_EFER:
         out[0] = s.efer;
@@ -3402,6 +3420,11 @@ export class Cpu implements TaskSwitchHost {
   /** WRMSR semantics; false = #GP. */
   writeMsrValue(index: number, lo: number, hi: number): boolean {
     const s = this.state;
+    const hook = this.hooks.msr;
+    if (hook !== undefined) {
+      const handled = hook.write(index, lo >>> 0, hi >>> 0);
+      if (handled !== undefined) return handled;
+    }
     switch (index) {
       case MSR_IA32_EFER: {
         // SDM 3A 2.2.1: LMA is read-only; LME cannot change while paging is on.
@@ -4307,9 +4330,13 @@ export class Cpu implements TaskSwitchHost {
         const seed = MNEMONIC_COND[insn.mnemonic] === 1;
         const f = seed ? this.cpuidModel.query(7, 0)[1]! & (1 << 18) : this.cpuidModel.query(1, 0)[2]! & (1 << 30);
         if (f === 0) this.fault(VECTOR_UD);
+        // Optional call: the operands are only filled in non-root operation.
         if (
-          ic !== null &&
-          ic.conditional(seed ? ConditionalExit.Rdseed : ConditionalExit.Rdrand, insn.length, this.rdrandOperands(insn))
+          ic?.conditional(
+            seed ? ConditionalExit.Rdseed : ConditionalExit.Rdrand,
+            insn.length,
+            this.rdrandOperands(insn),
+          )
         ) {
           this.vmExited();
           throw ABORT;

@@ -2,7 +2,7 @@
 // VMX instructions in root operation go through the root hook; after a VM entry the CPU runs
 // the guest with `NonRootExits` as its interception; each VM exit copies the guest's
 // registers into the model and the host's back onto the CPU.
-import { IA32_FEATURE_CONTROL } from '../capabilities/msr-index.ts';
+import { IA32_FEATURE_CONTROL, IA32_VMX_BASIC, IA32_VMX_VMFUNC } from '../capabilities/msr-index.ts';
 import type { Vmx } from '../instructions/vmx.ts';
 import { configureEpt, createEptTarget, type EptTarget } from './ept-pointer.ts';
 import type { VmxProcessorState } from '../processor/processor-state.ts';
@@ -45,7 +45,13 @@ export interface GlueCpu {
   interception: unknown;
   /** The CPU's paging state; `ept` is set while a guest runs under EPT (structurally the mmu's `EptState`). */
   readonly paging: { ept: EptTarget | null };
-  readonly hooks: { vmxInstruction?: unknown };
+  readonly hooks: {
+    vmxInstruction?: unknown;
+    msr?: {
+      read(index: number, out: Uint32Array): boolean | undefined;
+      write(index: number, lo: number, hi: number): boolean | undefined;
+    };
+  };
   readLinear(lo: number, hi: number, dest: Uint8Array): boolean;
   writeLinear(lo: number, hi: number, src: Uint8Array): boolean;
   readMsrValue(index: number, out: Uint32Array): boolean;
@@ -214,15 +220,22 @@ export interface VmxCpuAttachment {
  */
 export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState): VmxCpuAttachment {
   const tmp = new Uint32Array(2);
-  // RDMSR of the VMX capability MSRs and IA32_FEATURE_CONTROL (SDM 3D App. A). The CPU has
-  // no MSR hook, so their values are published in its MSR table: reads are exact, but a
-  // WRMSR to them is not refused with #GP as on hardware.
-  for (let index = 0x480; index <= 0x491; index++) {
-    const v = vmx.readMsr(index);
-    if (v) cpu.state.msrs.set(index, Uint32Array.of(v.lo, v.hi));
-  }
-  const fc = vmx.readMsr(IA32_FEATURE_CONTROL)!;
-  cpu.state.msrs.set(IA32_FEATURE_CONTROL, Uint32Array.of(fc.lo, fc.hi));
+  // The VMX capability MSRs (read-only: WRMSR raises #GP, SDM 3D App. A) and
+  // IA32_FEATURE_CONTROL (writable until its lock bit is set, SDM 3C 24.7) belong to the model.
+  cpu.hooks.msr = {
+    read: (index, out) => {
+      if (index !== IA32_FEATURE_CONTROL && (index < IA32_VMX_BASIC || index > IA32_VMX_VMFUNC)) return undefined;
+      const v = vmx.readMsr(index);
+      if (v === undefined) return false; // a capability MSR this feature set does not report
+      out[0] = v.lo;
+      out[1] = v.hi;
+      return true;
+    },
+    write: (index, lo, hi) => {
+      if (index !== IA32_FEATURE_CONTROL && (index < IA32_VMX_BASIC || index > IA32_VMX_VMFUNC)) return undefined;
+      return vmx.writeMsr(index, lo, hi);
+    },
+  };
   const bytes = new Uint8Array(8);
   const view = new DataView(bytes.buffer);
   const ept = createEptTarget();

@@ -7,7 +7,7 @@ import { guestPhysical, type PageTableBuilder, type PhysicalMemory } from '@type
 import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
 import { buildCpuMachine, PML4, VMCS_REGION, VMXON_REGION, writeMachineVmcs } from '../testing/cpu-machine.ts';
-import { buildIdentityEpt, EPT_RWX_WB, EPT_WB, enableEpt } from '../testing/identity-ept.ts';
+import { buildIdentityEpt, EPT_WB, enableEpt } from '../testing/identity-ept.ts';
 import { ROOT64 } from '../testing/root-context.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import type { VmcsAccess } from '../vmcs/vmcs.ts';

@@ -22,14 +22,15 @@ export interface CpuMachine {
   readonly attachment: VmxCpuAttachment;
 }
 
-export function buildCpuMachine(): CpuMachine {
+/** `featureControl`: the IA32_FEATURE_CONTROL value at reset (default: locked, VMX outside SMX on). */
+export function buildCpuMachine(featureControl = FEATURE_CONTROL_VMX_READY): CpuMachine {
   const memory = new PhysicalMemory();
   memory.addRam(guestPhysical(0), 1 << 21);
   const state = new VmxProcessorState();
   const cpu = new Cpu({ memory });
   const vmx = new Vmx({
     memory,
-    featureControl: FEATURE_CONTROL_VMX_READY,
+    featureControl,
     processor: {
       state,
       msrs: { readMsr: (i, out) => cpu.readMsrValue(i, out), writeMsr: (i, lo, hi) => cpu.writeMsrValue(i, lo, hi) },

@@ -28,7 +28,10 @@ export function buildIdentityEpt(memory: PhysicalMemory): PageTableBuilder {
 
 /** Turns on "enable EPT" with a write-back, 4-level EPTP at `root` (bit 6: EPT A/D flags). */
 export function enableEpt(v: VmcsAccess, root: number, accessedDirty = false): void {
-  v.write(F.PRIMARY_PROCESSOR_BASED_CONTROLS, v.read(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | C.PROC_ACTIVATE_SECONDARY_CONTROLS);
+  v.write(
+    F.PRIMARY_PROCESSOR_BASED_CONTROLS,
+    v.read(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | C.PROC_ACTIVATE_SECONDARY_CONTROLS,
+  );
   v.write(F.SECONDARY_PROCESSOR_BASED_CONTROLS, v.read(F.SECONDARY_PROCESSOR_BASED_CONTROLS) | C.PROC2_ENABLE_EPT);
   v.write(F.EPT_POINTER, root | 6 | (3 << 3) | (accessedDirty ? 1 << 6 : 0));
 }
