@@ -41,6 +41,20 @@ export const PREFIX_LOCK = 1;
 export const PREFIX_REP = 2;
 /** `repne` / `repnz` prefix requested (F2). */
 export const PREFIX_REPNE = 4;
+/** NASM `o16`: 16-bit operand size (66h outside 16-bit code). */
+export const PREFIX_O16 = 8;
+/** NASM `o32`: 32-bit operand size (66h in 16-bit code). */
+export const PREFIX_O32 = 16;
+/** NASM `o64`: 64-bit operand size (REX.W; 64-bit code only). */
+export const PREFIX_O64 = 32;
+/** NASM `a16`: 16-bit address size (67h in 32-bit code; not in 64-bit code). */
+export const PREFIX_A16 = 64;
+/** NASM `a32`: 32-bit address size (67h in 16- and 64-bit code). */
+export const PREFIX_A32 = 128;
+/** NASM `a64`: 64-bit address size (64-bit code only). */
+export const PREFIX_A64 = 256;
+const PREFIX_OSIZE = PREFIX_O16 | PREFIX_O32 | PREFIX_O64;
+const PREFIX_ASIZE = PREFIX_A16 | PREFIX_A32 | PREFIX_A64;
 
 /** Options of {@link encode}. */
 export interface EncodeOptions {
@@ -48,7 +62,7 @@ export interface EncodeOptions {
   bits?: Bits;
   /** Address of the instruction, for relative branches and `[rel x]` (default 0). */
   ip?: number;
-  /** `PREFIX_LOCK | PREFIX_REP | PREFIX_REPNE` bits. */
+  /** `PREFIX_LOCK | PREFIX_REP | PREFIX_REPNE` and at most one `PREFIX_O*` and one `PREFIX_A*` bit. */
   prefixes?: number;
 }
 
@@ -89,6 +103,18 @@ const DEFAULT_SIZE_ALIASES: Record<string, [string, string, string]> = {
   PUSHA: ['PUSHA', 'PUSHAD', 'PUSHAD'],
   POPA: ['POPA', 'POPAD', 'POPAD'],
 };
+
+/** With `o64`: the 64-bit spellings. */
+const O64_NAMES: Record<string, string> = { IRET: 'IRETQ', PUSHF: 'PUSHFQ', POPF: 'POPFQ' };
+
+/** The table mnemonic for `iret`/`pushf`/... under an `o16`/`o32`/`o64` prefix, else the mode's. */
+function prefixedMnemonic(mnemonic: string, bits: Bits, prefixes: number): string {
+  const osize = prefixes & PREFIX_OSIZE;
+  const m = mnemonic.toUpperCase();
+  const d = DEFAULT_SIZE_ALIASES[m];
+  if (osize === 0 || !d) return canonicalMnemonic(mnemonic, bits);
+  return osize === PREFIX_O16 ? d[0] : osize === PREFIX_O32 ? d[1] : (O64_NAMES[m] ?? m);
+}
 
 /** The table mnemonic an assembler mnemonic stands for in this mode. */
 export function canonicalMnemonic(mnemonic: string, bits: Bits): string {
@@ -168,6 +194,14 @@ function expectedShapes(codes: readonly number[], bits: Bits): string {
   }
   if (shapes.length === 0) return `nothing: the instruction does not exist in ${bits}-bit mode`;
   return shapes.length > 12 ? `${shapes.slice(0, 12).join(' | ')} | ...` : shapes.join(' | ');
+}
+
+/** ` with o32` / ` with o16 a32` for an error message, or ''. */
+function sizePrefixText(prefixes: number): string {
+  const words: string[] = [];
+  if (prefixes & PREFIX_OSIZE) words.push(prefixes & PREFIX_O16 ? 'o16' : prefixes & PREFIX_O32 ? 'o32' : 'o64');
+  if (prefixes & PREFIX_ASIZE) words.push(prefixes & PREFIX_A16 ? 'a16' : prefixes & PREFIX_A32 ? 'a32' : 'a64');
+  return words.length > 0 ? ` with ${words.join(' ')}` : '';
 }
 
 function hasImm8Sx(code: number): boolean {
@@ -317,7 +351,7 @@ export function encodeInto(
   prefixes: number,
   minLength = 0,
 ): number {
-  const name = canonicalMnemonic(mnemonic, bits);
+  const name = prefixedMnemonic(mnemonic, bits, prefixes);
   const codes = codesOf(name);
   if (codes.length === 0) throw new AsmError('unknown-mnemonic', `unknown mnemonic '${mnemonic.toLowerCase()}'`);
   let bestLen = 0;
@@ -373,7 +407,7 @@ export function encodeInto(
       );
     throw new AsmError(
       'no-encoding',
-      `no form of '${mnemonic.toLowerCase()}' takes these operands in ${bits}-bit mode; expected ${expectedShapes(codes, bits)}`,
+      `no form of '${mnemonic.toLowerCase()}' takes these operands${sizePrefixText(prefixes)} in ${bits}-bit mode; expected ${expectedShapes(codes, bits)}`,
     );
   }
   if (unsizedMem && (sizes & (sizes - 1)) !== 0)
@@ -605,7 +639,19 @@ function encodeForm(
   if (osz === 0) opsize66 = bits !== 16;
   else if (osz === 1) opsize66 = bits === 16;
   else if (osz === 2 && !(attrs & (ATTR_D64 | ATTR_F64))) rexW = 1;
-  const operandBytes = osz >= 0 ? 2 << osz : bits === 16 ? 2 : 4;
+  // NASM o16/o32/o64: a form with an operand size must have that one; a form without one gets
+  // the prefix anyway (`o16 stosb`, `o16 fnstenv [eax]`), as NASM emits it
+  const wantedOsz = prefixes & PREFIX_OSIZE ? (prefixes & PREFIX_O16 ? 0 : prefixes & PREFIX_O32 ? 1 : 2) : -1;
+  if (wantedOsz >= 0) {
+    if (osz >= 0 && osz !== wantedOsz) return -1;
+    if (osz < 0) {
+      if (wantedOsz === 2) {
+        if (bits !== 64 || vex) return -1;
+        rexW = 1;
+      } else opsize66 = (wantedOsz === 0) !== (bits === 16);
+    }
+  }
+  const operandBytes = osz >= 0 ? 2 << osz : wantedOsz >= 0 ? 2 << wantedOsz : bits === 16 ? 2 : 4;
 
   // Address size: from the memory operand's registers, or the form's own (JCXZ, LOOP).
   let addrBytes = bits >> 3;
@@ -614,6 +660,17 @@ function encodeForm(
     if (addrBytes < 0) return -1;
   } else if (addressFromRegister) addrBytes = addressFromRegister;
   else if (field(code, F_ASZ) >= 0) addrBytes = 2 << field(code, F_ASZ);
+  // NASM a16/a32/a64: sizes an absolute address or an implicit one (string instructions, XLAT,
+  // LOOP); registers that name another address size conflict with it
+  if (prefixes & PREFIX_ASIZE) {
+    const wanted = prefixes & PREFIX_A16 ? 2 : prefixes & PREFIX_A32 ? 4 : 8;
+    const free =
+      memory === null
+        ? addressFromRegister === 0 && field(code, F_ASZ) < 0
+        : !memory.ripRelative && memory.base === Register.None && memory.index === Register.None;
+    if (free) addrBytes = wanted;
+    else if (addrBytes !== wanted) return -1;
+  }
   if (bits === 64 && addrBytes === 2) return -1;
   if (bits !== 64 && addrBytes === 8) return -1;
   const addr67 = addrBytes !== bits >> 3;

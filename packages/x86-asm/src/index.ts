@@ -10,7 +10,13 @@ export {
   encodeCodeInto,
   encodeInto,
   formValidIn,
+  PREFIX_A16,
+  PREFIX_A32,
+  PREFIX_A64,
   PREFIX_LOCK,
+  PREFIX_O16,
+  PREFIX_O32,
+  PREFIX_O64,
   PREFIX_REP,
   PREFIX_REPNE,
 } from './encoder.ts';

@@ -59,7 +59,23 @@ const SIZE_KEYWORDS: Record<string, number> = {
 };
 const DATA: Record<string, number> = { db: 1, dw: 2, dd: 4, dq: 8, dt: 10, do: 16, dy: 32, dz: 64 };
 const RESERVE: Record<string, number> = { resb: 1, resw: 2, resd: 4, resq: 8, rest: 10, reso: 16, resy: 32, resz: 64 };
-const PREFIX_WORDS: Record<string, number> = { lock: 1, rep: 2, repe: 2, repz: 2, repne: 4, repnz: 4 };
+// lock/rep bits, then NASM's operand- and address-size keywords (PREFIX_O16.. in encoder.ts)
+const PREFIX_WORDS: Record<string, number> = {
+  lock: 1,
+  rep: 2,
+  repe: 2,
+  repz: 2,
+  repne: 4,
+  repnz: 4,
+  o16: 8,
+  o32: 16,
+  o64: 32,
+  a16: 64,
+  a32: 128,
+  a64: 256,
+};
+const SIZE_PREFIXES = 8 | 16 | 32;
+const ADDRESS_PREFIXES = 64 | 128 | 256;
 const IGNORED = new Set(['section', 'segment', 'global', 'extern', 'default', 'cpu']);
 const SEGMENTS: Record<string, number> = {
   es: Register.ES,
@@ -184,8 +200,18 @@ function parseStatement(c: Cursor): Statement {
   let mnemonic = w;
   let mcol = column;
   while (mnemonic in PREFIX_WORDS) {
-    prefixes |= PREFIX_WORDS[mnemonic]!;
-    if (c.atEnd()) break;
+    const bit = PREFIX_WORDS[mnemonic]!;
+    const group = bit & SIZE_PREFIXES ? SIZE_PREFIXES : bit & ADDRESS_PREFIXES ? ADDRESS_PREFIXES : 0;
+    if (group !== 0 && (prefixes & group) !== 0 && (prefixes & group) !== bit)
+      throw c.error(
+        `conflicting ${group === SIZE_PREFIXES ? 'operand' : 'address'}-size prefixes`,
+        c.tokens[c.pos - 1]!,
+      );
+    prefixes |= bit;
+    if (c.atEnd()) {
+      if (group !== 0) throw c.error(`expected a mnemonic after '${mnemonic}'`, c.tokens[c.pos - 1]!);
+      break;
+    }
     const m = c.next();
     if (m.kind !== 'ident') throw c.error('expected a mnemonic after the prefix', m);
     mnemonic = m.text.toLowerCase();
