@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { guestPhysical, PhysicalMemory } from '@typevisor/mmu';
 import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
 import { StopReason } from '../contracts.ts';
+import { buildProgram, corpusPrograms, runNative } from '../../test-support/gcc-corpus.ts';
+import { runLinuxUser } from '../../test-support/linux-user.ts';
 import { Cpu } from '../cpu.ts';
 
 // Differential tests of the block compiler against the interpreter: the same random programs
@@ -291,7 +294,7 @@ function countBlocks(cpu: Cpu): number {
 }
 
 describe('block compiler', () => {
-  const seeds = LONG ? 400 : 60;
+  const seeds = LONG ? 400 : 30;
   it.each([32, 64] as const)(
     'leaves the same %i-bit state as the interpreter after every slice of random programs',
     (bits) => {
@@ -305,6 +308,13 @@ describe('block compiler', () => {
       // The comparison is only worth something if blocks were compiled and some runs faulted inside them.
       expect(blocks).toBeGreaterThan(seeds * 3);
       expect(faults).toBeGreaterThan(seeds / 10);
+    },
+  );
+
+  it.each([32, 64] as const)(
+    'leaves the same %i-bit state after every slice of short random loops (the loop runs inside the block function)',
+    (bits) => {
+      for (let seed = 1; seed <= seeds; seed++) compareRuns((seed * 40503 + 17) >>> 0, bits, 5, seed % 3 === 0);
     },
   );
 
@@ -361,5 +371,12 @@ describe('block compiler', () => {
     const jit = makeCpu(bytes, 64, true, 1);
     jit.run({ maxInstructions: 1000 });
     expect(countBlocks(jit)).toBeGreaterThan(0);
+  });
+
+  it.each(corpusPrograms())('runs the gcc -O2 %s with every block compiled and prints what the host prints', (name) => {
+    const path = buildProgram(name, 'O2');
+    const run = runLinuxUser(readFileSync(path), 2e9, { compileThreshold: 1 });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe(runNative(path));
   });
 });

@@ -20,7 +20,7 @@ import { REG_INDEX, REG_KIND, RegKind } from '../register-table.ts';
  */
 
 /** Most instructions in one block (a long straight run is split). */
-export const MAX_BLOCK_INSNS = 48;
+export const MAX_BLOCK_INSNS = 32;
 
 /** Bit of {@link CompiledBlock.segments} for the stack (SS used through push/pop/call/ret: needs SS.B=1 in 32-bit mode). */
 export const BLOCK_USES_STACK = 1 << 8;
@@ -37,8 +37,19 @@ export const enum InsnClass {
   FallbackEnd = 3,
 }
 
-/** The generated code of a block: returns true when it ran to its end, false when it left early (the next instruction must be interpreted). */
-export type BlockFunction = (cpu: unknown, s: CpuState, g: Uint32Array, w: Uint16Array, b: Uint8Array) => boolean;
+/**
+ * The generated code of a block: returns true when it ran to an exit, false when it left early
+ * (the next instruction must be interpreted). `loopLimit` is the `retired` count a branch back
+ * to the block start may run a further pass up to (0: never loop inside the function).
+ */
+export type BlockFunction = (
+  cpu: unknown,
+  s: CpuState,
+  g: Uint32Array,
+  w: Uint16Array,
+  b: Uint8Array,
+  loopLimit: number,
+) => boolean;
 
 /** A compiled block, cached per physical page by the cpu. */
 export interface CompiledBlock {
@@ -323,6 +334,8 @@ class Emitter {
   readonly locals: string[] = [];
   /** Per instruction index that can fault: the code storing the flags pending there. */
   readonly faultFlush = new Map<number, string>();
+  /** A branch back to the block start was compiled as a loop. */
+  loops = false;
 
   constructor(
     readonly insns: readonly Instruction[],
@@ -360,12 +373,35 @@ class Emitter {
 
   /** Leaves the block before instruction `k` (which the interpreter then runs). */
   bail(k: number): string {
-    return `{ ${this.flushCode()} s.ripLo = ${this.ipLo(k)}; s.ripHi = ${this.ipHi(k)}; ${this.retire(k)} return false; }`;
+    return `{ ${this.flushCode()} EX(c, s, ${this.ipLo(k)}, ${this.ipHi(k)}, ${k - this.synced}); return false; }`;
   }
 
   /** Leaves the block after instruction `k` with RIP at the next instruction. */
   exitAfter(k: number, complete: boolean): string {
-    return `{ ${this.flushCode()} s.ripLo = ${this.nextLo(k)}; s.ripHi = ${this.nextHi(k)}; ${this.retire(k + 1)} return ${complete}; }`;
+    return `{ ${this.flushCode()} EX(c, s, ${this.nextLo(k)}, ${this.nextHi(k)}, ${k + 1 - this.synced}); return ${complete}; }`;
+  }
+
+  /** True when instruction `k` is followed in the block by the instruction at lo/hi (a followed branch, call or predicted return). */
+  continuesAt(k: number, lo: number, hi: number): boolean {
+    const next = this.insns[k + 1];
+    return next !== undefined && next.ipLo === lo && next.ipHi === (this.bitness === 64 ? hi : 0);
+  }
+
+  /**
+   * Code for a taken branch of instruction `k` to lo/hi: back to the block start it loops
+   * inside the function while the caller's instruction budget (`L`) allows a whole pass,
+   * anywhere else it leaves the block.
+   */
+  branchCode(k: number, lo: number, hi: number): string {
+    const h = this.bitness === 64 ? hi >>> 0 : 0;
+    const flush = this.flushCode();
+    const retire = this.retire(k + 1);
+    const first = this.insns[0]!;
+    if (lo >>> 0 === first.ipLo && h === first.ipHi) {
+      this.loops = true;
+      return `{ ${flush} ${retire} if (c.retired + ${this.insns.length} <= L && !c.nmiPending) { d = 0; continue top; } s.ripLo = ${lo >>> 0}; s.ripHi = ${h}; return true; }`;
+    }
+    return `{ ${flush} EX(c, s, ${lo >>> 0}, ${h}, ${k + 1 - this.synced}); return true; }`;
   }
 
   /** Marks instruction `k` as able to fault from here on; returns the code recording it. */
@@ -384,7 +420,7 @@ class Emitter {
     const p = this.pending;
     if (p === null) return '';
     const src = p.op === LazyOp.Inc || p.op === LazyOp.Dec ? '1' : `fs${p.k}`;
-    return `s.lazyOp = ${p.op}; s.lazySize = ${p.size}; s.lazyDstLo = fd${p.k}; s.lazyDstHi = 0; s.lazySrcLo = ${src}; s.lazySrcHi = 0; s.lazyResLo = fr${p.k}; s.lazyResHi = 0; s.lazyCarry = ${p.carry};`;
+    return `SL(s, ${p.op}, ${p.size}, fd${p.k}, ${src}, fr${p.k}, ${p.carry});`;
   }
 
   /** Emits the flag stores now (straight-line code before something that reads the state's flags). */
@@ -806,11 +842,9 @@ function genInline(e: Emitter, insn: Instruction, k: number): void {
     }
     case H.Jcc: {
       const cond = e.condExpr(MNEMONIC_COND[insn.mnemonic]!);
-      e.flushNow();
-      e.emit(
-        `if (${cond}) { s.ripLo = ${insn.branchLo >>> 0}; s.ripHi = ${e.bitness === 64 ? insn.branchHi >>> 0 : 0}; ${e.retire(k + 1)} return true; }`,
-      );
-      e.emit(e.exitAfter(k, true));
+      e.emit(`if (${cond}) ${e.branchCode(k, insn.branchLo, insn.branchHi)}`);
+      // Not taken: the block goes on at the next instruction, or ends here.
+      if (!e.continuesAt(k, e.nextLo(k), e.nextHi(k))) e.emit(e.exitAfter(k, true));
       return;
     }
     case H.Setcc:
@@ -827,13 +861,12 @@ function genInline(e: Emitter, insn: Instruction, k: number): void {
       return;
     }
     case H.Jmp:
-      e.flushNow();
       if (insn.opKind[0] === OperandKind.NearBranch) {
-        e.emit(
-          `s.ripLo = ${insn.branchLo >>> 0}; s.ripHi = ${e.bitness === 64 ? insn.branchHi >>> 0 : 0}; ${e.retire(k + 1)} return true;`,
-        );
+        // A followed jump costs nothing: the target's code comes next in the block.
+        if (!e.continuesAt(k, insn.branchLo, insn.branchHi)) e.emit(e.branchCode(k, insn.branchLo, insn.branchHi));
         return;
       }
+      e.flushNow();
       {
         const t = loadOperand(e, insn, k, 0, osz, 'x');
         if (t.lo !== 'x') e.emit(`x = ${t.lo}; xh = ${t.hi};`);
@@ -841,16 +874,14 @@ function genInline(e: Emitter, insn: Instruction, k: number): void {
       }
       return;
     case H.Call: {
-      e.flushNow();
       const retLo = e.nextLo(k);
       const retHi = e.nextHi(k);
       if (insn.opKind[0] === OperandKind.NearBranch) {
         pushCode(e, k, osz, { lo: `${retLo}`, hi: `${retHi}` });
-        e.emit(
-          `s.ripLo = ${insn.branchLo >>> 0}; s.ripHi = ${e.bitness === 64 ? insn.branchHi >>> 0 : 0}; ${e.retire(k + 1)} return true;`,
-        );
+        if (!e.continuesAt(k, insn.branchLo, insn.branchHi)) e.emit(e.branchCode(k, insn.branchLo, insn.branchHi));
         return;
       }
+      e.flushNow();
       const t = loadOperand(e, insn, k, 0, osz, 'x');
       if (t.lo !== 'x') e.emit(`x = ${t.lo}; xh = ${t.hi};`);
       if (e.bitness === 64) e.emit(`if (((xh + 32768) >>> 0) > 65535) ${e.bail(k)}`);
@@ -859,9 +890,22 @@ function genInline(e: Emitter, insn: Instruction, k: number): void {
       return;
     }
     case H.Ret: {
-      e.flushNow();
       peekCode(e, k, osz);
       const imm = insn.opCount > 0 ? insn.immediateLo & 0xffff : 0;
+      const next = e.insns[k + 1];
+      if (next !== undefined) {
+        // The block builder predicted the return address (a CALL earlier in the block): go on
+        // there when the stack agrees, else leave for wherever the stack says.
+        e.emit(`if (x !== ${next.ipLo} || xh !== ${next.ipHi}) {`);
+        const saved = e.pending;
+        e.flushNow();
+        indirectExit(e, k, addSpCode(e, osz + imm));
+        e.emit('}');
+        e.pending = saved;
+        e.emit(addSpCode(e, osz + imm));
+        return;
+      }
+      e.flushNow();
       indirectExit(e, k, addSpCode(e, osz + imm));
       return;
     }
@@ -882,6 +926,27 @@ function segmentsOf(insn: Instruction, cls: InsnClass): number {
     }
   }
   return m;
+}
+
+/** Stores a pending producer's flags (the generated code's `SL`): one short call instead of nine stores repeated at every exit. */
+function storeLazyFlags(s: CpuState, op: LazyOp, size: number, d: number, src: number, r: number, carry: number): void {
+  s.lazyOp = op;
+  s.lazySize = size;
+  s.lazyDstLo = d;
+  s.lazyDstHi = 0;
+  s.lazySrcLo = src;
+  s.lazySrcHi = 0;
+  s.lazyResLo = r;
+  s.lazyResHi = 0;
+  s.lazyCarry = carry;
+}
+
+/** Sets RIP and retires `n` instructions (the generated code's `EX`, used on every exit path). */
+function leaveBlock(c: { retired: number }, s: CpuState, ripLo: number, ripHi: number, n: number): void {
+  s.ripLo = ripLo;
+  s.ripHi = ripHi;
+  c.retired += n;
+  s.tsc += n;
 }
 
 let compilerAvailable: boolean | undefined;
@@ -929,11 +994,9 @@ export function compileBlock(
       }
     } else {
       genInline(e, insn, k);
-      if (cls === InsnClass.InlineEnd) {
-        ended = true;
-        count = k + 1;
-        break;
-      }
+      // A branch, call or return goes on only where the builder put its successor next;
+      // as the last instruction it has emitted its exits.
+      ended = cls === InsnClass.InlineEnd;
     }
   }
   if (!ended) {
@@ -954,8 +1017,9 @@ export function compileBlock(
     (n) => `${n} = 0`,
   );
   decl.push('pv = null');
-  const body = `let ${decl.join(', ')};\n${e.lines.join('\n')}`;
-  const source = `return function block(c, s, g, w, b) {\n${body}\n};`;
+  const lines = e.loops ? ['top: for (;;) {', ...e.lines, '}'] : e.lines;
+  const body = `let ${decl.join(', ')};\n${lines.join('\n')}`;
+  const source = `return function block(c, s, g, w, b, L) {\n${body}\n};`;
   const ipLoTable = new Float64Array(insns.length);
   const ipHiTable = new Float64Array(insns.length);
   for (let k = 0; k < insns.length; k++) {
@@ -977,6 +1041,8 @@ export function compileBlock(
     'aluSub',
     'aluLogic',
     'aluIncDec',
+    'SL',
+    'EX',
     source,
   );
   const run = factory(
@@ -994,6 +1060,8 @@ export function compileBlock(
     aluSub,
     aluLogic,
     aluIncDec,
+    storeLazyFlags,
+    leaveBlock,
   ) as BlockFunction;
   return { run, count, bitness, ipLo: insns[0]!.ipLo, ipHi: insns[0]!.ipHi, segments, source };
 }
