@@ -68,6 +68,10 @@ const MAX_LENGTH = 15;
 const INFO = INFO_ROWS;
 if (INFO_STRIDE !== 8) throw new Error('generated INFO_STRIDE must be 8 (decodeAt indexes rows with << 3)');
 
+// Per (map, opcode) slot: decode-tree root << 1 | 1 if a ModRM byte follows (one load for both).
+const SLOT_INFO = new Int32Array(DECODE_ROOTS.length);
+for (let i = 0; i < SLOT_INFO.length; i++) SLOT_INFO[i] = (DECODE_ROOTS[i]! << 1) | HAS_MODRM[i]!;
+
 // Prefix bytes (SDM 2 2.1.1): 1..6 segment ES..GS, then 66, 67, F0, F3, F2, REX (40..4F, 64-bit only).
 const PK_GS = 6;
 const PK_FS = 5;
@@ -194,8 +198,11 @@ export class Decoder {
     const len = insn.length;
     this.position += len;
     const lo = this.ipLo + len;
-    this.ipLo = lo >>> 0;
-    if (lo >= TWO32) this.ipHi = (this.ipHi + 1) >>> 0;
+    if (lo < TWO32) this.ipLo = lo;
+    else {
+      this.ipLo = lo - TWO32;
+      this.ipHi = (this.ipHi + 1) >>> 0;
+    }
     return status;
   }
 
@@ -326,7 +333,8 @@ export class Decoder {
     // ---- ModRM and the decode tree ----
     const slot = (map << 8) | op;
     let modrm = 0;
-    if (HAS_MODRM[slot] === 1) {
+    const slotInfo = SLOT_INFO[slot]!;
+    if ((slotInfo & 1) !== 0) {
       if (p >= lim) return this.fail(insn, start, p, lim);
       modrm = b[p++]!;
     }
@@ -334,7 +342,7 @@ export class Decoder {
     const reg = (modrm >> 3) & 7;
     const rm = modrm & 7;
     const oszIndex = mode64 ? (rexW !== 0 ? 2 : osz66 ? 0 : 1) : (bitness === 32) !== osz66 ? 1 : 0;
-    let node = DECODE_ROOTS[slot]!;
+    let node = slotInfo >> 1;
     while (node >= 0) {
       let v = 0;
       switch (DECODE_TREE[node]) {
@@ -384,9 +392,11 @@ export class Decoder {
     if (code === 0) return this.invalid(insn, start, p);
     const info = CODE_INFO[code]! << 3;
     const attrs = INFO[info]!;
-    if ((prefixes & PREFIX_LOCK) !== 0 && ((attrs & ATTR_LOCK) === 0 || mod === 3)) return this.invalid(insn, start, p);
-    if ((attrs & ATTR_NOCS) !== 0 && reg === 1) return this.invalid(insn, start, p);
-    if ((attrs & ATTR_IGNMOD) !== 0) mod = 3;
+    if ((prefixes & PREFIX_LOCK) !== 0 || (attrs & (ATTR_NOCS | ATTR_IGNMOD)) !== 0) {
+      if ((prefixes & PREFIX_LOCK) !== 0 && ((attrs & ATTR_LOCK) === 0 || mod === 3)) return this.invalid(insn, start, p);
+      if ((attrs & ATTR_NOCS) !== 0 && reg === 1) return this.invalid(insn, start, p);
+      if ((attrs & ATTR_IGNMOD) !== 0) mod = 3;
+    }
 
     // ---- operands ----
     const operandSize = mode64
