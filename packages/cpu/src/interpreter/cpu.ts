@@ -3794,21 +3794,54 @@ export class Cpu implements TaskSwitchHost {
       this.jumpTo(offLo, offHi, gateSize);
       return;
     }
-    // Inner privilege: switch stacks from the TSS (parameter copying for 32-bit gates is not modelled).
+    // Inner privilege (SDM 3A 5.8.5): read the gate's parameters from the caller's stack, switch
+    // to the TSS stack for the new CPL, check it has room, then push SS:ESP, the parameters (in
+    // their original order) and CS:EIP. 64-bit call gates copy no parameters.
     const oldSs = s.segSelector[SEG_SS]!;
     const oldSpLo = s.gpr32[8]!;
     const oldSpHi = s.gpr32[9]!;
     const oldCs = s.segSelector[SEG_CS]!;
     const oldIpLo = s.ripLo;
     const oldIpHi = s.ripHi;
+    const params = long ? 0 : gHi & 0x1f;
+    for (let i = 0; i < params; i++) {
+      this.peek(i * gateSize, gateSize);
+      CALL_GATE_PARAMS[i] = this.vLo;
+    }
+    const oldSsBase = s.segBaseLo[SEG_SS]!;
+    const oldSsLimit = s.segLimit[SEG_SS]!;
+    const oldSsAttr = s.segAttr[SEG_SS]!;
+    const oldCpl = this.cpl;
     this.switchStack(dpl, 0);
+    if (!long && !this.stackHasRoom((4 + params) * gateSize)) {
+      // #SS(new SS) with the caller's stack and CPL still in place.
+      const newSs = s.segSelector[SEG_SS]!;
+      s.segSelector[SEG_SS] = oldSs;
+      s.segBaseLo[SEG_SS] = oldSsBase;
+      s.segLimit[SEG_SS] = oldSsLimit;
+      s.segAttr[SEG_SS] = oldSsAttr;
+      s.gpr32[8] = oldSpLo;
+      s.gpr32[9] = oldSpHi;
+      this.cpl = oldCpl;
+      this.refreshSegments();
+      this.fault(VECTOR_SS, newSs & ~3);
+    }
     this.loadCs(csSel, lo, hi, dpl);
     this.push(gateSize, oldSs, 0);
     this.push(gateSize, oldSpLo, oldSpHi);
+    for (let i = params - 1; i >= 0; i--) this.push(gateSize, CALL_GATE_PARAMS[i]!, 0);
     this.push(gateSize, oldCs, 0);
     this.push(gateSize, oldIpLo, oldIpHi);
     this.jumpTo(offLo, offHi, gateSize);
     void osz;
+  }
+
+  /** Whether the stack just switched to has room for `bytes` below its stack pointer (SDM 2 "CALL", "INT n"). */
+  private stackHasRoom(bytes: number): boolean {
+    const s = this.state;
+    const big = (s.segAttr[SEG_SS]! & AR_DB) !== 0;
+    const off = big ? (s.gpr32[8]! - bytes) >>> 0 : (s.gpr16[16]! - bytes) & 0xffff;
+    return segmentAccessVector(s, SEG_SS, off, bytes, true, this.segMode) === 0;
   }
 
   /** Loads SS:RSP for privilege `dpl` from the TSS (or IST slot `ist` in long mode). SDM 3A 6.12.1, 6.14.4. */
@@ -3924,6 +3957,8 @@ export class Cpu implements TaskSwitchHost {
     const hi = this.vHi;
     const attr = Cpu.descAttr(hi);
     if (!(attr & AR_S) || !(attr & 8)) this.fault(VECTOR_GP, sel & ~3);
+    // SDM 2 "RET": a non-conforming target needs DPL = RPL, a conforming one DPL <= RPL.
+    if (attr & 4 ? ((attr >> 5) & 3) > rpl : ((attr >> 5) & 3) !== rpl) this.fault(VECTOR_GP, sel & ~3);
     if (!(attr & AR_P)) this.fault(VECTOR_NP, sel & ~3);
     this.checkNewCsOffset(ipLo, ipHi, osz, lo, hi);
     if (rpl === this.cpl) {
@@ -4046,6 +4081,8 @@ export class Cpu implements TaskSwitchHost {
     const hi = this.vHi;
     const attr = Cpu.descAttr(hi);
     if (!(attr & AR_S) || !(attr & 8)) this.fault(VECTOR_GP, cs & ~3);
+    // SDM 2 "IRET": a non-conforming target needs DPL = RPL, a conforming one DPL <= RPL.
+    if (attr & 4 ? ((attr >> 5) & 3) > rpl : ((attr >> 5) & 3) !== rpl) this.fault(VECTOR_GP, cs & ~3);
     if (!(attr & AR_P)) this.fault(VECTOR_NP, cs & ~3);
     this.checkNewCsOffset(ipLo, ipHi, osz, lo, hi);
     const oldCpl = this.cpl;
@@ -4977,6 +5014,9 @@ export class Cpu implements TaskSwitchHost {
     if (v86) s.flagsValue &= ~FLAG_VM;
     if (inner || v86) {
       this.switchStack(dpl, 0);
+      // SDM 2 "INT n": the new stack must hold the whole frame, else #SS(new SS + EXT).
+      const frame = (5 + (errorCode >= 0 ? 1 : 0) + (v86 ? 4 : 0)) * size;
+      if (!this.stackHasRoom(frame)) this.fault(VECTOR_SS, (s.segSelector[SEG_SS]! & ~3) | ext);
       if (v86) {
         this.push(size, s.segSelector[SEG_GS]!, 0);
         this.push(size, s.segSelector[SEG_FS]!, 0);
@@ -5009,6 +5049,8 @@ export class Cpu implements TaskSwitchHost {
 }
 
 const ABORT_STRING = ABORT;
+/** Parameters a call gate copies to the new stack (at most 31, SDM 3A 5.8.5); module scratch, no allocation. */
+const CALL_GATE_PARAMS = new Uint32Array(32);
 
 /** POPA's popped values, committed after the last pop (module scratch: no per-instruction allocation). */
 const POPA_VALUES = new Uint32Array(8);
