@@ -2305,8 +2305,8 @@ export class Cpu implements TaskSwitchHost {
           g[3] = 0;
           zero = g[2] === 0;
         } else {
-          s.gpr16[8] = (s.gpr16[8]! - 1) & 0xffff;
-          zero = s.gpr16[8] === 0;
+          s.gpr16[4] = (s.gpr16[4]! - 1) & 0xffff; // CX (gpr16[4n] is register n)
+          zero = s.gpr16[4] === 0;
         }
         const c = MNEMONIC_COND[insn.mnemonic]!;
         const take =
@@ -2320,7 +2320,7 @@ export class Cpu implements TaskSwitchHost {
       }
       case H.Jcxz: {
         const asz = insn.addressSize;
-        const zero = asz === 8 ? (g[2]! | g[3]!) === 0 : asz === 4 ? g[2] === 0 : s.gpr16[8] === 0;
+        const zero = asz === 8 ? (g[2]! | g[3]!) === 0 : asz === 4 ? g[2] === 0 : s.gpr16[4] === 0;
         if (zero) {
           this.branchTarget(insn);
           this.jumpTo(this.vLo, this.vHi, osz);
@@ -2330,7 +2330,7 @@ export class Cpu implements TaskSwitchHost {
       }
       case H.Xlat: {
         const asz = insn.addressSize;
-        let lo = (asz === 2 ? s.gpr16[6]! : g[6]!) + s.gpr8[0]!;
+        let lo = (asz === 2 ? s.gpr16[12]! : g[6]!) + s.gpr8[0]!; // BX / EBX + AL
         let hi = asz === 8 ? g[7]! + (lo > 0xffffffff ? 1 : 0) : 0;
         lo = asz === 2 ? lo & 0xffff : lo >>> 0;
         const seg = insn.memSegment - Register.ES;
@@ -3151,7 +3151,7 @@ export class Cpu implements TaskSwitchHost {
     const repne = insn.lastRepPrefix === 0xf2;
     const step = s.flagsValue & FLAG_DF ? -size : size;
     const srcSeg = insn.memSegment - Register.ES;
-    const cntIsZero = (): boolean => (asz === 8 ? (g[2]! | g[3]!) === 0 : asz === 4 ? g[2] === 0 : s.gpr16[8] === 0);
+    const cntIsZero = (): boolean => (asz === 8 ? (g[2]! | g[3]!) === 0 : asz === 4 ? g[2] === 0 : s.gpr16[4] === 0);
     if (rep && cntIsZero()) return;
     if (kind === 5 || kind === 6) this.ioPermission(s.gpr16[8 + 0]!, size, insn);
     // A bounded batch of iterations per execute() keeps the instruction interruptible and
@@ -3225,7 +3225,7 @@ export class Cpu implements TaskSwitchHost {
       } else if (asz === 4) {
         g[2] = (g[2]! - 1) >>> 0;
         g[3] = 0;
-      } else s.gpr16[8] = (s.gpr16[8]! - 1) & 0xffff;
+      } else s.gpr16[4] = (s.gpr16[4]! - 1) & 0xffff; // CX
       if (cntIsZero()) break;
       if (stopCmp) {
         const zf = (s.getFlags() & FLAG_ZF) !== 0;

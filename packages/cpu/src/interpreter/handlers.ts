@@ -369,6 +369,10 @@ const FIXED: Record<string, [H, number?]> = {
   CLWB: [H.FeatureNop, 11],
   SERIALIZE: [H.FeatureNop, 12],
   WBNOINVD: [H.FeatureNop, 13],
+  // Hints in the reserved-NOP space (0F 18..0F 1F): NOPs on processors that do not implement them.
+  CLDEMOTE: [H.Nop],
+  PREFETCHIT0: [H.Nop],
+  PREFETCHIT1: [H.Nop],
   PREFETCH_EXCLUSIVE: [H.Nop],
   PREFETCH_RESERVED: [H.Nop],
 };

@@ -84,6 +84,48 @@ describe('PUSHA/POPA', () => {
   });
 });
 
+describe('16-bit address size', () => {
+  it.each([
+    ['LOOP counts in CX', 'db 0x67\nloop next\nnext:', 0x00010002, 0x00010001],
+    ['REP STOSB counts CX down to 0', 'db 0x67, 0xf3, 0xaa', 0x00010003, 0x00010000],
+  ])('%s (not DX)', (_n, source, ecx, after) => {
+    const [cpu, v] = run(source, 'protected32', (c) => {
+      c.setReg('ecx', ecx);
+      c.setReg('edx', 0x5555);
+      c.setReg('edi', 0x2000);
+    });
+    expect(v).toBe(-1);
+    expect(cpu.getReg('ecx')).toBe(after);
+    expect(cpu.getReg('edx')).toBe(0x5555);
+  });
+
+  it('XLAT adds AL to BX', () => {
+    const [cpu] = run('db 0x67, 0xd7', 'protected32', (c) => {
+      c.setReg('ebx', 0xffff2000);
+      c.setReg('eax', 3);
+      c.memory.writeBytes(guestPhysical(0x2003), Uint8Array.of(0x77));
+    });
+    expect(cpu.getReg('eax')).toBe(0x77);
+  });
+});
+
+describe('ENTER with a nesting level', () => {
+  it('copies level-1 frame pointers from the old frame, then pushes the new frame pointer (SDM 2 "ENTER")', () => {
+    const [cpu, v] = run('enter 8, 2', 'protected32', (c) => {
+      c.setReg('ebp', 0x9000);
+      poke32(c, 0x9000 - 4, 0x11223344);
+    });
+    expect(v).toBe(-1);
+    const stack = new Uint8Array(12);
+    cpu.memory.readBytes(guestPhysical(0x7ff4), stack);
+    const dv = new DataView(stack.buffer);
+    // 7FF4: the frame temporary, 7FF8: the copied [EBP-4], 7FFC: the old EBP.
+    expect([dv.getUint32(0, true), dv.getUint32(4, true), dv.getUint32(8, true)]).toEqual([0x7ffc, 0x11223344, 0x9000]);
+    expect(cpu.getReg('ebp')).toBe(0x7ffc);
+    expect(cpu.getReg('esp')).toBe(0x7fec);
+  });
+});
+
 describe('CLAC/STAC', () => {
   it('clears and sets EFLAGS.AC at CPL 0', () => {
     const [cpu, v] = run('stac', 'long64');

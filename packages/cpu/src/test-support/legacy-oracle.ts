@@ -6,7 +6,8 @@
 //
 // The kernel builds its own GDT (flat 32-bit code/data, a 16-bit code and data segment, and a
 // zoo of descriptors for LAR/LSL/VERR/VERW/LDS...), an LDT and an IDT whose handlers record the
-// vector. Each case: copy 16 code bytes (NOP-padded) to CODE_AT followed by a far JMP back,
+// vector. Each case: copy 16 code bytes (NOP-padded) to CODE_AT followed by a far JMP back
+// (and at CODE_AT+32 a second one that marks the case "taken": branch cases aim there),
 // copy 64 bytes to MEM, load EFLAGS, the data segments, the eight GPRs, far-jump to the 32-bit
 // or the 16-bit code segment, then store GPRs, EFLAGS, selectors and MEM into the result table.
 // Used by the legacy differential test only (Node-only: it loads v86 from node_modules).
@@ -18,13 +19,16 @@ import { StopReason } from '../interpreter/contracts.ts';
 import { Cpu } from '../interpreter/cpu.ts';
 import { CpuidModel } from '../interpreter/cpuid-model.ts';
 
-/** Physical address the instruction runs from (the 16-bit code segment's base too). */
+/** Physical address the instruction runs from (the 16-bit code segment's base too); branch cases aim at +32 (`LEGACY_TAKEN`). */
 export const LEGACY_CODE_AT = 0x40000;
+/** Offset from CODE_AT where a taken branch lands. */
+export const LEGACY_TAKEN = 32;
 /** Physical address of the 64 bytes of memory (the 16-bit data segment's base too). */
 export const LEGACY_MEM = 0x50000;
 // Below 1 MiB and above the image (which grows with the case count) respectively.
 const RESULTS = 0x1000000;
 const LDT_AT = 0x60000;
+const VARS = 0x70000;
 /** Bytes per case and per result record. */
 export const LEGACY_RECORD = 128;
 
@@ -87,8 +91,9 @@ export interface LegacyCase {
   memory: Uint8Array;
 }
 
-/** A result: registers, EFLAGS, the vector raised (-1 none), DS/ES/FS/GS/SS, memory. */
+/** A result: registers, EFLAGS, the vector raised (-1 none), DS/ES/FS/GS/SS, memory, whether control reached CODE_AT+32. */
 export interface LegacyResult {
+  taken: boolean;
   regs: Uint32Array;
   flags: number;
   vector: number;
@@ -106,6 +111,13 @@ function kernelSource(): string {
   return `
     bits 32
     org 0x100000
+    ; Variables live on their own page: stores into the code's page would make every emulator
+    ; with a decoded-code cache (ours, v86's) throw the kernel's decoded instructions away.
+    save equ ${VARS}
+    case_index equ ${VARS + 64}
+    case_ptr equ ${VARS + 68}
+    vector equ ${VARS + 72}
+    far_target equ ${VARS + 76}
   header:
     dd 0x1badb002
     dd 0x00010000
@@ -172,13 +184,21 @@ function kernelSource(): string {
     mov byte [${LEGACY_CODE_AT + 16}], 0xea
     mov dword [${LEGACY_CODE_AT + 17}], back
     mov word [${LEGACY_CODE_AT + 21}], 0x08
+    mov byte [${LEGACY_CODE_AT + 32}], 0xea
+    mov dword [${LEGACY_CODE_AT + 33}], back_taken
+    mov word [${LEGACY_CODE_AT + 37}], 0x08
     jmp tail_done
   tail16:
     mov byte [${LEGACY_CODE_AT + 16}], 0x66
     mov byte [${LEGACY_CODE_AT + 17}], 0xea
     mov dword [${LEGACY_CODE_AT + 18}], back
     mov word [${LEGACY_CODE_AT + 22}], 0x08
+    mov byte [${LEGACY_CODE_AT + 32}], 0x66
+    mov byte [${LEGACY_CODE_AT + 33}], 0xea
+    mov dword [${LEGACY_CODE_AT + 34}], back_taken
+    mov word [${LEGACY_CODE_AT + 38}], 0x08
   tail_done:
+    mov byte [save + 50], 0
     lea esi, [esi + 64]
     mov edi, ${LEGACY_MEM}
     mov ecx, 16
@@ -206,6 +226,9 @@ function kernelSource(): string {
     mov ds, [fs:esi + 56]
     mov esi, [fs:esi + 40]
     jmp far [fs:far_target]
+  back_taken:
+    mov byte [fs:save + 50], 1
+    jmp back
   back:
     mov [fs:save], eax
     mov [fs:save + 4], ecx
@@ -276,13 +299,6 @@ ${stubs.join('\n')}
 ${gdt}
   stub_table:
 ${stubTable}
-  case_index: dd 0
-  case_ptr: dd 0
-  far_target: dd 0
-    dw 0
-  vector: dd 0
-  save:
-    times 64 db 0
   idt:
     times 256 db 0
   cases:
@@ -324,6 +340,7 @@ function parseResults(table: Uint8Array, count: number): LegacyResult[] {
     const selectors = new Uint16Array(5);
     for (let k = 0; k < 5; k++) selectors[k] = dv.getUint16(o + 40 + k * 2, true);
     out.push({
+      taken: table[o + 50] === 1,
       regs,
       flags: dv.getUint32(o + 32, true),
       vector: dv.getInt32(o + 36, true),
