@@ -1,28 +1,17 @@
-import {
-  ATTR_BND,
-  ATTR_D64,
-  ATTR_F64,
-  ATTR_FMT_FAR,
-  ATTR_FMT_NOSIZE,
-  ATTR_FMT_SIZE,
-  ATTR_HLE,
-  ATTR_NOTRACK,
-  ATTR_REP,
-  ATTR_REPNE,
-  ATTR_XRELEASE,
-} from './decoder.ts';
+import { ATTR_BND, ATTR_D64, ATTR_F64, ATTR_FMT_FAR, ATTR_FMT_NOSIZE } from './decoder.ts';
 import { CMP_PREDICATES, PCLMUL_SELECTORS } from './cmp-predicates.ts';
-import { CODE_ATTRS, CODE_OPS, MNEMONIC_NAMES } from './generated/tables.ts';
 import {
-  DecodeStatus,
-  type Instruction,
-  OperandKind,
-  PREFIX_LOCK,
-  PREFIX_OPERAND_SIZE,
-  PREFIX_REP,
-  PREFIX_REPNE,
-} from './instruction.ts';
-import { MEMORY_SIZE_BYTES, MemorySize, OperandType, RegisterClass } from './operand-type.ts';
+  branchAndRepPrefixText,
+  formHasOperandType,
+  gprBytes,
+  lockPrefixText,
+  memorySizeNeeded,
+  shownSegment,
+  X87_IMPLICIT_ST1,
+} from './formatter-rules.ts';
+import { CODE_ATTRS, CODE_OPS, MNEMONIC_NAMES } from './generated/tables.ts';
+import { DecodeStatus, type Instruction, OperandKind, PREFIX_OPERAND_SIZE } from './instruction.ts';
+import { MemorySize, OperandType } from './operand-type.ts';
 import { Register, registerName } from './register.ts';
 
 // AT&T (GNU as) spellings of mnemonics whose Intel name differs (SDM name -> GAS name).
@@ -105,20 +94,6 @@ const X87_SWAPPED: Readonly<Record<string, string>> = {
 };
 // x87 forms written with the ST(i) operand only.
 const X87_ONE_OPERAND = new Set(['fld', 'fst', 'fstp', 'fstpnce', 'fxch', 'fcom', 'fcomp', 'fucom', 'fucomp']);
-// x87 forms written without operands when the other register is ST(1) (and, for ...P, ST(i) is the destination).
-const X87_IMPLICIT_ST1 = new Set([
-  'fxch',
-  'fcom',
-  'fcomp',
-  'fucom',
-  'fucomp',
-  'faddp',
-  'fmulp',
-  'fsubp',
-  'fsubrp',
-  'fdivp',
-  'fdivrp',
-]);
 
 // Per-register and per-mnemonic tables, built on the first `new AttFormatter()` so that importing
 // the package (which most users do for the decoder alone) pays nothing for them.
@@ -254,9 +229,6 @@ function num(lo: number, hi: number, digits: number): string {
 const isStringKind = (k: number): boolean =>
   k === OperandKind.MemoryStringSource || k === OperandKind.MemoryStringDestination;
 
-const gprBytes = (r: number): number =>
-  r <= Register.R15L ? 1 : r <= Register.R15W ? 2 : r <= Register.R15D ? 4 : r <= Register.R15 ? 8 : 0;
-
 /** The general register with the same number as `r` and `size` bytes wide. */
 function gprOfSize(r: number, size: number): number {
   const n = r <= Register.R15W ? r - Register.AX : r <= Register.R15D ? r - Register.EAX : r - Register.RAX;
@@ -305,9 +277,6 @@ export class AttFormatter {
 
     // ---- prefixes ----
     let out = '';
-    const lock = (prefixes & PREFIX_LOCK) !== 0;
-    const rep = (prefixes & PREFIX_REP) !== 0 && insn.lastRepPrefix === 0xf3;
-    const repne = (prefixes & PREFIX_REPNE) !== 0 && insn.lastRepPrefix === 0xf2;
     const defaultAsz = insn.bitness === 16 ? 2 : insn.bitness === 32 ? 4 : 8;
     const isJcc = (traits & T_JCC) !== 0 && (attrs & ATTR_BND) !== 0;
     const nearJmp = (traits & T_JMP) !== 0 && insn.opKind[0] === OperandKind.NearBranch;
@@ -316,7 +285,11 @@ export class AttFormatter {
       // iced writes a 66h on LOOPcc/JrCXZ as a raw byte
       if (insn.operandSize !== def) out += (traits & T_LOOP) !== 0 ? '.byte 0x66; ' : `data${insn.operandSize * 8} `;
     }
-    if ((traits2 & U_IMPLICIT_OPS) !== 0 && insn.addressSize !== defaultAsz && this.hasAddrSizeReg(code))
+    if (
+      (traits2 & U_IMPLICIT_OPS) !== 0 &&
+      insn.addressSize !== defaultAsz &&
+      formHasOperandType(code, OperandType.AddrSizeReg)
+    )
       out += `addr${insn.addressSize * 8} `;
     if ((traits2 & U_GETSEC) !== 0) {
       out += 'rex.w ';
@@ -328,23 +301,10 @@ export class AttFormatter {
       insn.memIndex === Register.None &&
       insn.addressSize !== defaultAsz
     ) {
-      if (this.isMoffs(code)) out += `addr${insn.addressSize * 8} `;
+      if (formHasOperandType(code, OperandType.Moffs)) out += `addr${insn.addressSize * 8} `;
     }
-    let xacquire = false;
-    let xrelease = false;
-    if (hasMem && (attrs & ATTR_HLE) !== 0 && (lock || (traits & T_XCHG) !== 0)) {
-      xacquire = repne;
-      xrelease = rep;
-    } else if (hasMem && (attrs & ATTR_XRELEASE) !== 0 && rep) xrelease = true;
-    if (xacquire) out += 'xacquire ';
-    if (xrelease) out += 'xrelease ';
-    if (lock) out += 'lock ';
-    if ((attrs & ATTR_NOTRACK) !== 0 && seg === Register.DS) out += 'notrack ';
-    const bnd = (attrs & ATTR_BND) !== 0 && repne;
-    if (bnd) out += 'bnd ';
-    if (rep && ((attrs & ATTR_REP) !== 0 || ((traits & T_RET) !== 0 && opCount === 0)))
-      out += (attrs & ATTR_REPNE) !== 0 ? 'repe ' : 'rep ';
-    if (!bnd && repne && (attrs & ATTR_REP) !== 0) out += 'repne ';
+    out += lockPrefixText(insn, attrs, hasMem, (traits & T_XCHG) !== 0);
+    out += branchAndRepPrefixText(insn, attrs, (traits & T_RET) !== 0 && opCount === 0);
 
     // ---- mnemonic ----
     const far = (attrs & ATTR_FMT_FAR) !== 0;
@@ -376,7 +336,12 @@ export class AttFormatter {
       name = dst === 8 ? 'movslq' : `movsxd`;
     } else if ((traits & T_MOV) !== 0 && insn.opKind[1] === OperandKind.Immediate && insn.immediateSize === 8) {
       name = 'movabs';
-    } else if ((traits & T_MOV) !== 0 && hasMem && insn.addressSize === 8 && this.isMoffs(code)) {
+    } else if (
+      (traits & T_MOV) !== 0 &&
+      hasMem &&
+      insn.addressSize === 8 &&
+      formHasOperandType(code, OperandType.Moffs)
+    ) {
       name = 'movabs';
     } else if ((traits & T_STRING_REG) !== 0 && hasString) {
       for (let k = 0; k < opCount; k++) {
@@ -531,52 +496,18 @@ export class AttFormatter {
     return out;
   }
 
-  /**
-   * Whether the operand size must be spelled as a mnemonic suffix: the memory operand has a
-   * GAS suffix for its size and no other operand (a register of the same width, a segment or a
-   * vector register) already tells it.
-   */
+  /** Whether the memory operand's size must be spelled as a mnemonic suffix (GAS has one for it and the operands do not tell it). */
   private memoryNeedsSuffix(insn: Instruction, attrs: number): boolean {
-    const kind = insn.memSizeKind;
-    if (SUFFIX[kind] === undefined || (attrs & ATTR_FMT_NOSIZE) !== 0) return false;
-    const code = insn.code;
+    if (SUFFIX[insn.memSizeKind] === undefined || (attrs & ATTR_FMT_NOSIZE) !== 0) return false;
     let memOp = 0;
     for (let k = 0; k < insn.opCount; k++) if (insn.opKind[k] === OperandKind.Memory) memOp = k;
-    const d = CODE_OPS[code * 5 + memOp]!;
-    const cls = (d >> 8) & 0xff;
-    if (cls >= RegisterClass.Mm && cls !== RegisterClass.St) return false;
-    if ((d & 0xff) === OperandType.Moffs) return false;
-    if ((attrs & ATTR_FMT_SIZE) !== 0) return true;
-    const bytes = MEMORY_SIZE_BYTES[kind]!;
-    for (let j = 0; j < insn.opCount; j++) {
-      if (j === memOp || insn.opKind[j] !== OperandKind.Register) continue;
-      if ((CODE_OPS[code * 5 + j]! & 0xff) === OperandType.FixedReg) continue;
-      const r = insn.opRegister[j]!;
-      if (r >= Register.MM0 || (r >= Register.XMM0 && r < Register.BND0)) return false;
-      if (r <= Register.R15 && gprBytes(r) === bytes) return false;
-      if (r >= Register.ES && r <= Register.GS && bytes === 2) return false;
-    }
-    return true;
-  }
-
-  private hasAddrSizeReg(code: number): boolean {
-    for (let k = 0; k < 5; k++) if ((CODE_OPS[code * 5 + k]! & 0xff) === OperandType.AddrSizeReg) return true;
-    return false;
-  }
-
-  private isMoffs(code: number): boolean {
-    for (let k = 0; k < 5; k++) if ((CODE_OPS[code * 5 + k]! & 0xff) === OperandType.Moffs) return true;
-    return false;
+    return memorySizeNeeded(insn, memOp, attrs);
   }
 
   private segmentText(insn: Instruction, hasString: boolean): string {
-    const seg = insn.segmentPrefix;
-    if (seg === Register.None || (ATT_TRAITS[insn.mnemonic]! & T_LEA) !== 0) return '';
-    if (insn.bitness === 64) return seg === Register.FS || seg === Register.GS ? `${REG_TEXT[seg]}:` : '';
-    const b = insn.memBase;
-    const def =
-      !hasString && (b === Register.BP || b === Register.EBP || b === Register.ESP) ? Register.SS : Register.DS;
-    return seg !== def ? `${REG_TEXT[seg]}:` : '';
+    if ((ATT_TRAITS[insn.mnemonic]! & T_LEA) !== 0) return '';
+    const seg = shownSegment(insn, hasString);
+    return seg === Register.None ? '' : `${REG_TEXT[seg]}:`;
   }
 
   private memoryText(insn: Instruction): string {
