@@ -171,18 +171,44 @@ describe('RDPID', () => {
   });
 });
 
-describe('LAR/LSL/VERR/VERW outside protected mode', () => {
-  it('raise #UD in real mode', () => {
-    const memory = new PhysicalMemory();
-    memory.addRam(guestPhysical(0), 0x10000);
-    memory.writeBytes(guestPhysical(0x1000), assemble('bits 16\nlar ax, bx', { bits: 16, org: 0x1000 }).bytes);
-    const cpu = new Cpu({ memory, exceptions: 'stop' });
-    cpu.setMode('real');
-    cpu.setReg('rip', 0x1000);
-    cpu.run({ maxInstructions: 1 });
-    expect(cpu.exceptionVector).toBe(6);
+/** Runs 16-bit `source` (ending in HLT) in real mode; returns the CPU and the vector or -1. */
+function runReal(source: string, setup: (cpu: Cpu) => void = () => {}): [Cpu, number] {
+  const memory = new PhysicalMemory();
+  memory.addRam(guestPhysical(0), 0x100000);
+  memory.writeBytes(guestPhysical(0x1000), assemble(`bits 16\n${source}\nhlt`, { bits: 16, org: 0x1000 }).bytes);
+  const cpu = new Cpu({ memory, exceptions: 'stop' });
+  cpu.setMode('real');
+  cpu.setReg('rip', 0x1000);
+  cpu.setReg('rsp', 0x8000);
+  setup(cpu);
+  const stop = cpu.run({ maxInstructions: 20 });
+  return [cpu, stop === StopReason.Exception ? cpu.exceptionVector : -1];
+}
+
+describe('real mode', () => {
+  it.each(['lar ax, bx', 'lsl ax, bx', 'verr bx', 'verw bx', 'arpl bx, ax'])(
+    '%s raises #UD (protected mode only)',
+    (source) => {
+      expect(runReal(source)[1]).toBe(6);
+    },
+  );
+
+  it('LDS loads DS with base selector * 16 and no descriptor checks', () => {
+    const [cpu, v] = runReal('lds si, [0x2000]', (c) => poke32(c, 0x2000, 0x12345678));
+    expect(v).toBe(-1);
+    expect(cpu.getReg('si')).toBe(0x5678);
+    expect(cpu.getReg('ds')).toBe(0x1234);
+    expect(cpu.state.segBaseLo[3]).toBe(0x12340);
   });
 
+  it('DAA and AAM behave as in every other mode', () => {
+    const [cpu] = runReal('mov al, 0x79\nadd al, 0x35\ndaa\nmov bl, al\nmov al, 63\naam 10');
+    expect(cpu.getReg('bl')).toBe(0x14);
+    expect(cpu.getReg('ax')).toBe(0x0603);
+  });
+});
+
+describe('LAR/LSL/VERR/VERW outside protected mode', () => {
   it('VERR reports ZF=0 for the null selector', () => {
     const [cpu, v] = run('verr ax', 'protected32', (c) => {
       c.setReg('eax', 0);
