@@ -883,18 +883,19 @@ export class Cpu implements TaskSwitchHost {
   private runInner(limit: number): void {
     const s = this.state;
     const codeHooks = this.hooks.code;
-    let interpretNext = false;
+    // Blocks are looked up (and their starts counted towards compiling) only where control
+    // arrived by a branch or a block exit, so straight-line interpreted code pays nothing.
+    let blockStart = true;
     while (this.retired < limit) {
       if (this.interrupts !== null || this.nmiPending || this.interception !== null) {
         if (this.checkEvents()) return;
       }
-      if (interpretNext) interpretNext = false;
-      else if (this.blocksAllowed()) {
+      if (blockStart && this.blocksAllowed()) {
         const ran = this.runBlock(limit);
         if (ran !== BlockRun.None) {
           if (this.stopRequested) return;
           // A block that left early (a bail-out or a write into its page) hands the next instruction to the interpreter.
-          interpretNext = ran === BlockRun.Partial;
+          blockStart = ran === BlockRun.Complete;
           continue;
         }
       }
@@ -911,9 +912,11 @@ export class Cpu implements TaskSwitchHost {
       }
       this.shadow = false;
       this.eaDone = false;
+      const ip = s.ripLo;
       this.execute(insn);
       this.retired++;
       s.tsc++;
+      blockStart = s.ripLo - ip !== insn.length;
       if (this.stopRequested) return;
     }
   }
