@@ -160,6 +160,8 @@ const EVENT_TYPE_PRIVILEGED_SOFTWARE = 5;
 const EVENT_TYPE_SOFTWARE_EXCEPTION = 6;
 /** DR6.BD: the #DB was a debug-register access with DR7.GD set (SDM 3B 17.2.3). */
 const DR6_BD = 1 << 13;
+/** DR6.BT: the #DB was the debug trap of a task switch into a TSS with T set (SDM 3B 17.2.3). */
+const DR6_BT = 1 << 15;
 /** DR7.GD: general detect (SDM 3B 17.2.4). */
 const DR7_GD = 1 << 13;
 /** The cpu's own, reused {@link VmxOperands} object. */
@@ -2971,6 +2973,8 @@ export class Cpu implements TaskSwitchHost {
       const byteOff = Math.floor(sbit / bits) * size;
       const t = this.eaLo + byteOff;
       this.eaLo = t >>> 0;
+      // The segment check applies to the byte actually addressed (SDM 3A 5.3).
+      this.eaOff = (this.eaOff + byteOff) >>> 0;
       this.eaHi = this.bitness === 64 ? (this.eaHi + Math.floor(t / 4294967296)) >>> 0 : 0;
       bit = ((sbit % bits) + bits) % bits;
     } else bit &= bits - 1;
@@ -3734,6 +3738,12 @@ export class Cpu implements TaskSwitchHost {
     } finally {
       this.cpl = save;
     }
+  }
+
+  /** @internal The #DB trap of a task switch into a TSS with T set (DR6.BT, SDM 3B 17.2.3). */
+  taskDebugTrap(): never {
+    this.pendingDr6 = DR6_BT;
+    this.fault(VECTOR_DB);
   }
 
   /**

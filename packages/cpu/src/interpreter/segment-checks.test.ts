@@ -154,6 +154,11 @@ describe('segment limits and types in 32-bit protected mode', () => {
       GP,
     ],
     ['LGDT operand past the limit', 'mov ax, 0x18\nmov ds, ax\nfault: lgdt [0xffc]', GP],
+    [
+      'BT whose register bit offset addresses a byte past the limit',
+      'mov ax, 0x18\nmov ds, ax\nmov eax, 0x8000\nfault: bt [0], eax',
+      GP,
+    ],
   ])('%s raises the SDM fault with error code 0 and RIP on the instruction', (_name, body, vector) => {
     const { cpu, stop, sym } = run32(body);
     expect(stop).toBe(StopReason.Exception);

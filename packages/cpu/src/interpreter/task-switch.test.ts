@@ -163,6 +163,17 @@ describe('task switches through CALL, JMP and IRET (32-bit TSS)', () => {
     expect(get32(g.memory, 0x7008) & 0x4000).toBe(0);
   });
 
+  it('raises the #DB trap in the new task when its TSS has the T flag set', () => {
+    const g = taskGuest('jmp 0x20:0\ntask_b: hlt', (x) => {
+      writeTss32(x.memory, TSS_B, { eip: x.sym('task_b') });
+      put16(x.memory, TSS_B + 0x64, 1);
+    });
+    expect(g.stop).toBe(StopReason.Exception);
+    expect(g.cpu.exceptionVector).toBe(1);
+    expect(g.cpu.state.segSelector[SEG_TR]).toBe(0x20);
+    expect(g.cpu.getReg('eip')).toBe(g.sym('task_b'));
+  });
+
   it('loads CR3 from a 32-bit TSS', () => {
     const g = taskGuest('jmp 0x20:0\ntask_b: hlt', (x) =>
       writeTss32(x.memory, TSS_B, { eip: x.sym('task_b'), cr3: 0x9000 }),

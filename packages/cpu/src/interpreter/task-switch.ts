@@ -52,6 +52,8 @@ export interface TaskSwitchHost {
    * belongs to the new task, so event delivery must not roll back to the old one.
    */
   taskCommitted(): void;
+  /** Raises the #DB trap of a TSS with its T flag set (DR6.BT, SDM 3B 17.2.3); does not return. */
+  taskDebugTrap(): never;
 }
 
 const VECTOR_TS = 10;
@@ -76,6 +78,8 @@ const TSS32_EFLAGS = 0x24;
 const TSS32_EAX = 0x28;
 const TSS32_ES = 0x48;
 const TSS32_LDT = 0x60;
+/** The T (debug trap) flag: bit 0 of the word at 64H (SDM 3A 8.2.1). */
+const TSS32_T = 0x64;
 /** Offsets in a 16-bit TSS (SDM 3A Figure 8-11). */
 const TSS16_IP = 0x0e;
 const TSS16_FLAGS = 0x10;
@@ -185,10 +189,15 @@ export function switchTask(
     incoming[16] = host.systemRead((newBase + TSS16_LDT) >>> 0, 2);
   }
 
-  // Save the outgoing task into its own TSS (SDM 3A 8.3 steps 6-8).
+  // Save the outgoing task into its own TSS (SDM 3A 8.3 steps 6-8), after probing both ends of
+  // the area it writes so a #PF there comes before anything has changed (step 5).
   const oldSel = s.segSelector[SEG_TR]!;
   const oldBase = s.segBaseLo[SEG_TR]!;
   const old32 = (s.segAttr[SEG_TR]! & TYPE_TSS32) !== 0;
+  const first = (oldBase + (old32 ? TSS32_EIP : TSS16_IP)) >>> 0;
+  const last = (oldBase + (old32 ? TSS32_ES + 20 : TSS16_ES + 6)) >>> 0;
+  host.systemWrite(first, 2, host.systemRead(first, 2));
+  host.systemWrite(last, 2, host.systemRead(last, 2));
   let flags = s.getFlags();
   if (source === TaskSwitchSource.Iret) flags &= ~FLAG_NT;
   if (source === TaskSwitchSource.Jmp || source === TaskSwitchSource.Iret) setBusy(host, oldSel, false);
@@ -272,6 +281,8 @@ export function switchTask(
   if (errorCode >= 0) host.pushValue(is32 ? 4 : 2, errorCode);
   // SDM 2 "JMP", "CALL", "INT n", "IRET": the new EIP must lie within the new CS limit.
   if (s.ripLo > s.segLimit[SEG_CS]!) host.raiseFault(VECTOR_GP, v86 ? 0 : ext);
+  // A 32-bit TSS with T set traps into #DB once the switch is complete (SDM 3A 8.2.1).
+  if (is32 && host.systemRead((newBase + TSS32_T) >>> 0, 2) & 1) host.taskDebugTrap();
   return true;
 }
 
