@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AttFormatter } from './att-formatter.ts';
 import { Decoder } from './decoder.ts';
@@ -104,5 +105,18 @@ describe('AttFormatter', () => {
 
   it('prints (bad) for an invalid encoding', () => {
     expect(att(64, 'd5 0a')).toBe('(bad)');
+  });
+
+  it.each([16, 32, 64] as const)('formats whatever any byte sequence decodes to without throwing (%i-bit)', (bits) => {
+    const own = new Instruction();
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 15 }), (bytes) => {
+        new Decoder(bits, bytes).decodeOut(own);
+        const text = formatter.format(own);
+        expect(text.length).toBeGreaterThan(0);
+        expect(text.includes('undefined')).toBe(false);
+      }),
+      { numRuns: process.env.TYPEVISOR_LONG === '1' ? 200_000 : 3_000 },
+    );
   });
 });
