@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureRate, printLine } from '@typevisor/bench';
-import { Decoder, findElfText, Instruction, IntelFormatter } from '../src/index.ts';
+import { AttFormatter, Decoder, findElfText, Instruction, IntelFormatter } from '../src/index.ts';
 
 const require = createRequire(import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: iced-x86 ships CommonJS with wasm glue
@@ -22,6 +22,7 @@ const bytes = text.bytes.slice(0, SIZE);
 const ours = new Decoder(64, bytes, { ip: text.address });
 const insn = new Instruction();
 const formatter = new IntelFormatter();
+const attFormatter = new AttFormatter();
 let sink = 0;
 function oursDecode(): number {
   ours.setBuffer(bytes);
@@ -46,10 +47,23 @@ function oursFormat(): number {
   return n;
 }
 
+function oursFormatAtt(): number {
+  ours.setBuffer(bytes);
+  ours.ip = text.address;
+  let n = 0;
+  while (ours.canDecode) {
+    ours.decodeOut(insn);
+    sink += attFormatter.format(insn).length;
+    n++;
+  }
+  return n;
+}
+
 // ---- iced-x86: decodeOut into a reused instruction ----
 const icedDecoder = new iced.Decoder(64, bytes, iced.DecoderOptions.None);
 const icedInsn = new iced.Instruction();
 const icedFormatter = new iced.Formatter(iced.FormatterSyntax.Intel);
+const icedGas = new iced.Formatter(iced.FormatterSyntax.Gas);
 const startIp = BigInt(text.address);
 function icedDecode(): number {
   icedDecoder.position = 0;
@@ -68,6 +82,18 @@ function icedFormat(): number {
   while (icedDecoder.canDecode) {
     icedDecoder.decodeOut(icedInsn);
     sink += icedFormatter.format(icedInsn).length;
+    n++;
+  }
+  return n;
+}
+
+function icedFormatGas(): number {
+  icedDecoder.position = 0;
+  icedDecoder.ip = startIp;
+  let n = 0;
+  while (icedDecoder.canDecode) {
+    icedDecoder.decodeOut(icedInsn);
+    sink += icedGas.format(icedInsn).length;
     n++;
   }
   return n;
@@ -96,6 +122,7 @@ function median(values: number[]): number {
 }
 const [decodeOurs, decodeIced] = paired(oursDecode, icedDecode);
 const [formatOurs, formatIced] = paired(oursFormat, icedFormat);
+const [attOurs, attIced] = paired(oursFormatAtt, icedFormatGas, 5);
 
 console.log(
   `# x86-decode: ${count} instructions in the first ${SIZE >> 20} MiB of ${process.execPath} .text (node ${process.version})`,
@@ -108,6 +135,7 @@ function printRates(name: string, ours: number, theirs: number): void {
 }
 printRates('decode-only (64-bit, real code)', decodeOurs, decodeIced);
 printRates('decode+format Intel (64-bit, real code)', formatOurs, formatIced);
+printRates('decode+format AT&T (64-bit, real code)', attOurs, attIced);
 
 // ---- cold start: a fresh process imports the package and decodes one instruction ----
 const dist = join(here, '../dist/index.js');
