@@ -393,7 +393,8 @@ export class Decoder {
     const info = CODE_INFO[code]! << 3;
     const attrs = INFO[info]!;
     if ((prefixes & PREFIX_LOCK) !== 0 || (attrs & (ATTR_NOCS | ATTR_IGNMOD)) !== 0) {
-      if ((prefixes & PREFIX_LOCK) !== 0 && ((attrs & ATTR_LOCK) === 0 || mod === 3)) return this.invalid(insn, start, p);
+      if ((prefixes & PREFIX_LOCK) !== 0 && ((attrs & ATTR_LOCK) === 0 || mod === 3))
+        return this.invalid(insn, start, p);
       if ((attrs & ATTR_NOCS) !== 0 && reg === 1) return this.invalid(insn, start, p);
       if ((attrs & ATTR_IGNMOD) !== 0) mod = 3;
     }
