@@ -3764,7 +3764,18 @@ export class Cpu implements TaskSwitchHost {
   taskSwitchExit(selector: number, source: TaskSwitchSource, instructionLength: number): boolean {
     // (Typed so that it builds whether or not the interface declares taskSwitch yet: vmx adds it.)
     const ic = this.interception as { taskSwitch?(sel: number, src: number, len: number): boolean } | null;
-    if (ic?.taskSwitch === undefined || !ic.taskSwitch(selector, source, instructionLength)) return true;
+    if (ic?.taskSwitch === undefined) return true;
+    // SDM 3C 28.2: the exit saves RIP on the CALL/JMP/IRET (their paths advanced it already);
+    // a task gate in the IDT reaches here with the event's own state (length 0).
+    const s = this.state;
+    const ripLo = s.ripLo;
+    const ripHi = s.ripHi;
+    if (source !== TaskSwitchSource.IdtGate) s.ripLo = (ripLo - instructionLength) >>> 0;
+    if (!ic.taskSwitch(selector, source, instructionLength)) {
+      s.ripLo = ripLo;
+      s.ripHi = ripHi;
+      return true;
+    }
     this.vmExited();
     return false;
   }
@@ -3938,7 +3949,10 @@ export class Cpu implements TaskSwitchHost {
     try {
       this.farTransfer(selector, offLo, offHi, osz, isCall);
     } catch (e) {
-      if ((e === FAULT || e === ABORT) && s.segSelector[SEG_TR] === tr) {
+      // After a VM exit (ABORT with StopReason.VmExit) the CPU holds the host state: leave it alone
+      // (taskSwitchExit already showed the exit RIP on the CALL/JMP).
+      const exited = e === ABORT && this.stopRequested && this.stopReason === StopReason.VmExit;
+      if ((e === FAULT || e === ABORT) && !exited && s.segSelector[SEG_TR] === tr) {
         s.ripLo = ipLo;
         s.ripHi = ipHi;
       }
@@ -4050,10 +4064,8 @@ export class Cpu implements TaskSwitchHost {
       this.nextIp(insn);
       const tr = s.segSelector[SEG_TR];
       try {
-        if (!switchTask(this, link, TaskSwitchSource.Iret, 0, -1, insn.length)) {
-          s.ripLo = ipLo;
-          throw ABORT;
-        }
+        // false: a VM exit (taskSwitchExit saved RIP on the IRET); the CPU now holds the host state.
+        if (!switchTask(this, link, TaskSwitchSource.Iret, 0, -1, insn.length)) throw ABORT;
       } catch (e) {
         if (e === FAULT && s.segSelector[SEG_TR] === tr) s.ripLo = ipLo;
         throw e;

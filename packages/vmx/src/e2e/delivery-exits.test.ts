@@ -223,3 +223,93 @@ describe('VM exits around event delivery', () => {
     expect(vmx.nonRoot).toBe(false);
   });
 });
+
+// ---- task switches from a 32-bit protected-mode guest (task gates exist only outside IA-32e mode) ----
+const GDT32 = 0x40000;
+const IDT32 = 0x41000;
+const PD32 = 0x74000;
+const NEW_TSS = 0x45000;
+
+/** A 32-bit paged guest (4 MiB pages) with a GDT holding a busy TSS (18H, TR) and an available one (20H). */
+function runTaskSwitchGuest(
+  source: string,
+  gate: boolean,
+  init: (v: VmcsAccess, memory: PhysicalMemory) => void = () => {},
+) {
+  const machine = buildCpuMachine();
+  const { memory, cpu, vmx, attachment } = machine;
+  memory.writeBytes(guestPhysical(GUEST_CODE), assemble(`bits 32\n${source}`, { org: GUEST_CODE }).bytes);
+  for (let i = 0; i < 4; i++) memory.write32(guestPhysical(PD32 + 4 * i), ((i << 22) | 0x83) >>> 0);
+  const descriptor = (selector: number, lo: number, hi: number) => {
+    memory.write32(guestPhysical(GDT32 + selector), lo >>> 0);
+    memory.write32(guestPhysical(GDT32 + selector + 4), hi >>> 0);
+  };
+  descriptor(0x08, 0x0000ffff, 0x00cf9a00);
+  descriptor(0x10, 0x0000ffff, 0x00cf9200);
+  descriptor(0x18, 0x44000067, 0x00008b00); // busy 32-bit TSS at 44000H
+  descriptor(0x20, ((NEW_TSS & 0xffff) << 16) | 0x67, ((NEW_TSS >>> 16) & 0xff) | 0x8900); // available TSS
+  // IDT vector 30H: a task gate for TSS selector 20H.
+  memory.write32(guestPhysical(IDT32 + 0x30 * 8), 0x20 << 16);
+  memory.write32(guestPhysical(IDT32 + 0x30 * 8 + 4), gate ? 0x8500 : 0x0500);
+  expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
+  expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
+  writeMachineVmcs(machine, GUEST_CODE);
+  const v = vmx.vmcs;
+  v.write(F.VM_ENTRY_CONTROLS, v.read(F.VM_ENTRY_CONTROLS) & ~C.ENTRY_IA32E_MODE_GUEST);
+  v.write(F.GUEST_CR3, PD32);
+  v.write(F.GUEST_CR4, 0x2010); // VMXE, PSE
+  v.write(F.GUEST_CS_ACCESS_RIGHTS, 0xc09b);
+  v.write(F.GUEST_TR_BASE, 0x44000);
+  v.write(F.GUEST_GDTR_BASE, GDT32);
+  v.write(F.GUEST_GDTR_LIMIT, 0x27);
+  v.write(F.GUEST_IDTR_BASE, IDT32);
+  v.write(F.GUEST_IDTR_LIMIT, 0x7ff);
+  init(v, memory);
+  expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
+  expect(attachment.enterGuest()).toBe(true);
+  const stop = cpu.run({ maxInstructions: 100 });
+  return { stop, vmx, cpu };
+}
+
+describe('task-switch exits (SDM 3C 26.2, 28.2.1 Table 28-2)', () => {
+  it('JMP to a TSS exits with the selector and source 2 (JMP), no IDT-vectoring information', () => {
+    const { stop, vmx, cpu } = runTaskSwitchGuest('nop\njmp 0x20:0', true);
+    expect(stop).toBe(StopReason.VmExit);
+    const v = vmx.vmcs;
+    expect(v.read(F.EXIT_REASON)).toBe(9);
+    expect(v.read(F.EXIT_QUALIFICATION)).toBe(((2 << 30) | 0x20) >>> 0);
+    expect(v.read(F.GUEST_RIP)).toBe(GUEST_CODE + 1);
+    expect(v.read(F.VM_EXIT_INSTRUCTION_LENGTH)).toBe(7);
+    expect(v.read(F.IDT_VECTORING_INFORMATION)).toBe(0);
+    expect(cpu.getReg('rip')).toBe(0x401000); // the host runs on
+  });
+
+  it('INT 30H through a task gate exits with source 3 and the INT as IDT-vectoring information', () => {
+    const { stop, vmx, cpu } = runTaskSwitchGuest('nop\nint 0x30', true);
+    expect(stop).toBe(StopReason.VmExit);
+    const v = vmx.vmcs;
+    expect(v.read(F.EXIT_REASON)).toBe(9);
+    expect(v.read(F.EXIT_QUALIFICATION)).toBe(((3 << 30) | 0x20) >>> 0);
+    expect(v.read(F.IDT_VECTORING_INFORMATION)).toBe((VALID | (C.INTR_TYPE_SOFTWARE_INTERRUPT << 8) | 0x30) >>> 0);
+    expect(v.read(F.VM_EXIT_INSTRUCTION_LENGTH)).toBe(2);
+    expect(v.read(F.GUEST_RIP)).toBe(GUEST_CODE + 1); // on the INT: the event was not delivered
+    expect(v.read(F.GUEST_RSP)).toBe(GUEST_RSP);
+    expect(cpu.getReg('rip')).toBe(0x401000);
+  });
+
+  it('IRET with RFLAGS.NT exits with the back-link selector and source 1 (IRET)', () => {
+    const { stop, vmx, cpu } = runTaskSwitchGuest('nop\niretd', true, (v, m) => {
+      m.write32(guestPhysical(0x44000), 0x20); // the current TSS's previous-task link
+      m.write32(guestPhysical(GDT32 + 0x20 + 4), ((NEW_TSS >>> 16) & 0xff) | 0x8b00); // IRET returns to a busy TSS
+      v.write(F.GUEST_RFLAGS, 0x4002); // NT
+    });
+    expect(stop).toBe(StopReason.VmExit);
+    const v = vmx.vmcs;
+    expect(v.read(F.EXIT_REASON)).toBe(9);
+    expect(v.read(F.EXIT_QUALIFICATION)).toBe(((1 << 30) | 0x20) >>> 0);
+    expect(v.read(F.GUEST_RIP)).toBe(GUEST_CODE + 1);
+    expect(v.read(F.IDT_VECTORING_INFORMATION)).toBe(0);
+    expect(cpu.getReg('rip')).toBe(0x401000);
+  });
+});
+
