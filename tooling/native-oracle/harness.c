@@ -1,10 +1,11 @@
 /*
  * Native x86-64 oracle: runs one instruction at a time on the host CPU.
  * stdin: records { u8 code[16]; u64 regs[16]; u64 flags; u8 mem[64]; } (216 bytes)
- * stdout: records { u64 regs[16]; u64 flags; u8 mem[64]; i64 signal; } (208 bytes)
+ * stdout: records { u64 regs[16]; u64 flags; u8 mem[64]; i64 signal; i64 taken; } (216 bytes)
  * The instruction runs from a fixed code page (0x20000000) with the registers loaded
  * (RSP excluded: the harness's own stack) and memory at 0x10000000; a fault (SIGFPE,
- * SIGSEGV, SIGILL, SIGBUS) is reported as its signal number.
+ * SIGSEGV, SIGILL, SIGBUS) is reported as its signal number. A second exit at code+32 marks
+ * the case "taken" (branch cases aim there); code+16 is the fall-through exit.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -19,12 +20,14 @@
 #define MEM_ADDR 0x10000000UL
 
 struct in_rec { uint8_t code[16]; uint64_t regs[16]; uint64_t flags; uint8_t mem[64]; } __attribute__((packed));
-struct out_rec { uint64_t regs[16]; uint64_t flags; uint8_t mem[64]; int64_t signal; } __attribute__((packed));
+struct out_rec { uint64_t regs[16]; uint64_t flags; uint8_t mem[64]; int64_t signal; int64_t taken; } __attribute__((packed));
 
 /* state[0..15] = regs, state[16] = flags, state[17] = saved rsp */
 uint64_t oracle_state[18];
+uint64_t oracle_taken;
 void oracle_run(void);
 void oracle_back(void);
+void oracle_back_taken(void);
 
 __asm__(
     ".globl oracle_run\n"
@@ -38,6 +41,9 @@ __asm__(
     "  mov oracle_state+80(%rip), %r10\n mov oracle_state+88(%rip), %r11\n mov oracle_state+96(%rip), %r12\n"
     "  mov oracle_state+104(%rip), %r13\n mov oracle_state+112(%rip), %r14\n mov oracle_state+120(%rip), %r15\n"
     "  jmp *code_entry(%rip)\n"
+    ".globl oracle_back_taken\n"
+    "oracle_back_taken:\n"
+    "  movq $1, oracle_taken(%rip)\n"
     ".globl oracle_back\n"
     "oracle_back:\n"
     "  pushfq\n popq oracle_state+128(%rip)\n"
@@ -81,6 +87,11 @@ int main(void) {
     code[16] = 0xff; code[17] = 0x25; code[18] = code[19] = code[20] = code[21] = 0;
     uint64_t back = (uint64_t)oracle_back;
     memcpy(code + 22, &back, 8);
+    /* at code+32: jmp *oracle_back_taken */
+    code[32] = 0xff; code[33] = 0x25; code[34] = code[35] = code[36] = code[37] = 0;
+    uint64_t taken = (uint64_t)oracle_back_taken;
+    memcpy(code + 38, &taken, 8);
+    oracle_taken = 0;
     memcpy(mem, in.mem, 64);
     memcpy(oracle_state, in.regs, 128);
     oracle_state[16] = (in.flags & 0x8d5) | 2;
@@ -91,6 +102,7 @@ int main(void) {
     out.flags = oracle_state[16];
     memcpy(out.mem, mem, 64);
     out.signal = got_signal;
+    out.taken = (int64_t)oracle_taken;
     fwrite(&out, sizeof out, 1, stdout);
   }
   return 0;

@@ -29,8 +29,12 @@ export interface OracleCase {
   memory: Uint8Array;
 }
 
-/** The host's result: registers, RFLAGS, memory, or the signal the instruction raised (0 = none). */
+/** Offset from {@link ORACLE_CODE_ADDRESS} of the "taken" exit: a branch that lands there is reported as taken. */
+export const ORACLE_TAKEN_OFFSET = 32;
+
+/** The host's result: registers, RFLAGS, memory, the signal the instruction raised (0 = none), whether control reached the taken exit. */
 export interface OracleResult {
+  taken: boolean;
   regs: Uint32Array;
   flags: number;
   memory: Uint8Array;
@@ -38,7 +42,7 @@ export interface OracleResult {
 }
 
 const IN_SIZE = 216;
-const OUT_SIZE = 208;
+const OUT_SIZE = 216;
 
 /** Compiles the C harness with the machine's gcc (into the gitignored build dir) if needed. */
 export function buildHarness(): string {
@@ -89,6 +93,7 @@ export function runOnHost(cases: readonly OracleCase[]): OracleResult[] {
     const regs = new Uint32Array(32);
     for (let k = 0; k < 32; k++) regs[k] = odv.getUint32(o + k * 4, true);
     return {
+      taken: odv.getUint32(o + 208, true) === 1,
       regs,
       flags: odv.getUint32(o + 128, true),
       memory: out.slice(o + 136, o + 200),

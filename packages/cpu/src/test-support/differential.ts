@@ -3,6 +3,7 @@ import {
   ORACLE_CODE_ADDRESS,
   ORACLE_FLAGS_MASK,
   ORACLE_MEMORY_ADDRESS,
+  ORACLE_TAKEN_OFFSET,
   type OracleCase,
   type OracleResult,
 } from '@typevisor/native-oracle';
@@ -32,6 +33,12 @@ export interface Template {
   no16?: boolean;
   /** VEX-encoded (3-byte C4 form): opcode map (2 = 0F38, 3 = 0F3A), implied prefix (pp) and whether VEX.vvvv names a register. */
   vex?: { map: number; pp: number; vvvv: boolean };
+  /** A relative branch with a displacement of this many bytes at the end, aimed at the harness's taken exit. */
+  rel?: 1 | 4;
+  /** LOOPcc/JRCXZ: RCX is set to 0..2 so the count decides. */
+  counter?: boolean;
+  /** JMP r/m64: the register or the memory operand holds the taken exit's address. */
+  indirect?: boolean;
 }
 
 /** The general-purpose forms the differentials generate, as templates. */
@@ -101,6 +108,17 @@ export function templates(): Template[] {
     { op: [0x0f, 0x38, 0xf6], modrm: 'r', mandatory: 0x66, no16: true },
     { op: [0x0f, 0x38, 0xf6], modrm: 'r', mandatory: 0xf3, no16: true },
   );
+  // Near branches that do not touch the stack (the harness owns RSP): every Jcc rel8/rel32,
+  // JMP rel8/rel32, LOOP/LOOPE/LOOPNE/JRCXZ (also with 67h: ECX), JMP r/m64. Default operand
+  // size only: with 66h, AMD truncates the target to 16 bits and Intel ignores the prefix.
+  for (let cc = 0; cc < 16; cc++)
+    t.push({ op: [0x70 + cc], rel: 1, byte: true }, { op: [0x0f, 0x80 + cc], rel: 4, byte: true });
+  t.push({ op: [0xeb], rel: 1, byte: true }, { op: [0xe9], rel: 4, byte: true });
+  for (const op of [0xe0, 0xe1, 0xe2, 0xe3]) {
+    t.push({ op: [op], rel: 1, byte: true, counter: true });
+    t.push({ op: [op], rel: 1, byte: true, counter: true, mandatory: 0x67 });
+  }
+  t.push({ op: [0xff], modrm: 4, byte: true, indirect: true });
   // CRC32 r32/r64, r/m8 and r32, r/m16 / r/m32, r64, r/m64.
   t.push(
     { op: [0x0f, 0x38, 0xf0], modrm: 'r', mandatory: 0xf2, no16: true },
@@ -201,6 +219,10 @@ export function generateCases(perForm: number, seed: number): GeneratedCase[] {
           const immSize = t.imm === 'z' ? (sz === 0x66 ? 2 : 4) : (t.imm ?? 0);
           for (let i = 0; i < immSize; i++)
             bytes.push(rng.below(4) === 0 ? [0, 1, 0xff, 0x80, 0x7f, 31, 63][rng.below(7)]! : rng.below(256));
+          if (t.rel !== undefined) {
+            const disp = ORACLE_TAKEN_OFFSET - (bytes.length + t.rel);
+            for (let i = 0; i < t.rel; i++) bytes.push((disp >>> (i * 8)) & 0xff);
+          }
           const code = new Uint8Array(bytes);
           decoder.setBuffer(code, 0, code.length);
           decoder.decodeAt(insn, 0, ORACLE_CODE_ADDRESS, 0);
@@ -211,12 +233,25 @@ export function generateCases(perForm: number, seed: number): GeneratedCase[] {
           if (rng.below(2) === 0) regs[2] = rng.below(70);
           regs[8] = 0x7ff00000;
           regs[9] = 0;
+          if (t.counter) {
+            regs[2] = rng.below(3);
+            if (rng.below(2) === 0) regs[3] = 0;
+          }
+          if (t.indirect && !mem) {
+            const r = rmReg;
+            regs[2 * r] = ORACLE_CODE_ADDRESS + ORACLE_TAKEN_OFFSET;
+            regs[2 * r + 1] = 0;
+          }
           if (mem) {
             regs[6] = ORACLE_MEMORY_ADDRESS + 16;
             regs[7] = 0;
           }
           const memory = new Uint8Array(64);
           for (let i = 0; i < 64; i++) memory[i] = rng.below(256);
+          if (t.indirect && mem) {
+            new DataView(memory.buffer).setUint32(16, ORACLE_CODE_ADDRESS + ORACLE_TAKEN_OFFSET, true);
+            new DataView(memory.buffer).setUint32(20, 0, true);
+          }
           const flags = rng.next() & ORACLE_FLAGS_MASK;
           const name = codeName(insn.code);
           out.push({
@@ -267,7 +302,9 @@ export class InterpreterOracle {
       const v = cpu.exceptionVector;
       signal = v === 0 ? 8 : v === 6 ? 4 : v === 13 || v === 14 ? 11 : 100 + v;
     }
-    return { regs: new Uint32Array(cpu.state.gpr32), flags: cpu.state.getFlags(), memory, signal };
+    const taken =
+      signal === 0 && cpu.state.ripHi === 0 && cpu.state.ripLo === ORACLE_CODE_ADDRESS + ORACLE_TAKEN_OFFSET;
+    return { taken, regs: new Uint32Array(cpu.state.gpr32), flags: cpu.state.getFlags(), memory, signal };
   }
 }
 
@@ -275,6 +312,7 @@ export class InterpreterOracle {
 export function compareResults(c: GeneratedCase, host: OracleResult, ours: OracleResult): string {
   if (host.signal !== ours.signal) return `signal host=${host.signal} ours=${ours.signal}`;
   if (host.signal !== 0) return '';
+  if (host.taken !== ours.taken) return `taken host=${host.taken} ours=${ours.taken}`;
   if (c.shiftDouble16) {
     // SDM: a 16-bit SHLD/SHRD count above 16 leaves the result and flags undefined.
     const count = c.code[c.code.length - 1]!;
