@@ -1081,14 +1081,25 @@ export class Cpu implements TaskSwitchHost {
       if (this.retired + block.count > limit) return result;
       if (this.bitness !== 64 && !this.flatSegments(block.segments)) return result;
       this.shadow = false;
-      // Loops inside a block only where no event can need a boundary in between.
-      const loopLimit = this.interrupts === null && !this.nmiPending ? limit : 0;
-      if (!block.run(this, s, s.gpr32, s.gpr16, s.gpr8, loopLimit)) return BlockRun.Partial;
+      if (!block.run(this, s, s.gpr32, s.gpr16, s.gpr8, limit)) return BlockRun.Partial;
       result = BlockRun.Complete;
       // Chain into the next block unless the run loop has something to look at first
       // (a stop, pending events, or a change that rules compiled code out).
-      if (this.stopRequested || this.interrupts !== null || this.nmiPending || !this.blocksAllowed()) return result;
+      if (this.stopRequested || !this.eventsQuiet() || !this.blocksAllowed()) return result;
     }
+  }
+
+  /**
+   * True when checkEvents() would deliver nothing at this boundary (no NMI pending, no
+   * interrupt requested while IF=1). Compiled code asks it where it goes on into the next
+   * block or the next pass of a loop instead of returning to the run loop, so events are
+   * still taken at the first boundary after they arrive. Blocks never run with VMX
+   * interception or an interrupt shadow, the other things checkEvents looks at.
+   */
+  eventsQuiet(): boolean {
+    if (this.nmiPending && !this.nmiBlocked) return false;
+    const ctl = this.interrupts;
+    return ctl === null || (this.state.flagsValue & FLAG_IF) === 0 || !ctl.hasInterrupt();
   }
 
   /** Whether compiled blocks may run now (see runInner). */

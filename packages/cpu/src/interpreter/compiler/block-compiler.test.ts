@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { guestPhysical, PhysicalMemory } from '@typevisor/mmu';
 import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
-import { StopReason } from '../contracts.ts';
+import { SEG_CS } from '../../state/cpu-state.ts';
+import { type InterruptController, StopReason } from '../contracts.ts';
 import { buildProgram, corpusPrograms, runNative } from '../../test-support/gcc-corpus.ts';
 import { runLinuxUser } from '../../test-support/linux-user.ts';
 import { Cpu } from '../cpu.ts';
@@ -378,5 +379,85 @@ describe('block compiler', () => {
     const run = runLinuxUser(readFileSync(path), 2e9, { compileThreshold: 1 });
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(runNative(path));
+  });
+
+  it('takes external interrupts at the same instructions as the interpreter while a loop runs inside a block', () => {
+    /** An interrupt controller whose line the test raises between runs. */
+    class Pic implements InterruptController {
+      pending = 0;
+      hasInterrupt(): boolean {
+        return this.pending > 0;
+      }
+      acknowledge(): number {
+        this.pending--;
+        return 0x20;
+      }
+    }
+    const source = `bits 64
+      org ${CODE}
+      sti
+      mov ecx, 100000
+    l: add eax, 3
+      xor edx, eax
+      dec ecx
+      jnz l
+      hlt
+    handler:
+      inc r8
+      iretq`;
+    const prog = assemble(source, { bits: 64, org: CODE });
+    const handler = Number(prog.symbols.get('handler'));
+    const make = (compile: boolean) => {
+      const memory = new PhysicalMemory();
+      memory.addRam(guestPhysical(0), 0x10000);
+      memory.writeBytes(guestPhysical(CODE), prog.bytes);
+      const put = (at: number, lo: number, hi: number) => {
+        memory.write32(guestPhysical(at), lo >>> 0);
+        memory.write32(guestPhysical(at + 4), hi >>> 0);
+      };
+      put(0x808, 0x0000ffff, 0x00af9a00); // 64-bit code
+      put(0x810, 0x0000ffff, 0x00cf9200); // data (IRETQ reloads SS)
+      put(0x5000 + 0x20 * 16, (handler & 0xffff) | (0x08 << 16), (handler & 0xffff0000) | 0x8e00);
+      const pic = new Pic();
+      const cpu = new Cpu({ memory, interrupts: pic, compile, compileThreshold: 1 });
+      cpu.setMode('long64');
+      cpu.setSegmentRaw(SEG_CS, 0x08, 0, 0xffffffff, 0xa09b);
+      cpu.state.gdtrBaseLo = 0x800;
+      cpu.state.gdtrLimit = 0x17;
+      cpu.state.idtrBaseLo = 0x5000;
+      cpu.state.idtrLimit = 0xfff;
+      cpu.setReg('rip', CODE);
+      cpu.setReg('rsp', STACK_TOP);
+      return { cpu, pic };
+    };
+    const ref = make(false);
+    const jit = make(true);
+    const r = new Rng(99);
+    for (let slice = 0; slice < 300; slice++) {
+      if (r.int(3) === 0) {
+        ref.pic.pending++;
+        jit.pic.pending++;
+      }
+      const n = 1 + r.int(2000);
+      expect(jit.cpu.run({ maxInstructions: n })).toBe(ref.cpu.run({ maxInstructions: n }));
+      expect(snapshot(jit.cpu)).toEqual(snapshot(ref.cpu));
+    }
+    expect(ref.cpu.getReg('r8')).toBeGreaterThan(50);
+
+    // A line that rises while the loop runs inside the block is taken at the end of that pass
+    // (the documented block-boundary granularity), never later.
+    const late = make(true);
+    let ackAt = -1;
+    late.cpu.interrupts = {
+      hasInterrupt: () => late.cpu.retired >= 5000 && ackAt < 0,
+      acknowledge: () => {
+        ackAt = late.cpu.retired;
+        return 0x20;
+      },
+    };
+    late.cpu.run({ maxInstructions: 20000 });
+    expect(ackAt).toBeGreaterThanOrEqual(5000);
+    expect(ackAt).toBeLessThan(5000 + 4);
+    expect(late.cpu.getReg('r8')).toBe(1);
   });
 });

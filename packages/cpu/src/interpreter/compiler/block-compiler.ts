@@ -40,7 +40,7 @@ export const enum InsnClass {
 /**
  * The generated code of a block: returns true when it ran to an exit, false when it left early
  * (the next instruction must be interpreted). `loopLimit` is the `retired` count a branch back
- * to the block start may run a further pass up to (0: never loop inside the function).
+ * to the block start may run a further pass up to (it also asks `cpu.eventsQuiet()`).
  */
 export type BlockFunction = (
   cpu: unknown,
@@ -399,7 +399,7 @@ class Emitter {
     const first = this.insns[0]!;
     if (lo >>> 0 === first.ipLo && h === first.ipHi) {
       this.loops = true;
-      return `{ ${flush} ${retire} if (c.retired + ${this.insns.length} <= L && !c.nmiPending) { d = 0; continue top; } s.ripLo = ${lo >>> 0}; s.ripHi = ${h}; return true; }`;
+      return `{ ${flush} ${retire} if (c.retired + ${this.insns.length} <= L && c.eventsQuiet()) { d = 0; continue top; } s.ripLo = ${lo >>> 0}; s.ripHi = ${h}; return true; }`;
     }
     return `{ ${flush} EX(c, s, ${lo >>> 0}, ${h}, ${k + 1 - this.synced}); return true; }`;
   }
