@@ -7,9 +7,8 @@
 // Written as { name, init, guestMain, onExit }.
 import { StopReason } from '@typevisor/cpu';
 import { guestPhysical, type PhysicalMemory } from '@typevisor/mmu';
-import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
-import { buildCpuMachine, VMCS_REGION, VMXON_REGION, writeMachineVmcs } from '../testing/cpu-machine.ts';
+import { buildCpuMachine, prepareGuest } from '../testing/cpu-machine.ts';
 import { GUEST_HANDLER, setGate, writeGuestTables } from '../testing/guest-tables.ts';
 import { buildIdentityEpt, EPT_WB, enableEpt } from '../testing/identity-ept.ts';
 import { ROOT64 } from '../testing/root-context.ts';
@@ -183,10 +182,7 @@ export const DELIVERY_EXIT_TESTS: DeliveryExitTest[] = [
 function runDeliveryGuest(t: DeliveryExitTest) {
   const machine = buildCpuMachine();
   const { memory, cpu, vmx, attachment } = machine;
-  memory.writeBytes(guestPhysical(GUEST_CODE), assemble(`bits 64\n${t.guestMain}`, { org: GUEST_CODE }).bytes);
-  expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
-  expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
-  writeMachineVmcs(machine, GUEST_CODE);
+  prepareGuest(machine, t.guestMain, GUEST_CODE);
   const v = vmx.vmcs;
   writeGuestTables(memory, v);
   v.write(F.GUEST_RFLAGS, 0x202);
@@ -238,7 +234,7 @@ function runTaskSwitchGuest(
 ) {
   const machine = buildCpuMachine();
   const { memory, cpu, vmx, attachment } = machine;
-  memory.writeBytes(guestPhysical(GUEST_CODE), assemble(`bits 32\n${source}`, { org: GUEST_CODE }).bytes);
+  prepareGuest(machine, source, GUEST_CODE, 32);
   for (let i = 0; i < 4; i++) memory.write32(guestPhysical(PD32 + 4 * i), ((i << 22) | 0x83) >>> 0);
   const descriptor = (selector: number, lo: number, hi: number) => {
     memory.write32(guestPhysical(GDT32 + selector), lo >>> 0);
@@ -251,9 +247,6 @@ function runTaskSwitchGuest(
   // IDT vector 30H: a task gate for TSS selector 20H.
   memory.write32(guestPhysical(IDT32 + 0x30 * 8), 0x20 << 16);
   memory.write32(guestPhysical(IDT32 + 0x30 * 8 + 4), gate ? 0x8500 : 0x0500);
-  expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
-  expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
-  writeMachineVmcs(machine, GUEST_CODE);
   const v = vmx.vmcs;
   v.write(F.VM_ENTRY_CONTROLS, v.read(F.VM_ENTRY_CONTROLS) & ~C.ENTRY_IA32E_MODE_GUEST);
   v.write(F.GUEST_CR3, PD32);
@@ -312,4 +305,3 @@ describe('task-switch exits (SDM 3C 26.2, 28.2.1 Table 28-2)', () => {
     expect(cpu.getReg('rip')).toBe(0x401000);
   });
 });
-

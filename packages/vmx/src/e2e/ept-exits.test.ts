@@ -4,9 +4,8 @@
 // both (the mmu's two-dimensional walk). Written as { name, init, guestMain, onExit }.
 import { StopReason } from '@typevisor/cpu';
 import { guestPhysical, type PageTableBuilder, type PhysicalMemory } from '@typevisor/mmu';
-import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
-import { buildCpuMachine, PML4, VMCS_REGION, VMXON_REGION, writeMachineVmcs } from '../testing/cpu-machine.ts';
+import { buildCpuMachine, PML4, prepareGuest } from '../testing/cpu-machine.ts';
 import { buildIdentityEpt, EPT_WB, enableEpt } from '../testing/identity-ept.ts';
 import { ROOT64 } from '../testing/root-context.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
@@ -148,10 +147,7 @@ function runEptGuest(t: Pick<EptExitTest, 'init' | 'guestMain' | 'accessedDirty'
   const machine = buildCpuMachine();
   const { memory, cpu, vmx, attachment } = machine;
   const ept = buildIdentityEpt(memory);
-  memory.writeBytes(guestPhysical(GUEST_CODE), assemble(`bits 64\n${t.guestMain}`, { org: GUEST_CODE }).bytes);
-  expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
-  expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
-  writeMachineVmcs(machine, GUEST_CODE);
+  prepareGuest(machine, t.guestMain, GUEST_CODE);
   const v = vmx.vmcs;
   enableEpt(v, ept.root, t.accessedDirty);
   t.init(ept, memory, v);

@@ -3,9 +3,8 @@
 // event through the guest's IDT before the guest's first instruction.
 import { StopReason } from '@typevisor/cpu';
 import { guestPhysical } from '@typevisor/mmu';
-import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
-import { buildCpuMachine, VMCS_REGION, VMXON_REGION, writeMachineVmcs } from '../testing/cpu-machine.ts';
+import { buildCpuMachine, prepareGuest } from '../testing/cpu-machine.ts';
 import { writeGuestTables } from '../testing/guest-tables.ts';
 import { ROOT64 } from '../testing/root-context.ts';
 import * as C from '../vmcs/controls.ts';
@@ -17,10 +16,7 @@ const GUEST_RSP = 0x90000;
 function runInjected(info: number, errorCode: number) {
   const machine = buildCpuMachine();
   const { memory, cpu, vmx, attachment } = machine;
-  memory.writeBytes(guestPhysical(GUEST_CODE), assemble('bits 64\nmov eax, 1\nhlt', { org: GUEST_CODE }).bytes);
-  expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
-  expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
-  writeMachineVmcs(machine, GUEST_CODE);
+  prepareGuest(machine, 'mov eax, 1\nhlt', GUEST_CODE);
   const v = vmx.vmcs;
   writeGuestTables(memory, v);
   v.write(F.GUEST_RFLAGS, 0x202);

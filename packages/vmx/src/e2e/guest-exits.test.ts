@@ -4,9 +4,8 @@
 // saved guest state) }. The hypervisor here is TypeScript driving the Vmx API.
 import { type Cpu, StopReason } from '@typevisor/cpu';
 import { guestPhysical, type PhysicalMemory } from '@typevisor/mmu';
-import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
-import { buildCpuMachine, PML4, VMCS_REGION, VMXON_REGION, writeMachineVmcs } from '../testing/cpu-machine.ts';
+import { buildCpuMachine, PML4, prepareGuest } from '../testing/cpu-machine.ts';
 import { ROOT64 } from '../testing/root-context.ts';
 import * as C from '../vmcs/controls.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
@@ -409,10 +408,7 @@ GUEST_EXIT_TESTS.push(...NO_EXIT_TESTS);
 function runGuest(t: GuestExitTest) {
   const machine = buildCpuMachine();
   const { memory, cpu, vmx, attachment } = machine;
-  memory.writeBytes(guestPhysical(GUEST_CODE), assemble(`bits 64\n${t.guestMain}`, { org: GUEST_CODE }).bytes);
-  expect(vmx.vmxon(ROOT64, VMXON_REGION, 0).kind).toBe('succeed');
-  expect(vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind).toBe('succeed');
-  writeMachineVmcs(machine, GUEST_CODE);
+  prepareGuest(machine, t.guestMain, GUEST_CODE);
   t.init(vmx.vmcs, memory);
   cpu.setReg('cr2', 0x5a5a000);
   expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');

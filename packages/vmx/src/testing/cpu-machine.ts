@@ -3,12 +3,14 @@
 // 0x1000 and 0x2000, and the VMX model attached to the CPU.
 import { Cpu } from '@typevisor/cpu';
 import { guestPhysical, PhysicalMemory } from '@typevisor/mmu';
+import { assemble } from '@typevisor/x86-asm';
 import { attachVmxToCpu, type VmxCpuAttachment } from '../binding/cpu-glue.ts';
 import { FEATURE_CONTROL_VMX_READY } from '../capabilities/capabilities.ts';
 import { Vmx } from '../instructions/vmx.ts';
 import { VmxProcessorState } from '../processor/processor-state.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import { writeBaseline } from './baseline-vmcs.ts';
+import { ROOT64 } from './root-context.ts';
 
 export const PML4 = 0x70000;
 export const VMXON_REGION = 0x1000;
@@ -62,4 +64,18 @@ export function writeMachineVmcs(machine: CpuMachine, guestRip: number): void {
   v.write(F.GUEST_CR3, PML4);
   v.write(F.GUEST_RIP, guestRip);
   v.write(F.GUEST_RSP, 0x90000);
+}
+
+/**
+ * Assembles `source` (`bits` 32 or 64) at `guestRip`, runs VMXON and VMPTRLD on the machine's
+ * regions and writes the flat VMCS for a guest starting there: ready for a test's VMCS changes
+ * and VMLAUNCH.
+ */
+export function prepareGuest(machine: CpuMachine, source: string, guestRip: number, bits: 32 | 64 = 64): void {
+  const { memory, vmx } = machine;
+  memory.writeBytes(guestPhysical(guestRip), assemble(`bits ${bits}\n${source}`, { org: guestRip }).bytes);
+  if (vmx.vmxon(ROOT64, VMXON_REGION, 0).kind !== 'succeed' || vmx.vmptrld(ROOT64, VMCS_REGION, 0).kind !== 'succeed') {
+    throw new Error('prepareGuest: VMXON or VMPTRLD failed');
+  }
+  writeMachineVmcs(machine, guestRip);
 }
