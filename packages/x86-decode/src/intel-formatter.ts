@@ -1,3 +1,4 @@
+import { CMP_PREDICATES, PCLMUL_SELECTORS } from './cmp-predicates.ts';
 import {
   ATTR_BND,
   ATTR_D64,
@@ -6,22 +7,10 @@ import {
   ATTR_FMT_NOSIZE,
   ATTR_FMT_SHORT,
   ATTR_FMT_SIZE,
-  ATTR_HLE,
-  ATTR_NOTRACK,
-  ATTR_REP,
-  ATTR_REPNE,
-  ATTR_XRELEASE,
 } from './decoder.ts';
+import { branchAndRepPrefixText, lockPrefixText, shownSegment, X87_IMPLICIT_ST1 } from './formatter-rules.ts';
 import { CODE_ATTRS, CODE_OPS, MNEMONIC_NAMES } from './generated/tables.ts';
-import {
-  DecodeStatus,
-  type Instruction,
-  OperandKind,
-  PREFIX_LOCK,
-  PREFIX_OPERAND_SIZE,
-  PREFIX_REP,
-  PREFIX_REPNE,
-} from './instruction.ts';
+import { DecodeStatus, type Instruction, OperandKind, PREFIX_OPERAND_SIZE } from './instruction.ts';
 import { MemorySize, OperandType, RegisterClass } from './operand-type.ts';
 import { Register, registerName } from './register.ts';
 
@@ -31,58 +20,7 @@ const RENAMES: Readonly<Record<string, string>> = { retf: 'ret far', sal: 'shl',
 const SIZE_HIDDEN = new Set(['push', 'pop', 'call', 'jmp', 'ret', 'ret far', 'enter', 'leave']);
 // Instructions with an implicit rAX/rDI address: iced shows a non-default address size as a prefix.
 const ADDR_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu']);
-// SDM 2 CMPPS Table 3-1 / VCMPPS Table 5-x: comparison predicates iced folds into the mnemonic
-const CMP_PREDICATES = [
-  'eq',
-  'lt',
-  'le',
-  'unord',
-  'neq',
-  'nlt',
-  'nle',
-  'ord',
-  'eq_uq',
-  'nge',
-  'ngt',
-  'false',
-  'neq_oq',
-  'ge',
-  'gt',
-  'true',
-  'eq_os',
-  'lt_oq',
-  'le_oq',
-  'unord_s',
-  'neq_us',
-  'nlt_uq',
-  'nle_uq',
-  'ord_s',
-  'eq_us',
-  'nge_uq',
-  'ngt_uq',
-  'false_os',
-  'neq_os',
-  'ge_oq',
-  'gt_oq',
-  'true_us',
-];
 const CMP_PSEUDO = new Set(['cmpps', 'cmppd', 'cmpss', 'cmpsd', 'vcmpps', 'vcmppd', 'vcmpss', 'vcmpsd']);
-const PCLMUL = ['lqlq', 'hqlq', 'lqhq', 'hqhq'];
-
-// x87 forms that iced prints without operands when the other register is ST(1)
-const X87_IMPLICIT_ST1 = new Set([
-  'fxch',
-  'fcom',
-  'fcomp',
-  'fucom',
-  'fucomp',
-  'faddp',
-  'fmulp',
-  'fsubp',
-  'fsubrp',
-  'fdivp',
-  'fdivrp',
-]);
 
 // Memory size keywords as iced-x86's Intel formatter prints them.
 const SIZE_KEYWORDS: string[] = [];
@@ -138,9 +76,12 @@ const M_CALL = 16384;
 let FORMAT_MNEMONIC: string[] = [];
 let MNEMONIC_TRAITS: number[] = [];
 const REG_NAMES: string[] = [];
+/** `es:` ... `gs:`, indexed by Register. */
+const SEGMENT_TEXT: string[] = [];
 function buildFormatTables(): void {
   if (REG_NAMES.length !== 0) return;
   for (let r = 0; r < 249; r++) REG_NAMES.push(registerName(r));
+  for (let r = Register.ES; r <= Register.GS; r++) SEGMENT_TEXT[r] = `${registerName(r)}:`;
   FORMAT_MNEMONIC = MNEMONIC_NAMES.map((m) => RENAMES[m.toLowerCase()] ?? m.toLowerCase());
   MNEMONIC_TRAITS = FORMAT_MNEMONIC.map(mnemonicTraits);
 }
@@ -264,7 +205,6 @@ export class IntelFormatter {
     const mnemonicId = insn.mnemonic;
     const mnemonic = FORMAT_MNEMONIC[mnemonicId]!;
     const traits = MNEMONIC_TRAITS[mnemonicId]!;
-    const prefixes = insn.prefixes;
     const seg = insn.segmentPrefix;
     let hasMem = false;
     let hasString = false;
@@ -276,10 +216,6 @@ export class IntelFormatter {
 
     // ---- prefixes, in iced's order ----
     let out = '';
-    const lock = (prefixes & PREFIX_LOCK) !== 0;
-    // iced reports only the last of F2/F3 as the REP/REPNE prefix
-    const rep = (prefixes & PREFIX_REP) !== 0 && insn.lastRepPrefix === 0xf3;
-    const repne = (prefixes & PREFIX_REPNE) !== 0 && insn.lastRepPrefix === 0xf2;
     const isLoopLike = (traits & M_LOOP) !== 0;
     const defaultAsz = insn.bitness === 16 ? 2 : insn.bitness === 32 ? 4 : 8;
     if ((traits & (M_SIZE_HIDDEN | M_LOOP)) !== 0 || ((traits & M_JCC) !== 0 && (attrs & ATTR_BND) !== 0)) {
@@ -299,25 +235,11 @@ export class IntelFormatter {
       if (insn.addressSize !== defaultAsz && ((traits & (M_ADDR_SHOWN | M_LOOP)) !== 0 || isMoffs(insn)))
         out += `addr${insn.addressSize * 8} `;
     }
-    let xacquire = false;
-    let xrelease = false;
-    if (hasMem && (attrs & ATTR_HLE) !== 0 && (lock || (traits & M_XCHG) !== 0)) {
-      xacquire = repne;
-      xrelease = rep;
-    } else if (hasMem && (attrs & ATTR_XRELEASE) !== 0 && rep) xrelease = true;
-    if (xacquire) out += 'xacquire ';
-    if (xrelease) out += 'xrelease ';
-    if (lock) out += 'lock ';
+    out += lockPrefixText(insn, attrs, hasMem, (traits & M_XCHG) !== 0);
     const isJcc = (traits & M_JCC) !== 0 && (attrs & ATTR_BND) !== 0;
     if (isJcc && seg === Register.CS) out += 'hint-not-taken ';
     else if (isJcc && seg === Register.DS) out += 'hint-taken ';
-    // NOTRACK is a DS prefix on an indirect CALL/JMP; the memory operand still shows ds: where SS is the default
-    if ((attrs & ATTR_NOTRACK) !== 0 && seg === Register.DS) out += 'notrack ';
-    const bnd = (attrs & ATTR_BND) !== 0 && repne;
-    if (bnd) out += 'bnd ';
-    if (rep && ((attrs & ATTR_REP) !== 0 || ((traits & M_RET) !== 0 && insn.opCount === 0)))
-      out += (attrs & ATTR_REPNE) !== 0 ? 'repe ' : 'rep ';
-    if (!bnd && repne && (attrs & ATTR_REP) !== 0) out += 'repne ';
+    out += branchAndRepPrefixText(insn, attrs, (traits & M_RET) !== 0 && insn.opCount === 0);
     // pseudo-ops: `cmpps x,y,0` -> `cmpeqps x,y`, `pclmulqdq x,y,0` -> `pclmullqlqdq x,y`
     let opCount = insn.opCount;
     let name = mnemonic;
@@ -328,7 +250,7 @@ export class IntelFormatter {
         name = mnemonic.slice(0, stem) + CMP_PREDICATES[imm] + mnemonic.slice(stem);
         opCount--;
       } else if ((traits & M_PCLMUL) !== 0 && (imm & 0xee) === 0) {
-        name = `${mnemonic.slice(0, -3)}${PCLMUL[(imm & 1) | ((imm >> 3) & 2)]}dq`;
+        name = `${mnemonic.slice(0, -3)}${PCLMUL_SELECTORS[(imm & 1) | ((imm >> 3) & 2)]}dq`;
         opCount--;
       }
     }
@@ -426,15 +348,9 @@ export class IntelFormatter {
   }
 
   private memorySegmentText(insn: Instruction, hasString: boolean): string {
-    const seg = insn.segmentPrefix;
-    if (seg === Register.None || (MNEMONIC_TRAITS[insn.mnemonic]! & M_LEA) !== 0) return '';
-    if (insn.bitness === 64) {
-      return seg === Register.FS || seg === Register.GS ? `${REG_NAMES[seg]}:` : '';
-    }
-    const b = insn.memBase;
-    const def =
-      !hasString && (b === Register.BP || b === Register.EBP || b === Register.ESP) ? Register.SS : Register.DS;
-    return seg !== def ? `${REG_NAMES[seg]}:` : '';
+    if ((MNEMONIC_TRAITS[insn.mnemonic]! & M_LEA) !== 0) return '';
+    const seg = shownSegment(insn, hasString);
+    return seg === Register.None ? '' : SEGMENT_TEXT[seg]!;
   }
 
   private memorySizeText(insn: Instruction, k: number, attrs: number): string {
