@@ -2,8 +2,9 @@
  * Native x86-64 oracle: runs one instruction at a time on the host CPU.
  * stdin: records { u8 code[16]; u64 regs[16]; u64 flags; u8 mem[64]; } (216 bytes)
  * stdout: records { u64 regs[16]; u64 flags; u8 mem[64]; i64 signal; i64 taken; } (216 bytes)
- * The instruction runs from a fixed code page (0x20000000) with the registers loaded
- * (RSP excluded: the harness's own stack) and memory at 0x10000000; a fault (SIGFPE,
+ * The instruction runs from a fixed code page (0x20000000) with all sixteen registers loaded
+ * (RSP too: stack cases point it into the memory page; signals run on an alternate stack)
+ * and memory at 0x10000000; a fault (SIGFPE,
  * SIGSEGV, SIGILL, SIGBUS) is reported as its signal number. A second exit at code+32 marks
  * the case "taken" (branch cases aim there); code+16 is the fall-through exit.
  */
@@ -40,12 +41,15 @@ __asm__(
     "  mov oracle_state+56(%rip), %rdi\n mov oracle_state+64(%rip), %r8\n mov oracle_state+72(%rip), %r9\n"
     "  mov oracle_state+80(%rip), %r10\n mov oracle_state+88(%rip), %r11\n mov oracle_state+96(%rip), %r12\n"
     "  mov oracle_state+104(%rip), %r13\n mov oracle_state+112(%rip), %r14\n mov oracle_state+120(%rip), %r15\n"
+    "  mov oracle_state+32(%rip), %rsp\n"
     "  jmp *code_entry(%rip)\n"
     ".globl oracle_back_taken\n"
     "oracle_back_taken:\n"
     "  movq $1, oracle_taken(%rip)\n"
     ".globl oracle_back\n"
     "oracle_back:\n"
+    "  mov %rsp, oracle_state+32(%rip)\n"
+    "  mov oracle_state+136(%rip), %rsp\n"
     "  pushfq\n popq oracle_state+128(%rip)\n"
     "  mov %rax, oracle_state+0(%rip)\n mov %rcx, oracle_state+8(%rip)\n mov %rdx, oracle_state+16(%rip)\n"
     "  mov %rbx, oracle_state+24(%rip)\n mov %rbp, oracle_state+40(%rip)\n mov %rsi, oracle_state+48(%rip)\n"
@@ -73,7 +77,11 @@ int main(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
-  sa.sa_flags = SA_NODEFER;
+  sa.sa_flags = SA_NODEFER | SA_ONSTACK;
+  /* The instruction's RSP may point into the 4 KiB memory page (or nowhere): signals get their own stack. */
+  static uint8_t alt_stack[65536];
+  stack_t ss = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack, .ss_flags = 0};
+  if (sigaltstack(&ss, 0) != 0) return 3;
   sigaction(SIGFPE, &sa, 0);
   sigaction(SIGSEGV, &sa, 0);
   sigaction(SIGILL, &sa, 0);
@@ -98,7 +106,6 @@ int main(void) {
     got_signal = 0;
     if (sigsetjmp(jb, 1) == 0) oracle_run();
     memcpy(out.regs, oracle_state, 128);
-    out.regs[4] = in.regs[4];
     out.flags = oracle_state[16];
     memcpy(out.mem, mem, 64);
     out.signal = got_signal;
