@@ -2539,6 +2539,8 @@ export class Cpu implements TaskSwitchHost {
         const size = this.opSize(insn, 0);
         if (name & 2) {
           this.readOp(insn, 0, size);
+          // SDM 2 "WRFSBASE/WRGSBASE": a non-canonical base is #GP(0).
+          if (size === 8 && !isCanonical(this.vHi, this.canonShift)) this.fault(VECTOR_GP, 0);
           s.segBaseLo[seg] = this.vLo;
           s.segBaseHi[seg] = size === 8 ? this.vHi : 0;
         } else this.writeReg(insn.opRegister[0]!, s.segBaseLo[seg]!, size === 8 ? s.segBaseHi[seg]! : 0);
@@ -3466,6 +3468,8 @@ export class Cpu implements TaskSwitchHost {
       }
       case MSR_IA32_FS_BASE:
       case MSR_IA32_GS_BASE: {
+        // SDM 2 "WRMSR": base and entry-point MSRs take canonical addresses only.
+        if (!isCanonical(hi, this.canonShift)) return false;
         const k = index === MSR_IA32_FS_BASE ? SEG_FS : SEG_GS;
         s.segBaseLo[k] = lo;
         s.segBaseHi[k] = hi;
@@ -3476,6 +3480,7 @@ export class Cpu implements TaskSwitchHost {
         return true;
     }
     if (!KNOWN_MSRS.has(index) && !s.msrs.has(index)) return false;
+    if (CANONICAL_MSRS.has(index) && !isCanonical(hi, this.canonShift)) return false;
     const v = this.msrSlot(index);
     v[0] = lo;
     v[1] = hi;
@@ -4532,6 +4537,8 @@ export class Cpu implements TaskSwitchHost {
     const star = this.msrSlot(MSR_IA32_STAR);
     const base = star[1]! >>> 16;
     const to64 = insn.operandSize === 8;
+    // SDM 2 "SYSRET": a non-canonical RCX is #GP(0) at CPL 0, before anything changes.
+    if (to64 && !isCanonical(g[3]!, this.canonShift)) this.fault(VECTOR_GP, 0);
     this.setSegmentRaw(
       SEG_CS,
       ((to64 ? base + 16 : base) & 0xfffc) | 3,
@@ -4573,6 +4580,9 @@ export class Cpu implements TaskSwitchHost {
     } else {
       if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
       const to64 = osz === 8;
+      // SDM 2 "SYSEXIT": the new RIP (RDX) and RSP (RCX) must be canonical.
+      if (to64 && (!isCanonical(g[5]!, this.canonShift) || !isCanonical(g[3]!, this.canonShift)))
+        this.fault(VECTOR_GP, 0);
       this.setSegmentRaw(
         SEG_CS,
         ((cs + (to64 ? 32 : 16)) & 0xfffc) | 3,
@@ -5096,6 +5106,14 @@ function byteSwap32(v: number): number {
 }
 /** gpr32 slots of EAX, EBX, ECX, EDX for CPUID results. */
 const CPUID_SLOTS = [0, 6, 2, 4];
+
+/** MSRs that hold linear addresses: WRMSR of a non-canonical value is #GP(0) (SDM 2 "WRMSR"). */
+const CANONICAL_MSRS = new Set<number>([
+  MSR_IA32_KERNEL_GS_BASE,
+  MSR_IA32_LSTAR,
+  MSR_IA32_SYSENTER_EIP,
+  MSR_IA32_SYSENTER_ESP,
+]);
 
 /** MSRs that read as 0 until written (so OS probes do not #GP). */
 const KNOWN_MSRS = new Set<number>([

@@ -270,6 +270,26 @@ describe('canonical addresses in 64-bit mode', () => {
     expect(cpu.getReg('rip')).toBe(sym('fault'));
   });
 
+  it.each([
+    ['WRMSR IA32_LSTAR', 'mov ecx, 0xc0000082\nmov edx, 0x8000\nxor eax, eax\nfault: wrmsr'],
+    ['WRMSR IA32_FS_BASE', 'mov ecx, 0xc0000100\nmov edx, 0xffff0000\nxor eax, eax\nfault: wrmsr'],
+    ['WRMSR IA32_KERNEL_GS_BASE', 'mov ecx, 0xc0000102\nmov edx, 0x10000\nxor eax, eax\nfault: wrmsr'],
+    ['WRFSBASE', 'mov rax, 0x0000800000000000\nfault: wrfsbase rax'],
+    ['SYSRET to a non-canonical RCX', 'mov rcx, 0x0000800000000000\nfault: o64 sysret'],
+    [
+      'SYSEXIT to a non-canonical RDX',
+      'mov ecx, 0x174\nmov eax, 8\nxor edx, edx\nwrmsr\nmov rdx, 0x0000800000000000\nmov rcx, 0x1000\nfault: o64 sysexit',
+    ],
+  ])('%s takes canonical addresses only (#GP(0))', (_name, body) => {
+    const g = protectedGuest({ bits: 64, source: `bits 64\n${body}` });
+    g.cpu.state.efer |= 1; // SCE
+    g.cpu.state.cr4 |= 1 << 16; // FSGSBASE
+    expect(g.cpu.run({ maxInstructions: 20 })).toBe(StopReason.Exception);
+    expect(g.cpu.exceptionVector).toBe(GP);
+    expect(g.cpu.exceptionErrorCode).toBe(0);
+    expect(g.cpu.getReg('rip')).toBe(g.sym('fault'));
+  });
+
   it('keeps RSP when a CALL target is non-canonical', () => {
     const { cpu } = run64('mov rax, 0x0000800000000000\ncall rax');
     expect(cpu.getReg('rsp')).toBe(0x8000);
