@@ -92,6 +92,15 @@ describe('AttFormatter', () => {
     expect(att(64, '64 0f f7 d8')).toBe('fs maskmovq %mm0,%mm3');
   });
 
+  it.each([
+    [32, '67 0f f7 f3', 'addr16 maskmovq %mm3,%mm6'],
+    [32, '64 67 0f f7 f3', 'addr16 fs maskmovq %mm3,%mm6'],
+    [64, '67 0f 01 c8', 'addr32 monitor'],
+    [64, '67 0f 01 fc', 'addr32 clzero'],
+  ] as const)('writes a non-default implicit address size as addrNN: %i-bit %s', (bits, hex, text) => {
+    expect(att(bits, hex)).toBe(text);
+  });
+
   it('writes SYSEXIT/SYSRET with a size suffix in 64-bit mode only (66h keeps the 32-bit form)', () => {
     expect(att(64, '66 0f 35')).toBe('sysexitl');
     expect(att(64, '48 0f 35')).toBe('sysexitq');

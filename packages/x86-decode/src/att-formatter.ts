@@ -50,6 +50,8 @@ const W_WIDENS_GPR32 = new Set([
 // SVM and related instructions whose rAX/ECX operands GAS does not write (their address size
 // shows as an `addrNN` prefix instead).
 const IMPLICIT_OPERANDS = new Set(['vmrun', 'vmload', 'vmsave', 'invlpga', 'clzero', 'skinit']);
+// Instructions with an implicit rAX/rDI address: a non-default address size is an `addrNN` prefix.
+const ADDRESS_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu']);
 // VEX conversions from a 128/256-bit memory source to an XMM register: GAS marks the source width.
 const VEX_NARROWING = new Set(['vcvtpd2dq', 'vcvttpd2dq', 'vcvtpd2ps']);
 // String forms whose SSE namesakes keep their Intel name (MOVSD, CMPSD).
@@ -151,6 +153,7 @@ const T_W_WIDENS = 1 << 30;
 const U_IMPLICIT_OPS = 1;
 const U_VEX_NARROW = 2;
 const U_GETSEC = 4;
+const U_ADDRESS_SHOWN = 8;
 
 const ATT_MNEMONIC: string[] = [];
 const ATT_TRAITS: number[] = [];
@@ -185,6 +188,7 @@ function addMnemonic(m: string): void {
   if (IMPLICIT_OPERANDS.has(m)) u |= U_IMPLICIT_OPS;
   if (VEX_NARROWING.has(m)) u |= U_VEX_NARROW;
   if (m === 'getsecq') u |= U_GETSEC;
+  if (ADDRESS_SHOWN.has(m)) u |= U_ADDRESS_SHOWN;
   ATT_TRAITS2.push(u);
   if (/^(stos|lods|scas|ins|outs)[bwdq]$/.test(m)) t |= T_STRING_REG;
   if (m === 'call' || m === 'jmp') t |= T_CALL_JMP;
@@ -286,11 +290,16 @@ export class AttFormatter {
       if (insn.operandSize !== def) out += (traits & T_LOOP) !== 0 ? '.byte 0x66; ' : `data${insn.operandSize * 8} `;
     }
     if (
-      (traits2 & U_IMPLICIT_OPS) !== 0 &&
       insn.addressSize !== defaultAsz &&
-      formHasOperandType(code, OperandType.AddrSizeReg)
+      ((traits2 & U_ADDRESS_SHOWN) !== 0 ||
+        ((traits2 & U_IMPLICIT_OPS) !== 0 && formHasOperandType(code, OperandType.AddrSizeReg)))
     )
       out += `addr${insn.addressSize * 8} `;
+    // an overriding segment of an implicit [rDI] (MASKMOVQ) is written as a prefix
+    if ((traits2 & U_ADDRESS_SHOWN) !== 0 && formHasOperandType(code, OperandType.ImplicitMemory)) {
+      const implicitSeg = shownSegment(insn, false);
+      if (implicitSeg !== Register.None) out += `${REG_TEXT[implicitSeg]!.slice(1)} `;
+    }
     if ((traits2 & U_GETSEC) !== 0) {
       out += 'rex.w ';
       name = 'getsec';
@@ -418,11 +427,7 @@ export class AttFormatter {
       const kind = insn.opKind[k]!;
       const desc = CODE_OPS[code * 5 + k]!;
       const type = desc & 0xff;
-      if (type === OperandType.ImplicitMemory) {
-        // an overriding segment of the implicit [rDI] (MASKMOVQ) is written as a prefix
-        if (memSeg !== '') out = `${memSeg.slice(1, -1)} ${out}`;
-        continue;
-      }
+      if (type === OperandType.ImplicitMemory) continue;
       // x87: the implicit ST(0) next to a memory operand is not written
       if (hasMem && type === OperandType.FixedReg && desc >>> 16 === Register.ST0) continue;
       if (
