@@ -95,7 +95,7 @@ function randomInsn(r: Rng, m: ModeRegs, bits: 32 | 64, label: () => string, fns
     const v = imm();
     return size === 'byte' ? v & 0xff : size === 'word' ? v & 0xffff : v;
   };
-  switch (r.int(22)) {
+  switch (r.int(24)) {
     case 0:
       return `mov ${reg}, ${reg2}`;
     case 1:
@@ -156,6 +156,10 @@ function randomInsn(r: Rng, m: ModeRegs, bits: 32 | 64, label: () => string, fns
       const d = r.pick(['ebx', 'ecx', 'edi']);
       return `xor edx, edx\n${r.int(12) === 0 ? `xor ${d}, ${d}` : `or ${d}, 1`}\ndiv ${d}`;
     }
+    case 21:
+    case 22:
+      // A flag producer with a consumer right behind it (conditions from the producer's locals).
+      return `${alu} ${reg}, ${reg2}\n${r.int(2) === 0 ? `set${r.pick(CONDS)} ${r.pick(m.byte)}` : `${r.pick(['adc', 'sbb'])} ${reg}, ${reg2}`}`;
     default:
       return `nop`;
   }
@@ -215,7 +219,8 @@ function makeCpu(bytes: Uint8Array, bits: 32 | 64, compile: boolean, seed: numbe
   cpu.setReg('rip', CODE);
   for (const name of ['rax', 'rbx', 'rcx', 'rdx', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12']) {
     if (bits === 64 || /^r[a-z]{2}$/.test(name)) {
-      cpu.setReg(bits === 64 ? name : name.replace(/^r/, 'e'), r.next());
+      if (bits === 64) cpu.setReg64(name, r.next(), r.int(3) === 0 ? 0 : r.next());
+      else cpu.setReg(name.replace(/^r/, 'e'), r.next());
     }
   }
   cpu.setReg(bits === 64 ? 'rsi' : 'esi', DATA);
@@ -460,4 +465,39 @@ describe('block compiler', () => {
     expect(ackAt).toBeLessThan(5000 + 4);
     expect(late.cpu.getReg('r8')).toBe(1);
   });
+
+  it.each(['add', 'sub', 'cmp', 'adc', 'sbb', 'and', 'xor', 'test', 'inc', 'dec', 'neg'])(
+    'gives every condition of a 64-bit %s the interpreter gives (carries and borrows across the halves)',
+    (op) => {
+      const conds = CONDS.map((cc, i) => `set${cc} dl\nmov [rsi + ${i}], dl`).join('\n');
+      const head = op === 'inc' || op === 'dec' || op === 'neg' ? `${op} rax` : `${op} rax, rbx`;
+      // adc/sbb consume CF, cmov consumes the other flags; then a flag-preserving INC reads CF again.
+      const source = `bits 64\norg ${CODE}\n${head}\n${conds}\ncmovl rcx, rbx\ninc rdi\nadc rdi, rdi\nhlt`;
+      const bytes = assemble(source, { bits: 64, org: CODE }).bytes;
+      const values: [number, number][] = [
+        [0, 1],
+        [0, 2],
+        [5, 1],
+        [5, 7],
+        [0x7fffffff, 0xffffffff],
+        [0x80000000, 0],
+        [0xffffffff, 0xffffffff],
+      ];
+      for (const [ah, al] of values) {
+        for (const [bh, bl] of values) {
+          for (const carry of op === 'adc' || op === 'sbb' ? [0, 1] : [1]) {
+            const run = (compile: boolean) => {
+              const cpu = makeCpu(bytes, 64, compile, 1);
+              cpu.setReg64('rax', al, ah);
+              cpu.setReg64('rbx', bl, bh);
+              cpu.setReg('rflags', 2 | carry);
+              cpu.run({ maxInstructions: 100 });
+              return snapshot(cpu);
+            };
+            expect(run(true), `${op} ${ah}:${al}, ${bh}:${bl} CF=${carry}`).toEqual(run(false));
+          }
+        }
+      }
+    },
+  );
 });

@@ -1,5 +1,4 @@
 import { type Instruction, OperandKind, PREFIX_LOCK, Register } from '@typevisor/x86-decode';
-import { aluAdd, aluIncDec, aluLogic, aluSub } from '../../alu/alu.ts';
 import { type CpuState, LazyOp } from '../../state/cpu-state.ts';
 import { H, MNEMONIC_COND, MNEMONIC_HANDLER } from '../handlers.ts';
 import { REG_INDEX, REG_KIND, RegKind } from '../register-table.ts';
@@ -419,7 +418,12 @@ class Emitter {
   flushCode(): string {
     const p = this.pending;
     if (p === null) return '';
-    const src = p.op === LazyOp.Inc || p.op === LazyOp.Dec ? '1' : `fs${p.k}`;
+    const incDec = p.op === LazyOp.Inc || p.op === LazyOp.Dec;
+    const src = incDec ? '1' : `fs${p.k}`;
+    if (p.size === 8) {
+      const k = p.k;
+      return `SL8(s, ${p.op}, fd${k}, fdh${k}, ${src}, ${incDec ? '0' : `fsh${k}`}, fr${k}, frh${k}, ${p.carry});`;
+    }
     return `SL(s, ${p.op}, ${p.size}, fd${p.k}, ${src}, fr${p.k}, ${p.carry});`;
   }
 
@@ -435,6 +439,12 @@ class Emitter {
     const p = this.pending;
     if (p === null) return null;
     const k = p.k;
+    if (p.size === 8) {
+      // The carry out of the high half, as CpuState.arithFlags computes it.
+      if (p.op === LazyOp.Add)
+        return `(fdh${k} + fsh${k} + (fd${k} + fs${k} + ${p.carry} > 4294967295 ? 1 : 0) > 4294967295)`;
+      if (p.op === LazyOp.Sub) return `(fdh${k} < fsh${k} + (fd${k} < fs${k} + ${p.carry} ? 1 : 0))`;
+    }
     switch (p.op) {
       case LazyOp.Add:
         return `(fd${k} + fs${k} + ${p.carry} > ${sizeMaskOf(p.size)})`;
@@ -457,29 +467,34 @@ class Emitter {
       return `c.cond(${cc})`;
     }
     const k = p.k;
-    const sign = p.size === 4 ? 0x80000000 : p.size === 2 ? 0x8000 : 0x80;
-    const zf = `(fr${k} === 0)`;
-    const sf = `((fr${k} & ${sign}) !== 0)`;
+    const wide = p.size === 8;
+    const sign = p.size === 4 || wide ? 0x80000000 : p.size === 2 ? 0x8000 : 0x80;
+    // The sign and overflow bits live in the high halves of a 64-bit producer.
+    const d = wide ? `fdh${k}` : `fd${k}`;
+    const sv = wide ? `fsh${k}` : `fs${k}`;
+    const rv = wide ? `frh${k}` : `fr${k}`;
+    const zf = wide ? `((fr${k} | frh${k}) === 0)` : `(fr${k} === 0)`;
+    const sf = `((${rv} & ${sign}) !== 0)`;
     let of: string;
     switch (p.op) {
       case LazyOp.Add:
-        of = `(((fd${k} ^ fr${k}) & (fs${k} ^ fr${k}) & ${sign}) !== 0)`;
+        of = `(((${d} ^ ${rv}) & (${sv} ^ ${rv}) & ${sign}) !== 0)`;
         break;
       case LazyOp.Sub:
-        of = `(((fd${k} ^ fs${k}) & (fd${k} ^ fr${k}) & ${sign}) !== 0)`;
+        of = `(((${d} ^ ${sv}) & (${d} ^ ${rv}) & ${sign}) !== 0)`;
         break;
       case LazyOp.Logic:
         of = 'false';
         break;
       case LazyOp.Inc:
-        of = `((fr${k} & ~fd${k} & ${sign}) !== 0)`;
+        of = `((${rv} & ~${d} & ${sign}) !== 0)`;
         break;
       default:
-        of = `((fd${k} & ~fr${k} & ${sign}) !== 0)`;
+        of = `((${d} & ~${rv} & ${sign}) !== 0)`;
     }
     const cf = this.carryExpr()!;
     let r: string;
-    const plainSub = p.op === LazyOp.Sub && p.carry === '0';
+    const plainSub = p.op === LazyOp.Sub && p.carry === '0' && !wide;
     const sh = 32 - p.size * 8;
     const signed = (v: string) => (sh === 0 ? `(${v} | 0)` : `((${v} << ${sh}) >> ${sh})`);
     switch (kind) {
@@ -707,17 +722,33 @@ function genAlu(e: Emitter, insn: Instruction, k: number, h: H): void {
   const dst = loadOperand(e, insn, k, 0, size, 'v');
   const writes = h !== H.Cmp && h !== H.Test;
   if (size === 8) {
-    // 64-bit: the shared ALU functions store the lazy flags themselves.
-    e.flushNow();
-    const op = h === H.Or ? 1 : h === H.Xor ? 2 : 0;
-    const call =
-      h === H.Add || h === H.Adc
-        ? `aluAdd(s, 8, ${dst.lo}, ${dst.hi}, ${src.lo}, ${src.hi}, ${h === H.Adc ? 's.carry()' : '0'});`
-        : h === H.Sub || h === H.Sbb || h === H.Cmp
-          ? `aluSub(s, 8, ${dst.lo}, ${dst.hi}, ${src.lo}, ${src.hi}, ${h === H.Sbb ? 's.carry()' : '0'});`
-          : `aluLogic(s, 8, ${op}, ${dst.lo}, ${dst.hi}, ${src.lo}, ${src.hi});`;
-    e.emit(call);
-    if (writes) storeOperand(e, insn, k, size, { lo: 's.outLo', hi: 's.outHi' });
+    let carry = '0';
+    if (h === H.Adc || h === H.Sbb) {
+      const cf = e.carryExpr();
+      e.local(`fc${k}`);
+      e.emit(`fc${k} = ${cf === null ? 's.carry()' : `${cf} ? 1 : 0`};`);
+      carry = `fc${k}`;
+    }
+    e.local(`fd${k}`, `fdh${k}`, `fs${k}`, `fsh${k}`, `fr${k}`, `frh${k}`);
+    e.emit(`fd${k} = ${dst.lo}; fdh${k} = ${dst.hi}; fs${k} = ${src.lo}; fsh${k} = ${src.hi};`);
+    let op: LazyOp;
+    const cin = carry === '0' ? '' : ` + ${carry}`;
+    const bin = carry === '0' ? '' : ` - ${carry}`;
+    if (h === H.Add || h === H.Adc) {
+      e.emit(
+        `t = fd${k} + fs${k}${cin}; fr${k} = t >>> 0; frh${k} = (fdh${k} + fsh${k} + (t > 4294967295 ? 1 : 0)) >>> 0;`,
+      );
+      op = LazyOp.Add;
+    } else if (h === H.Sub || h === H.Sbb || h === H.Cmp) {
+      e.emit(`t = fd${k} - fs${k}${bin}; fr${k} = t >>> 0; frh${k} = (fdh${k} - fsh${k} - (t < 0 ? 1 : 0)) >>> 0;`);
+      op = LazyOp.Sub;
+    } else {
+      const o = h === H.Or ? '|' : h === H.Xor ? '^' : '&';
+      e.emit(`fr${k} = (fd${k} ${o} fs${k}) >>> 0; frh${k} = (fdh${k} ${o} fsh${k}) >>> 0;`);
+      op = LazyOp.Logic;
+    }
+    e.pending = { op, size: 8, k, carry };
+    if (writes) storeOperand(e, insn, k, size, { lo: `fr${k}`, hi: `frh${k}` });
     return;
   }
   const mask = sizeMaskOf(size);
@@ -807,9 +838,16 @@ function genInline(e: Emitter, insn: Instruction, k: number): void {
       const r = insn.opRegister[0]!;
       const size = gprSize(r);
       if (size === 8) {
-        e.flushNow();
-        e.emit(`aluIncDec(s, 8, ${gprLo(r)}, ${gprHi(r)}, ${h === H.Inc ? 1 : -1});`);
-        e.emit(gprWrite(r, 's.outLo', 's.outHi'));
+        const cf8 = e.carryExpr();
+        e.local(`fc${k}`, `fd${k}`, `fdh${k}`, `fr${k}`, `frh${k}`);
+        e.emit(
+          `fc${k} = ${cf8 === null ? 's.carry()' : `${cf8} ? 1 : 0`}; fd${k} = ${gprLo(r)}; fdh${k} = ${gprHi(r)};`,
+        );
+        e.emit(
+          `t = fd${k} ${h === H.Inc ? '+' : '-'} 1; fr${k} = t >>> 0; frh${k} = (fdh${k} + (t > 4294967295 ? 1 : t < 0 ? -1 : 0)) >>> 0;`,
+        );
+        e.pending = { op: h === H.Inc ? LazyOp.Inc : LazyOp.Dec, size: 8, k, carry: `fc${k}` };
+        e.emit(gprWrite(r, `fr${k}`, `frh${k}`));
         return;
       }
       // CF is preserved: taken from the pending producer or the state before the new flags exist.
@@ -941,6 +979,29 @@ function storeLazyFlags(s: CpuState, op: LazyOp, size: number, d: number, src: n
   s.lazyCarry = carry;
 }
 
+/** {@link storeLazyFlags} for a 64-bit producer (the generated code's `SL8`). */
+function storeLazyFlags64(
+  s: CpuState,
+  op: LazyOp,
+  d: number,
+  dh: number,
+  src: number,
+  srch: number,
+  r: number,
+  rh: number,
+  carry: number,
+): void {
+  s.lazyOp = op;
+  s.lazySize = 8;
+  s.lazyDstLo = d;
+  s.lazyDstHi = dh;
+  s.lazySrcLo = src;
+  s.lazySrcHi = srch;
+  s.lazyResLo = r;
+  s.lazyResHi = rh;
+  s.lazyCarry = carry;
+}
+
 /** Sets RIP and retires `n` instructions (the generated code's `EX`, used on every exit path). */
 function leaveBlock(c: { retired: number }, s: CpuState, ripLo: number, ripHi: number, n: number): void {
   s.ripLo = ripLo;
@@ -1026,25 +1087,7 @@ export function compileBlock(
     ipLoTable[k] = insns[k]!.ipLo;
     ipHiTable[k] = bitness === 64 ? insns[k]!.ipHi : 0;
   }
-  const factory = new Function(
-    'I',
-    'F',
-    'IL',
-    'IH',
-    'pc',
-    'RT',
-    'RV',
-    'WT',
-    'WV',
-    'TM',
-    'aluAdd',
-    'aluSub',
-    'aluLogic',
-    'aluIncDec',
-    'SL',
-    'EX',
-    source,
-  );
+  const factory = new Function('I', 'F', 'IL', 'IH', 'pc', 'RT', 'RV', 'WT', 'WV', 'TM', 'SL', 'SL8', 'EX', source);
   const run = factory(
     insns,
     fallback,
@@ -1056,11 +1099,8 @@ export function compileBlock(
     tlb.writeTags,
     tlb.writeViews,
     tlb.mask,
-    aluAdd,
-    aluSub,
-    aluLogic,
-    aluIncDec,
     storeLazyFlags,
+    storeLazyFlags64,
     leaveBlock,
   ) as BlockFunction;
   return { run, count, bitness, ipLo: insns[0]!.ipLo, ipHi: insns[0]!.ipHi, segments, source };
