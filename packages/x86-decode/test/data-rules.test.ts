@@ -77,6 +77,11 @@ describe('decoding the encodings behind the data fixes', () => {
     [32, '66 50'], // push ax
     [16, '66 50'], // push eax
     [16, '66 6a ff'], // push dword -1
+    [64, '66 0f 01 c1'], // vmcall, monitor, xgetbv, rdpru... take no 66/F2/F3 (NP): invalid
+    [32, 'f3 0f 01 d0'],
+    [16, 'f2 0f 01 c8'],
+    [64, '66 0f 01 fd'],
+    [64, '0f 01 fd'], // rdpru
   ] as const)('agrees with iced-x86 on %i-bit %s', (bits, bytes) => {
     const r = compareWithIced(bits, hex(bytes), 0x1000);
     expect(r.disagreements.map((d) => `${d.hex}: iced ${d.theirs} / ours ${d.ours}`)).toEqual([]);
