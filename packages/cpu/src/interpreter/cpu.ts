@@ -1108,7 +1108,10 @@ export class Cpu implements TaskSwitchHost {
     return (
       this.compile &&
       this.bitness !== 16 &&
-      this.interception === null &&
+      // In VMX non-root operation blocks run while no boundary exit (interrupt/NMI window,
+      // preemption timer, monitor trap flag) is armed: inline forms never exit, the others
+      // reach the interception through execute(), faults through delivery, EPT through translate.
+      (this.interception === null || !this.interception.windowsArmed) &&
       this.hooks.memory === undefined &&
       (codeHooks === undefined || codeHooks.size === 0) &&
       (this.state.flagsValue & FLAG_TF) === 0

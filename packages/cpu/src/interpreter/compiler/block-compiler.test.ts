@@ -500,4 +500,69 @@ describe('block compiler', () => {
       }
     },
   );
+
+  it('runs blocks in VMX non-root operation with the same exits, RIPs and counts as the interpreter', () => {
+    // A stand-in for the vmx package's interception: CPUID exits; nothing else does.
+    const fakeInterception = (log: string[], armed: { value: boolean }) =>
+      new Proxy({} as Record<string, unknown>, {
+        get(_t, prop) {
+          if (prop === 'windowsArmed') return armed.value;
+          if (prop === 'readShadowedCr') return (_cr: number, actual: number) => actual;
+          if (prop === 'guestTsc')
+            return (lo: number, hi: number, out: Uint32Array) => {
+              out[0] = lo;
+              out[1] = hi;
+            };
+          if (prop === 'cpuid')
+            return () => {
+              log.push('cpuid');
+              return true;
+            };
+          return () => false;
+        },
+      });
+    const source = `bits 64
+      org ${CODE}
+      mov r9d, 3000
+    l: add eax, 3
+      mov [rsi + 8], eax
+      test r9d, 7
+      jnz skip
+      cpuid
+    skip:
+      dec r9d
+      jnz l
+      hlt`;
+    const bytes = assemble(source, { bits: 64, org: CODE }).bytes;
+    const make = (compile: boolean) => {
+      const cpu = makeCpu(bytes, 64, compile, 3);
+      const log: string[] = [];
+      const armed = { value: false };
+      (cpu as unknown as { interception: unknown }).interception = fakeInterception(log, armed);
+      return { cpu, log, armed };
+    };
+    const ref = make(false);
+    const jit = make(true);
+    const r = new Rng(5);
+    let exits = 0;
+    for (let slice = 0; slice < 2000; slice++) {
+      const armed = r.int(5) === 0;
+      ref.armed.value = armed;
+      jit.armed.value = armed;
+      const n = 1 + r.int(300);
+      const a = ref.cpu.run({ maxInstructions: n });
+      const b = jit.cpu.run({ maxInstructions: n });
+      expect(b).toBe(a);
+      expect(snapshot(jit.cpu)).toEqual(snapshot(ref.cpu));
+      if (a === StopReason.VmExit) {
+        // The "hypervisor" emulates CPUID by skipping it.
+        exits++;
+        for (const c of [ref.cpu, jit.cpu]) c.setReg('rip', c.getReg('rip') + 2);
+      }
+      if (a === StopReason.Halt) break;
+    }
+    expect(exits).toBe(375);
+    expect(jit.log.length).toBe(375);
+    expect(countBlocks(jit.cpu)).toBeGreaterThan(0);
+  });
 });
