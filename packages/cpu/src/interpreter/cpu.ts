@@ -1,13 +1,16 @@
 import {
+  ACCESS_AC,
   ACCESS_FETCH,
   ACCESS_NO_AD_UPDATE,
   ACCESS_USER,
   ACCESS_WRITE,
   CR0_PG,
+  CR4_SMAP,
   type GuestPhysicalAddress,
   PagingState,
   type PhysicalMemory,
   pageWalk,
+  RIGHT_USER,
   WalkResult,
   WalkStatus,
 } from '@typevisor/mmu';
@@ -587,6 +590,29 @@ export class Cpu implements TaskSwitchHost {
   segmentCheck(seg: number, offset: number, size: number, write: boolean): void {
     const v = segmentAccessVector(this.state, seg, offset, size, write, this.segMode);
     if (v !== 0) this.fault(v, 0);
+  }
+
+  /**
+   * Sets the CPL. TLB entries hold the outcome of the permission checks made at the privilege
+   * they were filled at (user pages for CPL 3; SMEP/SMAP for CPL 0-2), so a change between user
+   * and supervisor drops them.
+   */
+  private setCpl(cpl: number): void {
+    if ((cpl === 3) !== (this.cpl === 3)) this.flushTlb();
+    this.cpl = cpl;
+  }
+
+  /**
+   * After an implicit supervisor access made on behalf of CPL-3 code (descriptor tables, TSS,
+   * I/O bitmap), forgets the translations it filled: a later CPL-3 access to that page must walk
+   * (and fault on a supervisor page) again.
+   */
+  private dropSupervisorFill(lo: number, size: number): void {
+    const last = (lo + size - 1) >>> 0;
+    for (let k = 0; k < 2; k++) {
+      this.tlbTag[k]![(lo >>> 12) & (TLB_SIZE - 1)] = -1;
+      this.tlbTag[k]![(last >>> 12) & (TLB_SIZE - 1)] = -1;
+    }
   }
 
   /** Drops every cached translation (MOV CR3, CR0/CR4 changes, CPL changes). */
@@ -1279,9 +1305,17 @@ export class Cpu implements TaskSwitchHost {
     } else {
       let acc = access;
       if (this.cpl === 3) acc |= ACCESS_USER;
+      else if (this.state.flagsValue & FLAG_AC) acc |= ACCESS_AC;
       if (!pageWalk(this.memory, this.paging, lo, hi, acc, this.walk)) this.walkFault(lo, hi, acc);
       const p = this.walk.physical;
       physPage = p - (p % 4096);
+      if (kind !== 2 && this.cpl !== 3 && this.state.cr4 & CR4_SMAP && this.walk.rights & RIGHT_USER) {
+        // SDM 3A 4.6.1: a supervisor data access to a user page under SMAP depends on RFLAGS.AC,
+        // which STAC/CLAC/POPF change without a TLB flush: such translations are not cached.
+        tags[idx] = -1;
+        this.tlbView[kind]![idx] = null;
+        return (physPage >= 0 ? physPage : physPage >>> 0) + (lo & 0xfff);
+      }
     }
     physPage = physPage >= 0 ? physPage : physPage >>> 0;
     tags[idx] = tag;
@@ -3352,6 +3386,7 @@ export class Cpu implements TaskSwitchHost {
       this.readMem(lo >>> 0, hi, size);
     } finally {
       this.cpl = save;
+      if (save === 3) this.dropSupervisorFill(lo >>> 0, size);
     }
   }
 
@@ -3630,6 +3665,7 @@ export class Cpu implements TaskSwitchHost {
       this.writeMem((base + (selector & ~7) + 5) >>> 0, baseHi, 1, ((hi >>> 8) & 0xff) | 1, 0);
     } finally {
       this.cpl = save;
+      if (save === 3) this.dropSupervisorFill((base + (selector & ~7) + 5) >>> 0, 1);
     }
   }
 
@@ -3650,6 +3686,7 @@ export class Cpu implements TaskSwitchHost {
   private updateMode(): void {
     const s = this.state;
     const csAttr = s.segAttr[SEG_CS]!;
+    const wasUser = this.cpl === 3;
     if ((s.cr0 & CR0_PE_BIT) === 0) {
       this.bitness = 16;
       this.cpl = 0;
@@ -3660,6 +3697,7 @@ export class Cpu implements TaskSwitchHost {
       this.bitness = s.efer & EFER_LMA_BIT && csAttr & AR_L ? 64 : csAttr & AR_DB ? 32 : 16;
       this.cpl = s.segSelector[SEG_CS]! & 3;
     }
+    if (wasUser !== (this.cpl === 3)) this.flushTlb();
     this.curCache = null;
     this.curPageTag = -1;
     this.refreshSegments();
@@ -3756,6 +3794,7 @@ export class Cpu implements TaskSwitchHost {
       this.writeMem(lo >>> 0, 0, size, value >>> 0, 0);
     } finally {
       this.cpl = save;
+      if (save === 3) this.dropSupervisorFill(lo >>> 0, size);
     }
   }
 
@@ -3865,7 +3904,7 @@ export class Cpu implements TaskSwitchHost {
       s.segAttr[SEG_SS] = oldSsAttr;
       s.gpr32[8] = oldSpLo;
       s.gpr32[9] = oldSpHi;
-      this.cpl = oldCpl;
+      this.setCpl(oldCpl);
       this.refreshSegments();
       this.fault(VECTOR_SS, newSs & ~3);
     }
@@ -3900,7 +3939,7 @@ export class Cpu implements TaskSwitchHost {
       // SDM 3A 6.14.4: SS is loaded with a null selector whose RPL is the new CPL.
       s.segSelector[SEG_SS] = dpl;
       s.segAttr[SEG_SS] = 0x10000 | (dpl << 5);
-      this.cpl = dpl;
+      this.setCpl(dpl);
       return;
     }
     if ((s.segAttr[SEG_TR]! & 0xf) === 0xb || (s.segAttr[SEG_TR]! & 0xf) === 0x9) {
@@ -3909,11 +3948,11 @@ export class Cpu implements TaskSwitchHost {
       this.readSystem(base + 8 + dpl * 8, 0, 2);
       const ss = this.vLo;
       const saveCpl = this.cpl;
-      this.cpl = dpl;
+      this.setCpl(dpl);
       try {
         this.loadSegment(SEG_SS, ss, false);
       } catch (e) {
-        this.cpl = saveCpl;
+        this.setCpl(saveCpl);
         if (e === FAULT) this.fault(VECTOR_TS, ss & ~3);
         throw e;
       }
@@ -3926,7 +3965,7 @@ export class Cpu implements TaskSwitchHost {
     const sp = this.vLo;
     this.readSystem(base + 4 + dpl * 4, 0, 2);
     const ss = this.vLo;
-    this.cpl = dpl;
+    this.setCpl(dpl);
     this.loadSegment(SEG_SS, ss, false);
     s.gpr32[8] = sp;
     s.gpr32[9] = 0;
@@ -4152,7 +4191,7 @@ export class Cpu implements TaskSwitchHost {
     s.setFlags((old & ~mask) | (fl & mask));
     this.loadCs(cs, lo, hi, rpl);
     if (popStack) {
-      this.cpl = rpl;
+      this.setCpl(rpl);
       if (long64 && (ss & ~3) === 0 && rpl !== 3) {
         s.segSelector[SEG_SS] = ss;
         s.segAttr[SEG_SS] = 0x10000 | (rpl << 5);
@@ -5045,7 +5084,7 @@ export class Cpu implements TaskSwitchHost {
       // 64-bit: always push SS:RSP, stack aligned to 16 (SDM 3A 6.14.2).
       if (inner || ist !== 0) this.switchStack(inner ? dpl : this.cpl, ist);
       g[8] = (g[8]! & ~15) >>> 0;
-      this.cpl = inner ? dpl : this.cpl;
+      this.setCpl(inner ? dpl : this.cpl);
       this.setFlagsForGate(flags, isTrap);
       this.loadCs(csSel, dLo, dHi, inner ? dpl : this.cpl);
       this.push(8, oldSs, 0);
