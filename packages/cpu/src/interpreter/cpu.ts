@@ -1582,6 +1582,23 @@ export class Cpu implements TaskSwitchHost {
     }
   }
 
+  /**
+   * For a read-modify-write instruction whose destination (operand 0) is memory, raises the
+   * write's segment fault or #PF before the flags change: the fault is precise and leaves
+   * RFLAGS as it was (the read already computed the address). A no-op for registers.
+   */
+  private probeRmwDestination(insn: Instruction, size: number): void {
+    if (insn.opKind[0] !== OperandKind.Memory) return;
+    if ((this.segOk[this.eaSeg]! & SEG_OK_WRITE) === 0) this.segmentCheck(this.eaSeg, this.eaOff, size, true);
+    const lo = this.eaLo;
+    const hi = this.eaHi;
+    if (this.view(lo, hi, 1) === null) this.translate(lo, hi, ACCESS_WRITE, 1);
+    if ((lo & 0xfff) + size > 4096) {
+      const a = lo + size - 1;
+      this.translate(a >>> 0, (hi + (a > 0xffffffff ? 1 : 0)) >>> 0, ACCESS_WRITE, 1);
+    }
+  }
+
   /** Writes operand `i` (register or memory) at `size` bytes. */
   private writeOp(insn: Instruction, i: number, size: number, lo: number, hi: number): void {
     if (insn.opKind[i] === OperandKind.Register) this.writeReg(insn.opRegister[i]!, lo, hi);
@@ -1965,6 +1982,7 @@ export class Cpu implements TaskSwitchHost {
         this.readOp(insn, 0, size);
         const dLo = this.vLo;
         const dHi = size === 8 ? this.vHi : 0;
+        if (h !== H.Cmp && h !== H.Test) this.probeRmwDestination(insn, size);
         if (h === H.Add) aluAdd(s, size, dLo, dHi, sLo, sHi, 0);
         else if (h === H.Adc) aluAdd(s, size, dLo, dHi, sLo, sHi, s.carry());
         else if (h === H.Sub || h === H.Cmp) aluSub(s, size, dLo, dHi, sLo, sHi, 0);
@@ -1978,6 +1996,7 @@ export class Cpu implements TaskSwitchHost {
         const size = this.opSize(insn, 0);
         this.lockCheck(insn);
         this.readOp(insn, 0, size);
+        this.probeRmwDestination(insn, size);
         aluIncDec(s, size, this.vLo, this.vHi, h === H.Inc ? 1 : -1);
         this.writeOp(insn, 0, size, s.outLo, s.outHi);
         break;
@@ -1986,6 +2005,7 @@ export class Cpu implements TaskSwitchHost {
         const size = this.opSize(insn, 0);
         this.lockCheck(insn);
         this.readOp(insn, 0, size);
+        this.probeRmwDestination(insn, size);
         aluNeg(s, size, this.vLo, size === 8 ? this.vHi : 0);
         this.writeOp(insn, 0, size, s.outLo, s.outHi);
         break;
@@ -2005,6 +2025,7 @@ export class Cpu implements TaskSwitchHost {
           count = this.vLo & 0xff;
         }
         this.readOp(insn, 0, size);
+        this.probeRmwDestination(insn, size);
         aluShift(s, size, MNEMONIC_COND[insn.mnemonic]! as ShiftOp, this.vLo, this.vHi, count);
         // Written even for a zero count: a 32-bit destination still has bits 63:32 cleared (host-verified).
         this.writeOp(insn, 0, size, s.outLo, s.outHi);
@@ -2019,6 +2040,7 @@ export class Cpu implements TaskSwitchHost {
         const sLo = this.vLo;
         const sHi = this.vHi;
         this.readOp(insn, 0, size);
+        this.probeRmwDestination(insn, size);
         aluShiftDouble(s, size, h === H.Shld, this.vLo, this.vHi, sLo, sHi, count);
         this.writeOp(insn, 0, size, s.outLo, s.outHi);
         break;
