@@ -451,6 +451,8 @@ export class Decoder {
             let disp = 0;
             let dispSize = 0;
             if (addrSize === 2) {
+              // VSIB needs a SIB byte, which 16-bit addressing does not have (iced: invalid)
+              if ((d & 0xff) === OperandType.ModrmRmMem && cls !== 0) return this.invalid(insn, start, p);
               if (!(rm === 6 && mod === 0)) memBase = BASE16[rm]!;
               memIndex = INDEX16[rm]!;
               if (mod === 1) {

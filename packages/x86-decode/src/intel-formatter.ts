@@ -230,6 +230,7 @@ export class IntelFormatter {
     }
     if (
       (isLoopLike && mnemonic.charCodeAt(0) !== 106) /* j */ ||
+      (traits & M_ADDR_SHOWN) !== 0 ||
       (hasMem && insn.memBase === Register.None && insn.memIndex === Register.None)
     ) {
       if (insn.addressSize !== defaultAsz && ((traits & (M_ADDR_SHOWN | M_LOOP)) !== 0 || isMoffs(insn)))

@@ -110,6 +110,14 @@ describe('agreement with iced-x86', () => {
     [64, 'c5 fc 77'],
     [64, 'c4 e2 75 90 04 88'], // gather with VSIB
     [64, 'c4 e2 7d 90 c0'], // gather without memory: invalid
+    [16, 'c4 e2 51 93 1a'], // VSIB with 16-bit addressing (no SIB byte exists): invalid
+    [32, '67 c4 e2 51 93 1a'],
+    [16, '67 c4 e2 51 93 1c 24'], // VSIB with 32-bit addressing in 16-bit mode
+    [64, '67 0f f7 f3'], // addr32 maskmovq: implicit [rdi] address size is shown
+    [32, '67 26 66 0f f7 ca'], // addr16 maskmovdqu with its segment override
+    [64, '67 c5 f9 f7 ca'], // addr32 vmaskmovdqu
+    [32, '67 0f 01 c8'], // addr16 monitor
+    [64, '67 0f 01 fa'], // addr32 monitorx
     [64, '0f 20 c0'],
     [64, '44 0f 20 c0'], // cr8
     [64, '0f 20 c8'], // cr1: invalid
