@@ -24,5 +24,5 @@ describe('the interpreter against v86 in 16- and 32-bit protected mode', () => {
       `legacy differential: ${cases.length} cases, ${forms.size} forms, ${failed.size} forms disagree; host compat mode: ${compat}`,
     );
     expect([...failed.values()]).toEqual([]);
-  }, 120_000);
+  }, 360_000);
 });

@@ -66,7 +66,11 @@ interface LegacyTemplate extends Template {
 function legacyTemplates(): LegacyTemplate[] {
   // The 64-bit differential's templates, minus the REX.W-only form (MOVSXD) and the shifts of
   // 16-bit SHLD/SHRD by more than 16 (compared with a mask like the 64-bit test does).
-  const t: LegacyTemplate[] = templates().filter((x) => !x.wOnly);
+  // Control-transfer and stack templates of the 64-bit set are left out: this file has its own
+  // (aimed at the kernel's taken tail, with the stack inside the memory bytes).
+  const t: LegacyTemplate[] = templates().filter(
+    (x) => !x.wOnly && x.rel === undefined && x.stack === undefined && !x.indirect && !x.counter,
+  );
   for (const op of [0x27, 0x2f, 0x37, 0x3f, 0xd6]) t.push({ op: [op], byte: true });
   t.push({ op: [0xd4], imm: 1, byte: true }, { op: [0xd5], imm: 1, byte: true });
   t.push({ op: [0x60] }, { op: [0x61] });
