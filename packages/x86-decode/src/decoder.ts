@@ -257,6 +257,8 @@ export class Decoder {
       p++;
     }
     if (rex !== 0) prefixes |= PREFIX_REX;
+    // the segment a memory operand uses when overridden (64-bit mode honours only FS/GS)
+    const segOv = seg !== Register.None && (!mode64 || seg >= Register.FS) ? seg : Register.None;
     const osz66 = (prefixes & PREFIX_OPERAND_SIZE) !== 0;
     const asz67 = (prefixes & PREFIX_ADDRESS_SIZE) !== 0;
     let pfx = repKind !== 0 ? repKind : osz66 ? 1 : 0;
@@ -510,7 +512,7 @@ export class Decoder {
             insn.memIndex = memIndex;
             insn.memScale = scale;
             insn.memDisplacementSize = dispSize;
-            insn.memSegment = defaultSegment(memBase, seg, mode64);
+            insn.memSegment = segOv !== Register.None ? segOv : DEFAULT_SEG[memBase]!;
             insn.memSizeKind = memSizeKind;
           }
           break;
@@ -659,7 +661,7 @@ export class Decoder {
                   ? gpr + 3
                   : gpr + (((d >>> 16) - Register.RAX) & 15);
             insn.memBase = base;
-            insn.memSegment = defaultSegment(base, seg, mode64);
+            insn.memSegment = segOv !== Register.None ? segOv : DEFAULT_SEG[base]!;
           }
           insn.memSizeKind = memSizeKind;
           break;
@@ -824,6 +826,11 @@ const REG_OF = new Uint8Array(18 << 5);
   set(RegisterClass.St, (n) => Register.ST0 + (n & 7));
   set(RegisterClass.Tmm, (n) => Register.TMM0 + (n & 7));
 }
+
+/** SDM 1 3.7.4: a memory operand's default segment by base register: SS for rBP/rSP, else DS. */
+const DEFAULT_SEG = new Uint8Array(256).fill(Register.DS);
+for (const r of [Register.BP, Register.SP, Register.EBP, Register.ESP, Register.RBP, Register.RSP])
+  DEFAULT_SEG[r] = Register.SS;
 
 /** SDM 1 3.7.4: SS for rBP/rSP bases, else DS; an override wins (only FS/GS in 64-bit mode). */
 function defaultSegment(base: Register, seg: Register, mode64: boolean): Register {
