@@ -48,7 +48,7 @@ const enum Flow {
   Xlat = 12,
 }
 
-interface LegacyTemplate extends Template {
+interface LegacyTemplate extends Omit<Template, 'rel'> {
   selector?: Selector;
   flow?: Flow;
   /** Relative displacement size for Flow.Relative. */
@@ -70,7 +70,7 @@ function legacyTemplates(): LegacyTemplate[] {
   // (aimed at the kernel's taken tail, with the stack inside the memory bytes).
   const t: LegacyTemplate[] = templates().filter(
     (x) => !x.wOnly && x.rel === undefined && x.stack === undefined && !x.indirect && !x.counter,
-  );
+  ) as LegacyTemplate[];
   for (const op of [0x27, 0x2f, 0x37, 0x3f, 0xd6]) t.push({ op: [op], byte: true });
   t.push({ op: [0xd4], imm: 1, byte: true }, { op: [0xd5], imm: 1, byte: true });
   t.push({ op: [0x60] }, { op: [0x61] });
