@@ -110,6 +110,15 @@ import {
   CPU_FEATURE_WBNOINVD,
   CpuidModel,
 } from './cpuid-model.ts';
+import {
+  CR4_DE,
+  codeBreakpointHits,
+  DR6_BS,
+  DR7_ENABLES,
+  dataBreakpointHits,
+  enabledBreakpoints,
+  ioBreakpointHits,
+} from './debug.ts';
 import { H, MNEMONIC_COND, MNEMONIC_HANDLER } from './handlers.ts';
 import { aaa, aad, aam, aas, daa, das, salc } from './ops/bcd.ts';
 import { BmiOp, bmiCompute } from './ops/bmi.ts';
@@ -161,6 +170,8 @@ const EVENT_TYPE_HARDWARE_EXCEPTION = 3;
 const EVENT_TYPE_SOFTWARE_INTERRUPT = 4;
 const EVENT_TYPE_PRIVILEGED_SOFTWARE = 5;
 const EVENT_TYPE_SOFTWARE_EXCEPTION = 6;
+/** Fault-class exception vectors (bit n): #DE #BR #UD #NM #TS #NP #SS #GP #PF #MF #AC #XM #VE #CP (SDM 3A 6.15). */
+const FAULT_CLASS_VECTORS = 0x3b7ce1;
 /** DR6.BD: the #DB was a debug-register access with DR7.GD set (SDM 3B 17.2.3). */
 const DR6_BD = 1 << 13;
 /** DR6.BT: the #DB was the debug trap of a task switch into a TSS with T set (SDM 3B 17.2.3). */
@@ -414,6 +425,8 @@ export class Cpu implements TaskSwitchHost {
   private shadow = false;
   private nmiPending = false;
   private nmiBlocked = false;
+  /** `retired` when an IRET executing now unblocked NMIs (-1: none), for {@link nmiUnblockedByIret}. */
+  private nmiUnblockedAt = -1;
   /** True while {@link injectEvent} delivers: the injected event skips `interception.exception()`. */
   private injecting = false;
   /** Nesting of exception delivery for #DF / triple fault. */
@@ -444,6 +457,14 @@ export class Cpu implements TaskSwitchHost {
   private pfLinearValid = false;
   /** DR6 bits (B0-B3, BD, BS) of the #DB being raised; written to DR6 only when the #DB is delivered. */
   private pendingDr6 = 0;
+  /** True while an instruction runs on the debug path with a data breakpoint armed (debug.ts). */
+  private dataWatch = false;
+  /** DR6.B0-B3 of the data breakpoints the current instruction's accesses matched. */
+  private dataHits = 0;
+  /** Debug traps held back by a MOV SS / POP SS shadow, delivered after the next instruction. */
+  private delayedDr6 = 0;
+  /** The last instruction loaded SS (MOV SS / POP SS): debug traps wait one instruction. */
+  private ssShadow = false;
   /** The state from before the event in delivery (see {@link cancelEventDelivery}). */
   private readonly deliverySnapshot = new Float64Array(40);
   /**
@@ -773,6 +794,27 @@ export class Cpu implements TaskSwitchHost {
   }
 
   /**
+   * Blocking by NMI (set by NMI delivery, cleared by IRET): the interruptibility-state bit 3
+   * a VMX entry loads and an exit saves (SDM 3C 25.4.2). With the "virtual NMIs" VM-execution
+   * control it is the guest's virtual-NMI blocking.
+   */
+  get nmiBlocking(): boolean {
+    return this.nmiBlocked;
+  }
+
+  set nmiBlocking(blocked: boolean) {
+    this.nmiBlocked = blocked;
+  }
+
+  /**
+   * True while the instruction being executed is an IRET that removed blocking by NMI: a VM
+   * exit from its fault or EPT violation reports "NMI unblocking due to IRET" (SDM 3C 28.2.3).
+   */
+  get nmiUnblockedByIret(): boolean {
+    return this.nmiUnblockedAt === this.retired;
+  }
+
+  /**
    * Delivers an event through the IVT/IDT before the next instruction, as VM entry does with
    * the VM-entry interruption-information field (SDM 3C 27.6 "Event Injection"). `type` is
    * the field's interruption type: 0 external interrupt, 2 NMI, 3 hardware exception,
@@ -889,6 +931,7 @@ export class Cpu implements TaskSwitchHost {
     while (this.retired < limit && !this.stopRequested) {
       if (this.halted) {
         if (!this.wakeFromHalt()) {
+          if (this.haltedBoundaryExit()) return StopReason.VmExit;
           this.state.tsc += 0;
           return StopReason.Halt;
         }
@@ -903,7 +946,23 @@ export class Cpu implements TaskSwitchHost {
     }
     this.state.tsc += 0;
     void start;
+    if (this.stopRequested && (this.stopReason as StopReason) === StopReason.Halt && this.haltedBoundaryExit()) {
+      return StopReason.VmExit;
+    }
     return this.stopRequested ? this.stopReason : StopReason.InstructionLimit;
+  }
+
+  /**
+   * VMX non-root operation: the boundary exits also happen in the HLT activity state (SDM 3C
+   * 26.5.2 an MTF exit right after HLT, 26.5.1 the preemption timer counts down while halted);
+   * the exit then saves activity state HLT.
+   */
+  private haltedBoundaryExit(): boolean {
+    const ic = this.interception;
+    if (ic === null || !ic.windowsArmed) return false;
+    const interruptible = (this.state.flagsValue & FLAG_IF) !== 0 && this.state.lazyOp >= 0;
+    if (ic.window(interruptible, !this.nmiBlocked) || ic.timer(1)) return this.vmExited();
+    return false;
   }
 
   // ------------------------------------------------------------------ run loop
@@ -927,6 +986,9 @@ export class Cpu implements TaskSwitchHost {
           continue;
         }
       }
+      // Debugging (DR7 enables, TF, RF) takes the slow path; otherwise this is the only cost.
+      const debugging = (s.dr[14]! & DR7_ENABLES) !== 0 || (s.flagsValue & (FLAG_TF | FLAG_RF)) !== 0;
+      const stepping = debugging ? this.debugBefore() : false;
       const insn = this.fetch();
       // SDM 3A 5.3: every byte of the instruction must lie within the CS limit (#GP(0)).
       if (s.ripLo + insn.length - 1 > this.csFetchLimit) this.fault(VECTOR_GP, 0);
@@ -941,12 +1003,73 @@ export class Cpu implements TaskSwitchHost {
       this.shadow = false;
       this.eaDone = false;
       const ip = s.ripLo;
+      const delivered = this.eventsDelivered;
       this.execute(insn);
       this.retired++;
       s.tsc++;
       blockStart = s.ripLo - ip !== insn.length;
+      if (debugging) {
+        this.debugAfter(stepping, delivered !== this.eventsDelivered);
+        blockStart = true;
+      }
       if (this.stopRequested) return;
     }
+  }
+
+  /**
+   * Debug checks at the start of an instruction (SDM 3B 17.3.1.1): an enabled instruction
+   * breakpoint on RIP raises a #DB fault unless RF is set; RF is then cleared (after the
+   * breakpoint check, as the SDM orders it). Arms the data-breakpoint watch. Returns TF, which
+   * decides the single-step trap after the instruction.
+   */
+  private debugBefore(): boolean {
+    const s = this.state;
+    const dr = s.dr;
+    const enabled = enabledBreakpoints(dr[14]!);
+    const flags = s.flagsValue;
+    if (enabled !== 0 && (flags & FLAG_RF) === 0) {
+      const hits =
+        this.bitness === 64
+          ? codeBreakpointHits(dr, s.ripLo, s.ripHi)
+          : codeBreakpointHits(dr, (s.segBaseLo[SEG_CS]! + s.ripLo) >>> 0, 0);
+      if ((hits & enabled) !== 0) {
+        this.pendingDr6 = hits;
+        this.fault(VECTOR_DB);
+      }
+    }
+    if (flags & FLAG_RF) s.flagsValue = flags & ~FLAG_RF;
+    this.dataHits = 0;
+    this.dataWatch = enabled !== 0;
+    this.ssShadow = false;
+    return (flags & FLAG_TF) !== 0;
+  }
+
+  /**
+   * Debug traps after an instruction completed (SDM 3B 17.3.1.2-17.3.1.4): the single-step trap
+   * (BS) if TF was set when it began, data breakpoints its accesses hit (B0-B3; disabled
+   * breakpoints that matched are reported too when a #DB is raised). No single-step trap after an
+   * instruction that delivered an event (INT n, INTO, INT3: the handler runs with TF clear); a MOV
+   * SS / POP SS holds every trap back until after the next instruction.
+   */
+  private debugAfter(stepping: boolean, delivered: boolean): void {
+    const s = this.state;
+    this.dataWatch = false;
+    let bits = this.delayedDr6 | (stepping && !delivered ? DR6_BS : 0);
+    if ((this.dataHits & enabledBreakpoints(s.dr[14]!)) !== 0) bits |= this.dataHits;
+    this.dataHits = 0;
+    if (this.ssShadow) {
+      this.delayedDr6 = bits;
+      return;
+    }
+    this.delayedDr6 = 0;
+    if (bits === 0 || this.stopRequested) return;
+    this.pendingDr6 = bits;
+    this.deliverEvent(VECTOR_DB, -1, false, true);
+  }
+
+  /** Records data breakpoints a `size`-byte access at linear lo/hi matches (while {@link dataWatch}). */
+  private watchData(lo: number, hi: number, size: number, write: boolean): void {
+    this.dataHits |= dataBreakpointHits(this.state.dr, lo, hi, size, write);
   }
 
   private linearIp(): number {
@@ -1000,6 +1123,7 @@ export class Cpu implements TaskSwitchHost {
     const vector = this.pendingVector;
     const err = this.pendingError;
     this.pendingVector = -1;
+    this.dataWatch = false;
     if (vector < 0) return;
     try {
       this.deliverEvent(vector, err, this.pendingSoftware, true);
@@ -1140,7 +1264,9 @@ export class Cpu implements TaskSwitchHost {
       (this.interception === null || !this.interception.windowsArmed) &&
       this.hooks.memory === undefined &&
       (codeHooks === undefined || codeHooks.size === 0) &&
-      (this.state.flagsValue & FLAG_TF) === 0
+      // Single-step, RF and breakpoints are checked per instruction by the interpreter only.
+      (this.state.flagsValue & (FLAG_TF | FLAG_RF)) === 0 &&
+      (this.state.dr[14]! & DR7_ENABLES) === 0
     );
   }
 
@@ -1358,6 +1484,7 @@ export class Cpu implements TaskSwitchHost {
   }
 
   readU8(lo: number, hi: number): number {
+    if (this.dataWatch) this.watchData(lo, hi, 1, false);
     const v = this.view(lo, hi, 0);
     if (v !== null && this.hooks.memory === undefined) return v[lo & 0xfff]!;
     const p = this.translate(lo, hi, 0, 0);
@@ -1367,6 +1494,7 @@ export class Cpu implements TaskSwitchHost {
   }
 
   writeU8(lo: number, hi: number, value: number): void {
+    if (this.dataWatch) this.watchData(lo, hi, 1, true);
     const v = this.view(lo, hi, 1);
     if (v !== null && this.hooks.memory === undefined) {
       v[lo & 0xfff] = value;
@@ -1380,6 +1508,7 @@ export class Cpu implements TaskSwitchHost {
 
   /** Reads `size` bytes at linear lo/hi into vLo/vHi. */
   private readMem(lo: number, hi: number, size: number): void {
+    if (this.dataWatch) this.watchData(lo, hi, size, false);
     const off = lo & 0xfff;
     if (off + size <= 4096 && this.hooks.memory === undefined) {
       let v = this.view(lo, hi, 0);
@@ -1439,6 +1568,7 @@ export class Cpu implements TaskSwitchHost {
 
   /** Writes `size` bytes at linear lo/hi. */
   private writeMem(lo: number, hi: number, size: number, vlo: number, vhi: number): void {
+    if (this.dataWatch) this.watchData(lo, hi, size, true);
     const off = lo & 0xfff;
     if (off + size <= 4096 && this.hooks.memory === undefined) {
       let v = this.view(lo, hi, 1);
@@ -1913,7 +2043,10 @@ export class Cpu implements TaskSwitchHost {
         if (k0 === OperandKind.Register && REG_KIND[insn.opRegister[0]!]! === RegKind.Segment) {
           this.readOp(insn, 1, 2);
           this.loadSegment(REG_INDEX[insn.opRegister[0]!]!, this.vLo, false);
-          if (REG_INDEX[insn.opRegister[0]!] === SEG_SS) this.shadow = true;
+          if (REG_INDEX[insn.opRegister[0]!] === SEG_SS) {
+            this.shadow = true;
+            this.ssShadow = true;
+          }
           break;
         }
         if (k1 === OperandKind.Register && REG_KIND[insn.opRegister[1]!]! === RegKind.Segment) {
@@ -2077,7 +2210,10 @@ export class Cpu implements TaskSwitchHost {
           this.peek(0, osz);
           this.loadSegment(REG_INDEX[insn.opRegister[0]!]!, this.vLo & 0xffff, false);
           this.addSp(osz);
-          if (REG_INDEX[insn.opRegister[0]!] === SEG_SS) this.shadow = true;
+          if (REG_INDEX[insn.opRegister[0]!] === SEG_SS) {
+            this.shadow = true;
+            this.ssShadow = true;
+          }
           break;
         }
         const size = insn.opKind[0] === OperandKind.Memory ? insn.memSize || osz : this.opSize(insn, 0);
@@ -2457,6 +2593,8 @@ export class Cpu implements TaskSwitchHost {
         this.halted = true;
         this.stopRequested = true;
         this.stopReason = StopReason.Halt;
+        // In VMX non-root operation a boundary exit (MTF, SDM 3C 26.5.2) may be due right after
+        // the HLT: run() asks the interception before it reports the halt.
         if (this.wakeFromHalt()) this.stopRequested = false;
         return;
       case H.Cpuid: {
@@ -3235,7 +3373,9 @@ export class Cpu implements TaskSwitchHost {
     if (kind === 5 || kind === 6) this.ioPermission(s.gpr16[8 + 0]!, size, insn);
     // A bounded batch of iterations per execute() keeps the instruction interruptible and
     // restartable (SDM 1 7.3.9.2): RIP only advances when the count reaches zero.
-    let budget = rep ? 4096 : 1;
+    // In VMX non-root operation with a boundary exit armed (MTF, SDM 3C 26.5.2: the exit follows
+    // each iteration; windows, preemption timer) one iteration is one step.
+    let budget = rep ? (this.interception?.windowsArmed ? 1 : 4096) : 1;
     for (;;) {
       // Only the operands the instruction uses are checked (SDM 3A 5.3): STOS has no source.
       const siLo = kind === 1 || kind === 4 || kind === 5 ? 0 : this.strAddr(srcSeg, 6, asz, size, false);
@@ -3312,7 +3452,12 @@ export class Cpu implements TaskSwitchHost {
       }
       if (--budget === 0) {
         // Not done: leave RIP on the instruction (it re-executes, and an interrupt can come in between).
-        this.retired += 0;
+        // In VMX non-root operation with a boundary exit armed the single iteration counts as a
+        // step, so the MTF exit follows it (SDM 3C 26.5.2) and the preemption timer moves.
+        if (this.interception?.windowsArmed) {
+          this.retired++;
+          s.tsc++;
+        }
         throw ABORT_STRING;
       }
     }
@@ -3413,6 +3558,8 @@ export class Cpu implements TaskSwitchHost {
   }
 
   private portRead(port: number, size: number): number {
+    // SDM 3B 17.2.4: R/W = 10 watches I/O ports when CR4.DE is set.
+    if (this.dataWatch && this.state.cr4 & CR4_DE) this.dataHits |= ioBreakpointHits(this.state.dr, port, size);
     const v =
       this.ports !== null
         ? this.ports.readPort(port, size as 1 | 2 | 4) >>> 0
@@ -3424,6 +3571,7 @@ export class Cpu implements TaskSwitchHost {
   }
 
   private portWrite(port: number, size: number, value: number): void {
+    if (this.dataWatch && this.state.cr4 & CR4_DE) this.dataHits |= ioBreakpointHits(this.state.dr, port, size);
     if (this.hooks.port !== undefined) this.hooks.port(this, port, size, true, value);
     if (this.ports !== null) this.ports.writePort(port, size as 1 | 2 | 4, value);
   }
@@ -4106,6 +4254,13 @@ export class Cpu implements TaskSwitchHost {
 
   private iret(osz: number, insn: Instruction): void {
     const s = this.state;
+    // SDM 3A 6.7.1: IRET unblocks NMIs even when it faults (an EPT violation or a fault that
+    // exits reports it: "NMI unblocking due to IRET", SDM 3C 28.2.3). A task return unblocks
+    // them once the task switch is done (a task-switch VM exit happens before that).
+    if (this.nmiBlocked && !(s.flagsValue & FLAG_NT && (s.cr0 & CR0_PE_BIT) !== 0 && !(s.flagsValue & FLAG_VM))) {
+      this.nmiBlocked = false;
+      this.nmiUnblockedAt = this.retired;
+    }
     if ((s.cr0 & CR0_PE_BIT) === 0 || s.flagsValue & FLAG_VM) {
       const vm = (s.flagsValue & FLAG_VM) !== 0;
       const access = vm ? v86FlagsAccess(s.getFlags(), s.cr4, osz) : FlagAccess.Real;
@@ -4872,6 +5027,9 @@ export class Cpu implements TaskSwitchHost {
     }
     this.deliveryDepth++;
     this.takeDeliverySnapshot(length);
+    // SDM 3B 17.3.1.1: a fault-class exception (not #DB) pushes RF = 1, so the restarted instruction
+    // does not hit its instruction breakpoint again; the handler itself starts with RF clear.
+    if (fault && vector !== VECTOR_DB && ((1 << vector) & FAULT_CLASS_VECTORS) !== 0) this.state.flagsValue |= FLAG_RF;
     this.vectoringInfo = (0x80000000 | (type << 8) | vector | (errorCode >= 0 ? 0x800 : 0)) >>> 0;
     this.vectoringErrorCode = errorCode >= 0 ? errorCode >>> 0 : 0;
     this.vectoringLength = length;

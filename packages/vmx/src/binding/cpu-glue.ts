@@ -3,10 +3,14 @@
 // the guest with `NonRootExits` as its interception; each VM exit copies the guest's
 // registers into the model and the host's back onto the CPU.
 import { IA32_FEATURE_CONTROL, IA32_VMX_BASIC, IA32_VMX_VMFUNC } from '../capabilities/msr-index.ts';
+import { EPT_VIOLATION_NMI_UNBLOCKING } from '../exit/exit-conditions.ts';
+import * as R from '../exit/exit-reason.ts';
 import type { Vmx } from '../instructions/vmx.ts';
 import { configureEpt, createEptTarget, type EptTarget } from './ept-pointer.ts';
 import type { VmxProcessorState } from '../processor/processor-state.ts';
 import { NonRootExits } from './non-root-exits.ts';
+import { VmxControls } from '../vmcs/control-view.ts';
+import * as C from '../vmcs/controls.ts';
 import { createRootInstructionHook, HOOK_ENTERED, type RootInstructionOperands } from './root-instruction-hook.ts';
 
 /** The parts of @typevisor/cpu's `CpuState` the glue copies. */
@@ -42,6 +46,10 @@ export interface GlueCpu {
   readonly state: GlueCpuState;
   cpl: number;
   halted: boolean;
+  /** Blocking by NMI (interruptibility-state bit 3). */
+  nmiBlocking: boolean;
+  /** The instruction in execution is an IRET that removed blocking by NMI. */
+  readonly nmiUnblockedByIret: boolean;
   interception: unknown;
   /** The CPU's paging state; `ept` is set while a guest runs under EPT (structurally the mmu's `EptState`). */
   readonly paging: { ept: EptTarget | null };
@@ -98,13 +106,37 @@ const VECTORING_VALID = 0x80000000;
  */
 function recordVectoring(cpu: GlueCpu, vmx: Vmx): void {
   const info = cpu.vectoringInfo;
-  if ((info & VECTORING_VALID) === 0) return;
+  if ((info & VECTORING_VALID) === 0) {
+    recordNmiUnblocking(cpu, vmx);
+    return;
+  }
   cpu.cancelEventDelivery();
   const e = vmx.exit;
   e.idtVectoringInformation = info >>> 0;
   e.idtVectoringErrorCode = info & 0x800 ? cpu.vectoringErrorCode >>> 0 : 0;
   const type = (info >>> 8) & 7;
   if (type >= 4 && type <= 6) e.instructionLength = cpu.vectoringLength;
+}
+
+/**
+ * SDM 3C 28.2.3 "NMI unblocking due to IRET": a VM exit from a fault (other than #DF) or an
+ * EPT violation of an IRET that removed (virtual-)NMI blocking sets bit 12 of the VM-exit
+ * interruption information or of the EPT-violation qualification, so the VMM can re-block
+ * before resuming (SDM 3C 33.x "Resuming Guest Software after Handling an Exception"). Only
+ * without IDT-vectoring information (with it the bit is undefined; we leave it 0).
+ */
+function recordNmiUnblocking(cpu: GlueCpu, vmx: Vmx): void {
+  if (!cpu.nmiUnblockedByIret) return;
+  const e = vmx.exit;
+  if (e.reason === R.EXIT_REASON_EXCEPTION_OR_NMI) {
+    const info = e.interruptionInformation;
+    const type = (info >>> 8) & 7;
+    if (type !== C.INTR_TYPE_NMI && (info & 0xff) !== 8) {
+      e.interruptionInformation = (info | C.INTR_INFO_NMI_UNBLOCKING) >>> 0;
+    }
+  } else if (e.reason === R.EXIT_REASON_EPT_VIOLATION) {
+    e.qualificationLo = (e.qualificationLo | EPT_VIOLATION_NMI_UNBLOCKING) >>> 0;
+  }
 }
 
 const RSP = 4;
@@ -154,6 +186,9 @@ export function copyFromCpu(cpu: GlueCpu, p: VmxProcessorState, tmp: Uint32Array
     p.sysenterEipHi = tmp[1]!;
   }
   p.activity = cpu.halted ? 1 : 0;
+  p.interruptibility = cpu.nmiBlocking
+    ? (p.interruptibility | C.INTERRUPTIBILITY_NMI) >>> 0
+    : p.interruptibility & ~C.INTERRUPTIBILITY_NMI;
 }
 
 /** Copies a processor state onto the CPU (after a VM entry or a VM exit loaded it). */
@@ -188,6 +223,9 @@ export function copyToCpu(p: VmxProcessorState, cpu: GlueCpu): void {
   cpu.writeMsrValue(MSR_SYSENTER_ESP, p.sysenterEspLo, p.sysenterEspHi);
   cpu.writeMsrValue(MSR_SYSENTER_EIP, p.sysenterEipLo, p.sysenterEipHi);
   cpu.halted = p.activity === 1;
+  // Blocking by NMI (virtual-NMI blocking with "virtual NMIs") as VM entry loaded it from the
+  // interruptibility state (SDM 3C 27.3.2.5), or as the exit left it for the host.
+  cpu.nmiBlocking = (p.interruptibility & C.INTERRUPTIBILITY_NMI) !== 0;
   cpu.stateChanged();
 }
 
@@ -247,6 +285,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     exits.refresh();
     cpu.interception = exits;
   };
+  const controls = new VmxControls(vmx.current);
   const exits = new NonRootExits(vmx, {
     save: () => {
       recordVectoring(cpu, vmx);
@@ -256,6 +295,9 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     restore: () => {
       cpu.paging.ept = null;
       copyToCpu(state, cpu);
+      // With "virtual NMIs" the guest's blocking bit was virtual-NMI blocking; the host's
+      // physical NMI blocking was not touched by the guest (NMIs exit, SDM 3C 26.3).
+      if (controls.virtualNmis) cpu.nmiBlocking = false;
       cpu.interception = null;
     },
   });

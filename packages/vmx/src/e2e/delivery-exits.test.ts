@@ -27,6 +27,10 @@ interface DeliveryExitTest {
   readonly init: (v: VmcsAccess, memory: PhysicalMemory) => void;
   /** Run the guest under an identity EPT map in which the guest stack page is read-only. */
   readonly readOnlyStackUnderEpt?: boolean;
+  /** Run under an identity EPT map in which this guest-physical page has no access rights. */
+  readonly noAccessPageUnderEpt?: number;
+  /** Guest general registers set on the CPU before entry (they are not in the VMCS). */
+  readonly registers?: Readonly<Record<string, number>>;
   readonly guestMain: string;
   readonly onExit: {
     readonly reason: number;
@@ -37,6 +41,14 @@ interface DeliveryExitTest {
     readonly idtVectoring?: number;
     readonly idtVectoringErrorCode?: number;
     readonly length?: number;
+    /** The guest interruptibility state the exit saved. */
+    readonly interruptibility?: number;
+    /** Bits that must be set (`set`) and clear (`clear`) in the exit qualification. */
+    readonly qualificationBits?: { readonly set: number; readonly clear: number };
+    /** The guest activity state the exit saved (0 active, 1 HLT). */
+    readonly activity?: number;
+    /** Guest general registers after the exit (the exit leaves them on the CPU). */
+    readonly registers?: Readonly<Record<string, number>>;
     /** Whether `enterGuest()` reports the guest running (false: the injection itself exited). */
     readonly entered?: boolean;
   };
@@ -48,6 +60,11 @@ const inject = (v: VmcsAccess, info: number, errorCode = 0) => {
   v.write(F.VM_ENTRY_INTERRUPTION_INFORMATION, info >>> 0);
   v.write(F.VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode);
 };
+
+/** IRETQ with a frame whose CS is null (#GP(0)); the IRETQ is at {@link IRET_OFFSET}. */
+const IRET_NULL_CS = 'push 0x10\npush 0x8000\npush 2\npush 0\npush 0\niretq';
+const IRET_OFFSET = 2 + 5 + 2 + 2 + 2;
+const EPT_NMI_UNBLOCKING = 1 << 12;
 
 export const DELIVERY_EXIT_TESTS: DeliveryExitTest[] = [
   // ---- monitor trap flag ----
@@ -71,6 +88,26 @@ export const DELIVERY_EXIT_TESTS: DeliveryExitTest[] = [
     init: (v) => proc(v, C.PROC_MONITOR_TRAP_FLAG),
     guestMain: 'ud2',
     onExit: { reason: 37, rip: GUEST_HANDLER, rsp: GUEST_RSP - 40 },
+  },
+  {
+    name: 'MTF after HLT: exits at once with RIP past the HLT and activity state HLT (SDM 3C 26.5.2)',
+    init: (v) => proc(v, C.PROC_MONITOR_TRAP_FLAG),
+    guestMain: 'hlt\nmov eax, 1',
+    onExit: { reason: 37, rip: GUEST_CODE + 1, activity: 1 },
+  },
+  {
+    name: 'MTF on REP STOSB: exits after one iteration with RIP still on the instruction (SDM 3C 26.5.2)',
+    init: (v) => proc(v, C.PROC_MONITOR_TRAP_FLAG),
+    registers: { rcx: 10, rdi: 0x30000, rax: 0x5a },
+    guestMain: 'rep stosb\nnop',
+    onExit: { reason: 37, rip: GUEST_CODE, activity: 0, registers: { rcx: 9, rdi: 0x30001 } },
+  },
+  {
+    name: 'MTF on the last REP iteration: exits with RIP past the instruction',
+    init: (v) => proc(v, C.PROC_MONITOR_TRAP_FLAG),
+    registers: { rcx: 1, rdi: 0x30000 },
+    guestMain: 'rep stosb\nnop',
+    onExit: { reason: 37, rip: GUEST_CODE + 2, registers: { rcx: 0, rdi: 0x30001 } },
   },
   {
     name: 'injected MTF (type 7, "other event") exits before the first instruction with the control off',
@@ -177,6 +214,104 @@ export const DELIVERY_EXIT_TESTS: DeliveryExitTest[] = [
     guestMain: 'mov eax, 1',
     onExit: { reason: 48, rip: GUEST_CODE, rsp: GUEST_RSP, idtVectoring: EXTERNAL_0x30, entered: false },
   },
+  {
+    name: 'a triple fault (#UD, #DF through an empty IDT) exits with no IDT-vectoring information (SDM 3C 28.2.4)',
+    init: (v) => v.write(F.GUEST_IDTR_LIMIT, 0),
+    guestMain: 'nop\nud2',
+    onExit: { reason: 2, rip: GUEST_CODE + 1, rsp: GUEST_RSP },
+  },
+  // ---- NMI unblocking due to IRET (SDM 3C 28.2.3) and virtual-NMI blocking (SDM 3C 26.7.1) ----
+  {
+    name: 'an IRET that unblocked NMIs faults (#GP, null CS): the #GP exit sets bit 12 and saves no NMI blocking',
+    init: (v) => {
+      v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_NMI);
+      v.write(F.EXCEPTION_BITMAP, 1 << 13);
+    },
+    guestMain: IRET_NULL_CS,
+    onExit: {
+      reason: 0,
+      rip: GUEST_CODE + IRET_OFFSET,
+      interruption: (VALID | C.INTR_INFO_DELIVER_ERROR_CODE | (3 << 8) | 13 | C.INTR_INFO_NMI_UNBLOCKING) >>> 0,
+      interruptibility: 0,
+    },
+  },
+  {
+    name: 'the same faulting IRET without NMI blocking before it: bit 12 stays 0',
+    init: (v) => v.write(F.EXCEPTION_BITMAP, 1 << 13),
+    guestMain: IRET_NULL_CS,
+    onExit: {
+      reason: 0,
+      rip: GUEST_CODE + IRET_OFFSET,
+      interruption: (VALID | C.INTR_INFO_DELIVER_ERROR_CODE | (3 << 8) | 13) >>> 0,
+      interruptibility: 0,
+    },
+  },
+  {
+    name: 'with virtual NMIs, an IRET that removed virtual-NMI blocking and faults sets bit 12 too',
+    init: (v) => {
+      v.write(F.PIN_BASED_CONTROLS, v.read(F.PIN_BASED_CONTROLS) | C.PIN_NMI_EXITING | C.PIN_VIRTUAL_NMIS);
+      v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_NMI);
+      v.write(F.EXCEPTION_BITMAP, 1 << 13);
+    },
+    guestMain: IRET_NULL_CS,
+    onExit: {
+      reason: 0,
+      rip: GUEST_CODE + IRET_OFFSET,
+      interruption: (VALID | C.INTR_INFO_DELIVER_ERROR_CODE | (3 << 8) | 13 | C.INTR_INFO_NMI_UNBLOCKING) >>> 0,
+      interruptibility: 0,
+    },
+  },
+  {
+    name: 'an IRET that unblocked NMIs pops its frame from an EPT-inaccessible page: EPT violation qualification bit 12',
+    noAccessPageUnderEpt: 0x50000,
+    init: (v) => v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_NMI),
+    guestMain: 'mov rsp, 0x50000\niretq',
+    onExit: {
+      reason: 48,
+      rip: GUEST_CODE + 7,
+      interruptibility: 0,
+      qualificationBits: { set: EPT_NMI_UNBLOCKING | 1, clear: 0 },
+    },
+  },
+  {
+    name: 'the same EPT violation on a plain load with NMIs blocked: bit 12 stays 0 and blocking is saved',
+    noAccessPageUnderEpt: 0x50000,
+    init: (v) => v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_NMI),
+    guestMain: 'mov rax, [0x50000]',
+    onExit: {
+      reason: 48,
+      rip: GUEST_CODE,
+      interruptibility: C.INTERRUPTIBILITY_NMI,
+      qualificationBits: { set: 1, clear: EPT_NMI_UNBLOCKING },
+    },
+  },
+  {
+    name: 'virtual NMIs: an injected NMI whose delivery hits an EPT violation leaves virtual-NMI blocking saved',
+    readOnlyStackUnderEpt: true,
+    init: (v) => {
+      v.write(F.PIN_BASED_CONTROLS, v.read(F.PIN_BASED_CONTROLS) | C.PIN_NMI_EXITING | C.PIN_VIRTUAL_NMIS);
+      inject(v, VALID | (C.INTR_TYPE_NMI << 8) | 2);
+    },
+    guestMain: 'nop',
+    onExit: {
+      reason: 48,
+      rip: GUEST_CODE,
+      idtVectoring: (VALID | (C.INTR_TYPE_NMI << 8) | 2) >>> 0,
+      interruptibility: C.INTERRUPTIBILITY_NMI,
+      qualificationBits: { set: 2, clear: EPT_NMI_UNBLOCKING },
+      entered: false,
+    },
+  },
+  {
+    name: 'virtual NMIs: an injected NMI delivered to the guest handler is saved as virtual-NMI blocking at the next exit',
+    init: (v) => {
+      v.write(F.PIN_BASED_CONTROLS, v.read(F.PIN_BASED_CONTROLS) | C.PIN_NMI_EXITING | C.PIN_VIRTUAL_NMIS);
+      proc(v, C.PROC_MONITOR_TRAP_FLAG);
+      inject(v, VALID | (C.INTR_TYPE_NMI << 8) | 2);
+    },
+    guestMain: 'nop',
+    onExit: { reason: 37, rip: GUEST_HANDLER, interruptibility: C.INTERRUPTIBILITY_NMI },
+  },
 ];
 
 function runDeliveryGuest(t: DeliveryExitTest) {
@@ -186,14 +321,17 @@ function runDeliveryGuest(t: DeliveryExitTest) {
   const v = vmx.vmcs;
   writeGuestTables(memory, v);
   v.write(F.GUEST_RFLAGS, 0x202);
-  if (t.readOnlyStackUnderEpt) {
+  if (t.readOnlyStackUnderEpt || t.noAccessPageUnderEpt !== undefined) {
     const ept = buildIdentityEpt(memory);
-    ept.map(GUEST_RSP - 0x1000, 0, GUEST_RSP - 0x1000, 1 | EPT_WB);
+    if (t.readOnlyStackUnderEpt) ept.map(GUEST_RSP - 0x1000, 0, GUEST_RSP - 0x1000, 1 | EPT_WB);
+    const page = t.noAccessPageUnderEpt;
+    if (page !== undefined) ept.map(page, 0, page, EPT_WB);
     enableEpt(v, ept.root);
   }
   t.init(v, memory);
   expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
   const entered = attachment.enterGuest();
+  for (const [name, value] of Object.entries(t.registers ?? {})) cpu.setReg(name as 'rax', value);
   const stop = entered ? cpu.run({ maxInstructions: 100 }) : StopReason.VmExit;
   return { stop, entered, vmx, cpu };
 }
@@ -213,6 +351,15 @@ describe('VM exits around event delivery', () => {
     if (t.onExit.idtVectoringErrorCode !== undefined)
       expect(v.read(F.IDT_VECTORING_ERROR_CODE)).toBe(t.onExit.idtVectoringErrorCode);
     if (t.onExit.length !== undefined) expect(v.read(F.VM_EXIT_INSTRUCTION_LENGTH)).toBe(t.onExit.length);
+    if (t.onExit.interruptibility !== undefined)
+      expect(v.read(F.GUEST_INTERRUPTIBILITY_STATE)).toBe(t.onExit.interruptibility);
+    const bits = t.onExit.qualificationBits;
+    if (bits !== undefined) {
+      expect(v.read(F.EXIT_QUALIFICATION) & bits.set).toBe(bits.set);
+      expect(v.read(F.EXIT_QUALIFICATION) & bits.clear).toBe(0);
+    }
+    if (t.onExit.activity !== undefined) expect(v.read(F.GUEST_ACTIVITY_STATE)).toBe(t.onExit.activity);
+    for (const [name, value] of Object.entries(t.onExit.registers ?? {})) expect(cpu.getReg(name as 'rax')).toBe(value);
     // The guest's segments as the event found them, then the host state on the CPU.
     expect(v.read(F.GUEST_CS_SELECTOR)).toBe(0x08);
     expect(cpu.getReg('rip')).toBe(0x401000);

@@ -284,6 +284,32 @@ export const GUEST_EXIT_TESTS: GuestExitTest[] = [
     guestMain: 'int1',
     onExit: { reason: 0, at: 0, length: 1, interruption: 0x80000501 },
   },
+  {
+    name: '#DB single-step trap (RFLAGS.TF) in the exception bitmap: BS in the qualification, RIP past the stepped instruction',
+    init: (v) => v.write(F.EXCEPTION_BITMAP, 1 << 1),
+    // The POPFQ that sets TF does not trap; the NOP after it does (SDM 3B 17.3.1.4).
+    guestMain: 'pushfq\nor qword [rsp], 0x100\npopfq\nnop\nnop',
+    onExit: {
+      reason: 0,
+      at: 11,
+      qualification: 0x4000,
+      interruption: 0x80000301,
+      check: (v, cpu) => {
+        expect(cpu.state.dr[12]! & 0x4000).toBe(0); // the exit leaves DR6 alone (SDM 3C 28.1)
+        expect(Number(v.read(F.GUEST_RFLAGS)) & 0x100).toBe(0x100);
+      },
+    },
+  },
+  {
+    name: '#DB data breakpoint (DR0, R/W = 01, 4 bytes) in the exception bitmap: B0 in the qualification after the store',
+    init: (v) => {
+      v.write(F.EXCEPTION_BITMAP, 1 << 1);
+      v.write(F.VM_ENTRY_CONTROLS, v.read(F.VM_ENTRY_CONTROLS) | C.ENTRY_LOAD_DEBUG_CONTROLS);
+      v.write(F.GUEST_DR7, 0x000d0401); // L0, R/W0 = 01 (writes), LEN0 = 11 (4 bytes)
+    },
+    guestMain: 'mov eax, 0x30000\nmov dr0, rax\nmov byte [rax+2], 1\nnop',
+    onExit: { reason: 0, at: 12, qualification: 0x1, interruption: 0x80000301 },
+  },
   // ---- VM-exit instruction information (SDM 3C 28.2.5) and displacement qualifications ----
   {
     name: 'VMPTRLD [rax+rbx*4+0x10]: scale, 64-bit address size, DS, index RBX, base RAX',
