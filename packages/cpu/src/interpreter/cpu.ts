@@ -2420,9 +2420,8 @@ export class Cpu implements TaskSwitchHost {
       case H.Bswap: {
         const r = insn.opRegister[0]!;
         this.readReg(r);
-        const sw = (v: number) => (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
-        if (REG_KIND[r] === RegKind.Gpr64) this.writeReg(r, sw(this.vHi), sw(this.vLo));
-        else if (REG_KIND[r] === RegKind.Gpr32) this.writeReg(r, sw(this.vLo), 0);
+        if (REG_KIND[r] === RegKind.Gpr64) this.writeReg(r, byteSwap32(this.vHi), byteSwap32(this.vLo));
+        else if (REG_KIND[r] === RegKind.Gpr32) this.writeReg(r, byteSwap32(this.vLo), 0);
         else this.writeReg(r, 0, 0); // BSWAP r16 is undefined; Intel and AMD give 0
         break;
       }
@@ -3197,9 +3196,9 @@ export class Cpu implements TaskSwitchHost {
     // Undefined OF/SF/AF/PF: left unchanged (what Intel processors do).
     s.setFlags((s.getFlags() & ~FLAG_CF) | cf);
     if (op === 0) return;
-    const apply = (v: number) => (op === 1 ? v | m : op === 2 ? v & ~m : v ^ m) >>> 0;
-    if (inHi) hi = apply(hi);
-    else lo = apply(lo);
+    // op 1 BTS sets, 2 BTR clears, 3 BTC complements the bit
+    if (inHi) hi = (op === 1 ? hi | m : op === 2 ? hi & ~m : hi ^ m) >>> 0;
+    else lo = (op === 1 ? lo | m : op === 2 ? lo & ~m : lo ^ m) >>> 0;
     this.writeOp(insn, 0, size, lo, hi);
   }
 
@@ -3368,8 +3367,7 @@ export class Cpu implements TaskSwitchHost {
     const repne = insn.lastRepPrefix === 0xf2;
     const step = s.flagsValue & FLAG_DF ? -size : size;
     const srcSeg = insn.memSegment - Register.ES;
-    const cntIsZero = (): boolean => (asz === 8 ? (g[2]! | g[3]!) === 0 : asz === 4 ? g[2] === 0 : s.gpr16[4] === 0);
-    if (rep && cntIsZero()) return;
+    if (rep && countIsZero(s, asz)) return;
     if (kind === 5 || kind === 6) this.ioPermission(s.gpr16[8 + 0]!, size, insn);
     // A bounded batch of iterations per execute() keeps the instruction interruptible and
     // restartable (SDM 1 7.3.9.2): RIP only advances when the count reaches zero.
@@ -3445,7 +3443,7 @@ export class Cpu implements TaskSwitchHost {
         g[2] = (g[2]! - 1) >>> 0;
         g[3] = 0;
       } else s.gpr16[4] = (s.gpr16[4]! - 1) & 0xffff; // CX
-      if (cntIsZero()) break;
+      if (countIsZero(s, asz)) break;
       if (stopCmp) {
         const zf = (s.getFlags() & FLAG_ZF) !== 0;
         if (repne ? zf : !zf) break;
@@ -5050,7 +5048,6 @@ export class Cpu implements TaskSwitchHost {
       this.restoreDeliverySnapshot();
       const v2 = this.pendingVector;
       this.pendingVector = -1;
-      const contributory = (v: number) => v === 0 || (v >= 10 && v <= 13);
       if (this.deliveryDepth >= 2 || vector === VECTOR_DF) {
         this.vectoringInfo = 0;
         this.shutdown();
@@ -5323,6 +5320,7 @@ const CALL_GATE_PARAMS = new Uint32Array(32);
 /** POPA's popped values, committed after the last pop (module scratch: no per-instruction allocation). */
 const POPA_VALUES = new Uint32Array(8);
 
+/** The 32-bit value with its bytes reversed (BSWAP). */
 function byteSwap32(v: number): number {
   return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 }
@@ -5358,3 +5356,14 @@ const KNOWN_MSRS = new Set<number>([
 import { executeSse } from './sse.ts';
 void FLAG_AF;
 void SEG_DS;
+
+/** The REP count register (CX/ECX/RCX by address size) is zero. */
+function countIsZero(s: CpuState, asz: number): boolean {
+  const g = s.gpr32;
+  return asz === 8 ? (g[2]! | g[3]!) === 0 : asz === 4 ? g[2] === 0 : s.gpr16[4] === 0;
+}
+
+/** #DE, #TS, #NP, #SS, #GP: the contributory exceptions of the double-fault rules (SDM 3A 6.15, table 6-5). */
+function contributory(v: number): boolean {
+  return v === 0 || (v >= 10 && v <= 13);
+}

@@ -191,9 +191,10 @@ export function executeSse(cpu: Cpu, insn: Instruction): void {
       (mn === M.MOVQ && insn.operandSize !== 8)
         ? 2
         : lanes;
-    const gprSide = (i: number) => insn.opKind[i] === OperandKind.Register && !isXmm(insn, i);
     const laneCount =
-      mn === M.MOVD && !(gprSide(0) ? insn.operandSize === 8 : gprSide(1) && insn.operandSize === 8) ? 1 : n;
+      mn === M.MOVD && !(gprSide(insn, 0) ? insn.operandSize === 8 : gprSide(insn, 1) && insn.operandSize === 8)
+        ? 1
+        : n;
     cpu.sseReadRm(insn, 1, a32, laneCount);
     if (isXmm(insn, 0)) {
       const d = xmmIndex(insn, 0) * 4;
@@ -588,4 +589,9 @@ function isAligned16Exempt(_mn: number): boolean {
     _mn === M.PSLLQ ||
     _mn === M.PSRLQ
   );
+}
+
+/** Operand i is a general-purpose register (the GPR side of MOVD/MOVQ). */
+function gprSide(insn: Instruction, i: number): boolean {
+  return insn.opKind[i] === OperandKind.Register && !isXmm(insn, i);
 }
