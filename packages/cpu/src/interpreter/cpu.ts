@@ -117,6 +117,7 @@ import {
   DR7_ENABLES,
   dataBreakpointHits,
   enabledBreakpoints,
+  enabledDataBreakpoints,
   ioBreakpointHits,
 } from './debug.ts';
 import { H, MNEMONIC_COND, MNEMONIC_HANDLER } from './handlers.ts';
@@ -1039,7 +1040,7 @@ export class Cpu implements TaskSwitchHost {
     }
     if (flags & FLAG_RF) s.flagsValue = flags & ~FLAG_RF;
     this.dataHits = 0;
-    this.dataWatch = enabled !== 0;
+    this.dataWatch = enabled !== 0 && enabledDataBreakpoints(dr[14]!) !== 0;
     this.ssShadow = false;
     return (flags & FLAG_TF) !== 0;
   }
@@ -3373,7 +3374,11 @@ export class Cpu implements TaskSwitchHost {
     // restartable (SDM 1 7.3.9.2): RIP only advances when the count reaches zero.
     // In VMX non-root operation with a boundary exit armed (MTF, SDM 3C 26.5.2: the exit follows
     // each iteration; windows, preemption timer) one iteration is one step.
-    let budget = rep ? (this.interception?.windowsArmed ? 1 : 4096) : 1;
+    // While single-stepping or watching data breakpoints the same holds (SDM 3B 17.3.1.4: the
+    // single-step trap follows each iteration; 17.3.1.2: a data breakpoint traps after the
+    // iteration that hit it), with RIP still on the instruction until the count runs out.
+    const stepEach = (s.flagsValue & FLAG_TF) !== 0 || this.dataWatch;
+    let budget = rep ? (stepEach || this.interception?.windowsArmed ? 1 : 4096) : 1;
     for (;;) {
       // Only the operands the instruction uses are checked (SDM 3A 5.3): STOS has no source.
       const siLo = kind === 1 || kind === 4 || kind === 5 ? 0 : this.strAddr(srcSeg, 6, asz, size, false);
@@ -3452,10 +3457,16 @@ export class Cpu implements TaskSwitchHost {
         // Not done: leave RIP on the instruction (it re-executes, and an interrupt can come in between).
         // In VMX non-root operation with a boundary exit armed the single iteration counts as a
         // step, so the MTF exit follows it (SDM 3C 26.5.2) and the preemption timer moves.
-        if (this.interception?.windowsArmed) {
+        if (stepEach || this.interception?.windowsArmed) {
           this.retired++;
           s.tsc++;
         }
+        // The continuation is the same instruction, not a new one: RF keeps an instruction
+        // breakpoint on it from firing again (the processor sets RF in the EFLAGS image of an
+        // interrupted string instruction, SDM 3B 17.3.1.1). The iteration's debug traps (BS,
+        // B0-B3) are taken now: runInner does not see this step.
+        if (s.dr[14]! & DR7_ENABLES) s.flagsValue |= FLAG_RF;
+        if (stepEach) this.debugAfter((s.flagsValue & FLAG_TF) !== 0, false);
         throw ABORT_STRING;
       }
     }

@@ -200,3 +200,51 @@ describe('I/O breakpoints (R/W = 10, CR4.DE)', () => {
     expect(dbs.map((d) => [d.rip, d.dr6 & 0xf])).toEqual(fires ? [[sym('after'), 4]] : []);
   });
 });
+
+describe('repeated string instructions under debugging', () => {
+  it('single-steps REP STOSB one iteration per trap, RIP on the instruction until the last (SDM 3B 17.3.1.4)', () => {
+    const { cpu, dbs, sym } = setup(
+      'mov edi, 0x3000\nmov ecx, 3\npushfq\nor qword [rsp], 0x100\npopfq\nst: rep stosb\nafter: nop\nhlt',
+    );
+    const rcx: number[] = [];
+    const hook = cpu.hooks.interrupt!;
+    cpu.hooks.interrupt = (c, vector, err, sw) => {
+      rcx.push(Number(c.getReg('rcx')));
+      return hook(c, vector, err, sw);
+    };
+    cpu.run({ maxInstructions: 9 });
+    expect(dbs.map((d) => [d.rip, d.dr6 & DR6_BS])).toEqual([
+      [sym('st'), DR6_BS],
+      [sym('st'), DR6_BS],
+      [sym('after'), DR6_BS],
+      [sym('after') + 1, DR6_BS],
+    ]);
+    expect(rcx.slice(0, 3)).toEqual([2, 1, 0]);
+  });
+
+  it('traps after the iteration of REP STOSB that writes the watched byte, with the rest still to do', () => {
+    const { cpu, dbs, sym } = setup('mov edi, 0x3000\nmov ecx, 100\nst: rep stosb\nhlt');
+    setBreakpoint(cpu, 0, 0x3040, 1, 1);
+    let at = { rdi: 0, rcx: 0 };
+    const hook = cpu.hooks.interrupt!;
+    cpu.hooks.interrupt = (c, vector, err, sw) => {
+      at = { rdi: Number(c.getReg('rdi')), rcx: Number(c.getReg('rcx')) };
+      return hook(c, vector, err, sw);
+    };
+    cpu.run({ maxInstructions: 1000 });
+    expect(dbs.map((d) => [d.rip, d.dr6 & 0xf])).toEqual([[sym('st'), 1]]);
+    expect(at).toEqual({ rdi: 0x3041, rcx: 100 - 0x41 });
+    expect(Number(cpu.getReg('rcx'))).toBe(0);
+  });
+
+  it('fires an instruction breakpoint on a long REP MOVSB once, not again for each batch of iterations', () => {
+    const { cpu, dbs, sym } = setup('mov esi, 0x10000\nmov edi, 0x20000\nmov ecx, 10000\nst: rep movsb\nhlt', {
+      resumeOnFault: true,
+    });
+    setBreakpoint(cpu, 3, sym('st'), 0, 1);
+    cpu.run({ maxInstructions: 100 });
+    expect(dbs.map((d) => [d.rip, d.dr6 & 0xf])).toEqual([[sym('st'), 8]]);
+    expect(Number(cpu.getReg('rcx'))).toBe(0);
+    expect(cpu.halted).toBe(true);
+  });
+});

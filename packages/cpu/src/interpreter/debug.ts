@@ -35,6 +35,13 @@ export function enabledBreakpoints(dr7: number): number {
   return m;
 }
 
+/** Bits n (0-3) set for each enabled breakpoint that watches data or I/O (R/W other than 00). */
+export function enabledDataBreakpoints(dr7: number): number {
+  let m = 0;
+  for (let n = 0; n < 4; n++) if ((dr7 >>> (2 * n)) & 3 && (dr7 >>> (16 + 4 * n)) & 3) m |= 1 << n;
+  return m;
+}
+
 /** Breakpoint n's R/W field: what kind of access it watches. */
 export function breakpointKind(dr7: number, n: number): BreakpointKind {
   return ((dr7 >>> (16 + 4 * n)) & 3) as BreakpointKind;
