@@ -468,6 +468,8 @@ export class Cpu implements TaskSwitchHost {
   private ssShadow = false;
   /** The state from before the event in delivery (see {@link cancelEventDelivery}). */
   private readonly deliverySnapshot = new Float64Array(40);
+  /** CS, SS, RSP, RFLAGS and CPL from before a far CALL/RET/IRET that changes privilege (see {@link takeFarSnapshot}). */
+  private readonly farSnapshot = new Float64Array(14);
   /**
    * The event whose delivery through the IDT is in progress, in the format of the IDT-vectoring
    * information field (SDM 3C 25.9.3: vector 7:0, type 10:8, error code valid 11, valid 31), or 0.
@@ -4069,32 +4071,69 @@ export class Cpu implements TaskSwitchHost {
       this.peek(i * gateSize, gateSize);
       CALL_GATE_PARAMS[i] = this.vLo;
     }
-    const oldSsBase = s.segBaseLo[SEG_SS]!;
-    const oldSsLimit = s.segLimit[SEG_SS]!;
-    const oldSsAttr = s.segAttr[SEG_SS]!;
-    const oldCpl = this.cpl;
-    this.switchStack(dpl, 0);
-    if (!long && !this.stackHasRoom((4 + params) * gateSize)) {
-      // #SS(new SS) with the caller's stack and CPL still in place.
-      const newSs = s.segSelector[SEG_SS]!;
-      s.segSelector[SEG_SS] = oldSs;
-      s.segBaseLo[SEG_SS] = oldSsBase;
-      s.segLimit[SEG_SS] = oldSsLimit;
-      s.segAttr[SEG_SS] = oldSsAttr;
-      s.gpr32[8] = oldSpLo;
-      s.gpr32[9] = oldSpHi;
-      this.setCpl(oldCpl);
-      this.refreshSegments();
-      this.fault(VECTOR_SS, newSs & ~3);
+    // A fault from here on (a bad TSS stack, no room, a #PF or non-canonical RSP while pushing
+    // the frame) is taken with the caller's CS, SS, ESP and CPL (SDM 3A 6.5: faults restart the
+    // instruction); bytes already pushed lie below the new stack pointer, where nothing reads them.
+    this.takeFarSnapshot();
+    try {
+      this.switchStack(dpl, 0);
+      // SDM 2 "CALL": #SS(new SS) when the new stack cannot hold the whole frame.
+      if (!long && !this.stackHasRoom((4 + params) * gateSize)) this.fault(VECTOR_SS, s.segSelector[SEG_SS]! & ~3);
+      this.loadCs(csSel, lo, hi, dpl);
+      this.push(gateSize, oldSs, 0);
+      this.push(gateSize, oldSpLo, oldSpHi);
+      for (let i = params - 1; i >= 0; i--) this.push(gateSize, CALL_GATE_PARAMS[i]!, 0);
+      this.push(gateSize, oldCs, 0);
+      this.push(gateSize, oldIpLo, oldIpHi);
+      this.jumpTo(offLo, offHi, gateSize);
+    } catch (e) {
+      if (e === FAULT) this.restoreFarSnapshot();
+      throw e;
     }
-    this.loadCs(csSel, lo, hi, dpl);
-    this.push(gateSize, oldSs, 0);
-    this.push(gateSize, oldSpLo, oldSpHi);
-    for (let i = params - 1; i >= 0; i--) this.push(gateSize, CALL_GATE_PARAMS[i]!, 0);
-    this.push(gateSize, oldCs, 0);
-    this.push(gateSize, oldIpLo, oldIpHi);
-    this.jumpTo(offLo, offHi, gateSize);
     void osz;
+  }
+
+  /**
+   * Saves CS, SS (selectors and hidden parts), RSP, RFLAGS and the CPL before a far transfer
+   * changes privilege, for {@link restoreFarSnapshot}. Far CALL/RET/IRET are not event delivery,
+   * so they keep their own buffer (no allocation).
+   */
+  private takeFarSnapshot(): void {
+    const s = this.state;
+    const d = this.farSnapshot;
+    d[0] = s.getFlags();
+    d[1] = s.gpr32[8]!;
+    d[2] = s.gpr32[9]!;
+    d[3] = this.cpl;
+    for (let i = 0; i < 2; i++) {
+      const seg = i === 0 ? SEG_CS : SEG_SS;
+      const k = 4 + 5 * i;
+      d[k] = s.segSelector[seg]!;
+      d[k + 1] = s.segBaseLo[seg]!;
+      d[k + 2] = s.segBaseHi[seg]!;
+      d[k + 3] = s.segLimit[seg]!;
+      d[k + 4] = s.segAttr[seg]!;
+    }
+  }
+
+  /** Puts back the state {@link takeFarSnapshot} saved (a fault half-way through a far transfer). RIP is the caller's to restore. */
+  private restoreFarSnapshot(): void {
+    const s = this.state;
+    const d = this.farSnapshot;
+    s.setFlags(d[0]!);
+    s.gpr32[8] = d[1]!;
+    s.gpr32[9] = d[2]!;
+    for (let i = 0; i < 2; i++) {
+      const seg = i === 0 ? SEG_CS : SEG_SS;
+      const k = 4 + 5 * i;
+      s.segSelector[seg] = d[k]!;
+      s.segBaseLo[seg] = d[k + 1]!;
+      s.segBaseHi[seg] = d[k + 2]!;
+      s.segLimit[seg] = d[k + 3]!;
+      s.segAttr[seg] = d[k + 4]!;
+    }
+    this.setCpl(d[3]!);
+    this.updateMode();
   }
 
   /** Whether the stack just switched to has room for `bytes` below its stack pointer (SDM 2 "CALL", "INT n"). */
@@ -4105,13 +4144,24 @@ export class Cpu implements TaskSwitchHost {
     return segmentAccessVector(s, SEG_SS, off, bytes, true, this.segMode) === 0;
   }
 
-  /** Loads SS:RSP for privilege `dpl` from the TSS (or IST slot `ist` in long mode). SDM 3A 6.12.1, 6.14.4. */
-  private switchStack(dpl: number, ist: number): void {
+  /**
+   * Loads SS:RSP for privilege `dpl` from the TSS (or IST slot `ist` in long mode). SDM 3A 6.12.1,
+   * 6.14.4 and the MORE-PRIVILEGE steps of SDM 2 "CALL" and "INT n": a stack slot past the TSS
+   * limit is #TS(TSS selector); a bad SS selector #TS(SS selector); an SS that is not present
+   * #SS(SS selector) — each with `ext` (1: an external event) in bit 0 of the error code.
+   * Changes SS, RSP and the CPL; on a fault the CPL is the caller's again.
+   */
+  private switchStack(dpl: number, ist: number, ext = 0): void {
     const s = this.state;
     const base = s.segBaseLo[SEG_TR]!;
     const baseHi = s.segBaseHi[SEG_TR]!;
-    if (s.efer & EFER_LMA_BIT) {
-      const off = ist > 0 ? 0x24 + (ist - 1) * 8 : 4 + dpl * 8;
+    const trAttr = s.segAttr[SEG_TR]! & 0xf;
+    const long = (s.efer & EFER_LMA_BIT) !== 0;
+    const tss32 = trAttr === 0xb || trAttr === 0x9;
+    // The slot's offset and its last byte: RSPn/ISTn (8 bytes), ESPn:SSn (8), SPn:SSn (4).
+    const off = long ? (ist > 0 ? 0x24 + (ist - 1) * 8 : 4 + dpl * 8) : tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
+    if (off + (long || tss32 ? 7 : 3) > s.segLimit[SEG_TR]!) this.fault(VECTOR_TS, (s.segSelector[SEG_TR]! & ~3) | ext);
+    if (long) {
       this.readSystem(base + off, baseHi, 8);
       s.gpr32[8] = this.vLo;
       s.gpr32[9] = this.vHi;
@@ -4121,31 +4171,19 @@ export class Cpu implements TaskSwitchHost {
       this.setCpl(dpl);
       return;
     }
-    if ((s.segAttr[SEG_TR]! & 0xf) === 0xb || (s.segAttr[SEG_TR]! & 0xf) === 0x9) {
-      this.readSystem(base + 4 + dpl * 8, 0, 4);
-      const esp = this.vLo;
-      this.readSystem(base + 8 + dpl * 8, 0, 2);
-      const ss = this.vLo;
-      const saveCpl = this.cpl;
-      this.setCpl(dpl);
-      try {
-        this.loadSegment(SEG_SS, ss, false);
-      } catch (e) {
-        this.setCpl(saveCpl);
-        if (e === FAULT) this.fault(VECTOR_TS, ss & ~3);
-        throw e;
-      }
-      s.gpr32[8] = esp;
-      s.gpr32[9] = 0;
-      return;
-    }
-    // 16-bit TSS
-    this.readSystem(base + 2 + dpl * 4, 0, 2);
+    this.readSystem(base + off, 0, tss32 ? 4 : 2);
     const sp = this.vLo;
-    this.readSystem(base + 4 + dpl * 4, 0, 2);
+    this.readSystem(base + off + (tss32 ? 4 : 2), 0, 2);
     const ss = this.vLo;
+    const saveCpl = this.cpl;
     this.setCpl(dpl);
-    this.loadSegment(SEG_SS, ss, false);
+    try {
+      this.loadSegment(SEG_SS, ss, false);
+    } catch (e) {
+      this.setCpl(saveCpl);
+      if (e === FAULT) this.fault(this.pendingVector === VECTOR_SS ? VECTOR_SS : VECTOR_TS, (ss & ~3) | ext);
+      throw e;
+    }
     s.gpr32[8] = sp;
     s.gpr32[9] = 0;
   }
@@ -4237,12 +4275,20 @@ export class Cpu implements TaskSwitchHost {
     const spHi = osz === 8 ? this.vHi : 0;
     this.peek(3 * osz + imm, osz);
     const ss = this.vLo & 0xffff;
-    this.loadCs(sel, lo, hi, rpl);
-    this.loadSegment(SEG_SS, ss, false);
-    s.gpr32[8] = spLo;
-    s.gpr32[9] = spHi;
-    this.addSp(imm);
-    this.jumpTo(ipLo, ipHi, osz);
+    // SS is checked at the new CPL, after CS is loaded: a fault there (SDM 2 "RET": #GP(selector),
+    // #SS(selector)) must find the caller's CS, SS, ESP and CPL again.
+    this.takeFarSnapshot();
+    try {
+      this.loadCs(sel, lo, hi, rpl);
+      this.loadSegment(SEG_SS, ss, false);
+      s.gpr32[8] = spLo;
+      s.gpr32[9] = spHi;
+      this.addSp(imm);
+      this.jumpTo(ipLo, ipHi, osz);
+    } catch (e) {
+      if (e === FAULT) this.restoreFarSnapshot();
+      throw e;
+    }
     this.nullifyDataSegments();
   }
 
@@ -4366,7 +4412,7 @@ export class Cpu implements TaskSwitchHost {
       spHi = osz === 8 ? this.vHi : 0;
       this.peek(4 * osz, osz);
       ss = this.vLo & 0xffff;
-    } else this.addSp(3 * osz);
+    }
     // RFLAGS: IOPL only at CPL 0, IF only when CPL <= IOPL (SDM 2 "IRET").
     const old = s.getFlags();
     let mask = 0x257fd5 | FLAG_NT | FLAG_RF | FLAG_AC | FLAG_ID | (1 << 19) | (1 << 20);
@@ -4374,18 +4420,27 @@ export class Cpu implements TaskSwitchHost {
     if (oldCpl !== 0) mask &= ~(FLAG_IOPL | (1 << 19) | (1 << 20));
     if (osz === 2) mask &= 0xffff;
     mask &= ~FLAG_VM;
-    s.setFlags((old & ~mask) | (fl & mask));
-    this.loadCs(cs, lo, hi, rpl);
-    if (popStack) {
-      this.setCpl(rpl);
-      if (long64 && (ss & ~3) === 0 && rpl !== 3) {
-        s.segSelector[SEG_SS] = ss;
-        s.segAttr[SEG_SS] = 0x10000 | (rpl << 5);
-      } else this.loadSegment(SEG_SS, ss, false);
-      s.gpr32[8] = spLo;
-      s.gpr32[9] = spHi;
+    // A fault on the popped SS (checked at the new CPL) leaves RFLAGS, CS, SS, RSP and the CPL as
+    // they were before the IRET (SDM 3A 6.5).
+    this.takeFarSnapshot();
+    try {
+      if (!popStack) this.addSp(3 * osz);
+      s.setFlags((old & ~mask) | (fl & mask));
+      this.loadCs(cs, lo, hi, rpl);
+      if (popStack) {
+        this.setCpl(rpl);
+        if (long64 && (ss & ~3) === 0 && rpl !== 3) {
+          s.segSelector[SEG_SS] = ss;
+          s.segAttr[SEG_SS] = 0x10000 | (rpl << 5);
+        } else this.loadSegment(SEG_SS, ss, false);
+        s.gpr32[8] = spLo;
+        s.gpr32[9] = spHi;
+      }
+      this.jumpTo(ipLo, ipHi, osz === 8 || this.bitness === 64 ? 8 : osz);
+    } catch (e) {
+      if (e === FAULT) this.restoreFarSnapshot();
+      throw e;
     }
-    this.jumpTo(ipLo, ipHi, osz === 8 || this.bitness === 64 ? 8 : osz);
     if (rpl > oldCpl) this.nullifyDataSegments();
     this.nmiBlocked = false;
   }
@@ -5270,7 +5325,7 @@ export class Cpu implements TaskSwitchHost {
     if (v86 && dpl !== 0) this.fault(VECTOR_GP, (csSel & ~3) + ext);
     if (long) {
       // 64-bit: always push SS:RSP, stack aligned to 16 (SDM 3A 6.14.2).
-      if (inner || ist !== 0) this.switchStack(inner ? dpl : this.cpl, ist);
+      if (inner || ist !== 0) this.switchStack(inner ? dpl : this.cpl, ist, ext);
       g[8] = (g[8]! & ~15) >>> 0;
       this.setCpl(inner ? dpl : this.cpl);
       this.setFlagsForGate(flags, isTrap);
@@ -5289,7 +5344,7 @@ export class Cpu implements TaskSwitchHost {
     // Leaving virtual-8086 mode: the new SS is loaded as a protected-mode selector (SDM 3A 20.3.1.1).
     if (v86) s.flagsValue &= ~FLAG_VM;
     if (inner || v86) {
-      this.switchStack(dpl, 0);
+      this.switchStack(dpl, 0, ext);
       // SDM 2 "INT n": the new stack must hold the whole frame, else #SS(new SS + EXT).
       const frame = (5 + (errorCode >= 0 ? 1 : 0) + (v86 ? 4 : 0)) * size;
       if (!this.stackHasRoom(frame)) this.fault(VECTOR_SS, (s.segSelector[SEG_SS]! & ~3) | ext);

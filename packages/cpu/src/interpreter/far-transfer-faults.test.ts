@@ -1,0 +1,272 @@
+// Faults half-way through a privilege-changing far transfer (call gate CALL, RETF and IRET to an
+// outer level): the fault is taken with the caller's CS, EIP, SS, ESP, EFLAGS and CPL, as SDM 3A
+// 6.5 requires of a fault ("the state is restored so the instruction can be restarted").
+import type { PhysicalMemory } from '@typevisor/mmu';
+import { describe, expect, it } from 'vitest';
+import { SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, SEG_TR } from '../state/cpu-state.ts';
+import {
+  ACC_CODE_RX,
+  ACC_DATA_RW,
+  descriptor,
+  FLAG_DB,
+  FLAG_G,
+  FLAG_L,
+  gate,
+  type Guest,
+  protectedGuest,
+  put16,
+  put32,
+} from '../test-support/protected-guest.ts';
+import { StopReason } from './contracts.ts';
+import type { Cpu } from './cpu.ts';
+
+const TS = 10;
+const SS = 12;
+const GP = 13;
+const PF = 14;
+const TSS = 0x3000;
+const PAGE_DIRECTORY = 0x20000;
+const PAGE_TABLE = 0x21000;
+/** PTE/PDE bits: present, writable, user. */
+const PRESENT_WRITABLE_USER = 7;
+
+/** 32-bit paging identity-mapping the first 4 MiB as user pages, except the pages in `absent`. */
+function pageIdentity(memory: PhysicalMemory, cpu: Cpu, absent: number[]): void {
+  put32(memory, PAGE_DIRECTORY, PAGE_TABLE | PRESENT_WRITABLE_USER);
+  for (let i = 0; i < 1024; i++) {
+    put32(memory, PAGE_TABLE + 4 * i, absent.includes(i * 4096) ? 0 : (i * 4096) | PRESENT_WRITABLE_USER);
+  }
+  cpu.state.cr3Lo = PAGE_DIRECTORY;
+  cpu.state.cr0 = (cpu.state.cr0 | 0x80000000) >>> 0;
+  cpu.stateChanged();
+}
+
+/** The caller's architectural state, to compare before and after a fault. */
+function callerState(cpu: Cpu) {
+  return {
+    cs: cpu.getReg('cs'),
+    ss: cpu.getReg('ss'),
+    esp: cpu.getReg('esp'),
+    eflags: cpu.getReg('eflags'),
+    cpl: cpu.cpl,
+    csBase: cpu.state.segBaseLo[SEG_CS],
+    csAttr: cpu.state.segAttr[SEG_CS],
+    ssAttr: cpu.state.segAttr[SEG_SS],
+    ssLimit: cpu.state.segLimit[SEG_SS],
+  };
+}
+
+// 32-bit GDT: 0x08 ring-0 code, 0x10 ring-0 data, 0x18 ring-3 code, 0x20 ring-3 data, 0x28 ring-3
+// data not present, 0x30 32-bit call gate (DPL 3, one parameter) to 0x08:kernel, 0x38 TSS, 0x40
+// ring-0 data not present.
+const GDT32: [number, number][] = [
+  descriptor(0, 0xfffff, ACC_CODE_RX, FLAG_G | FLAG_DB),
+  descriptor(0, 0xfffff, ACC_DATA_RW, FLAG_G | FLAG_DB),
+  descriptor(0, 0xfffff, ACC_CODE_RX | 0x60, FLAG_G | FLAG_DB),
+  descriptor(0, 0xfffff, ACC_DATA_RW | 0x60, FLAG_G | FLAG_DB),
+  descriptor(0, 0xfffff, (ACC_DATA_RW | 0x60) & 0x7f, FLAG_G | FLAG_DB),
+  [0, 0],
+  descriptor(TSS, 0x67, 0x89, 0),
+  descriptor(0, 0xfffff, ACC_DATA_RW & 0x7f, FLAG_G | FLAG_DB),
+];
+
+/** Runs `body` (32-bit, labels `fault` and `kernel` available) at CPL `cpl` with TR = 0x38. */
+function run32(body: string, cpl: 0 | 3, setup?: (g: Guest) => void) {
+  const g = protectedGuest({ bits: 32, gdt: GDT32, source: `bits 32\n${body}` });
+  const [lo, hi] = gate(0x08, g.sym('kernel'), 0xc, 3, 1);
+  put32(g.memory, 0x800 + 0x30, lo);
+  put32(g.memory, 0x800 + 0x34, hi);
+  g.cpu.setSegmentRaw(SEG_TR, 0x38, TSS, 0x67, 0x8b);
+  if (cpl === 3) {
+    for (const seg of [SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS]) g.cpu.setSegmentRaw(seg, 0x23, 0, 0xffffffff, 0xc0f3);
+    g.cpu.setSegmentRaw(SEG_CS, 0x1b, 0, 0xffffffff, 0xc0fb);
+  }
+  setup?.(g);
+  let before = callerState(g.cpu);
+  const snapshotAtFault = (cpu: Cpu) => {
+    before = callerState(cpu);
+    return false;
+  };
+  g.cpu.hooks.code = new Map([[g.sym('fault'), snapshotAtFault]]);
+  const stop = g.cpu.run({ maxInstructions: 50 });
+  return { ...g, stop, before: () => before };
+}
+
+describe('a fault while pushing onto the new stack of an inner call-gate CALL (SDM 2 "CALL")', () => {
+  const program = `
+    push 0x5a                 ; the gate's one parameter
+  fault:
+    call 0x33:0
+    hlt
+  kernel:
+    hlt
+  `;
+
+  it.each([
+    ['the whole new stack page is not present', 0x6000, 0x5ffc],
+    ['the frame crosses into a page that is not present', 0x6004, 0x5ffc],
+  ])('#PF when %s: caller CS, EIP, SS, ESP and CPL intact, CR2 at the failing push', (_name, esp0, cr2) => {
+    const { cpu, stop, sym, before } = run32(program, 3, (g) => {
+      put32(g.memory, TSS + 4, esp0);
+      put16(g.memory, TSS + 8, 0x10);
+      pageIdentity(g.memory, g.cpu, [0x5000]);
+    });
+    expect(stop).toBe(StopReason.Exception);
+    expect(cpu.exceptionVector).toBe(PF);
+    // SDM 3A 4.7: a supervisor-mode write to a page that is not present.
+    expect(cpu.exceptionErrorCode).toBe(0b010);
+    expect(cpu.getReg('cr2')).toBe(cr2);
+    expect(cpu.getReg('eip')).toBe(sym('fault'));
+    expect(callerState(cpu)).toEqual(before());
+    expect(cpu.cpl).toBe(3);
+  });
+
+  it('still calls through the gate once the page is present (the rollback changes nothing else)', () => {
+    const { cpu, stop, sym } = run32(program, 3, (g) => {
+      put32(g.memory, TSS + 4, 0x6004);
+      put16(g.memory, TSS + 8, 0x10);
+      pageIdentity(g.memory, g.cpu, []);
+    });
+    expect(stop).toBe(StopReason.Halt);
+    expect(cpu.cpl).toBe(0);
+    expect(cpu.getReg('eip')).toBe(sym('kernel') + 1); // past the kernel's HLT
+    expect(cpu.getReg('esp')).toBe(0x6004 - 5 * 4);
+  });
+
+  // SDM 2 "CALL" MORE-PRIVILEGE: #TS(TSS selector) when ESP0:SS0 (bytes 4-11) pass the TSS
+  // limit; #TS(SS selector) for a bad SS0; #SS(SS selector) for one that is not present.
+  it.each([
+    ['a TSS whose limit ends inside the ring-0 stack slot', 0x0a, 0x10, TS, 0x38],
+    ['an SS0 that is not present', 0x67, 0x40, SS, 0x40],
+    ['an SS0 with RPL 3 on a DPL-0 segment', 0x67, 0x13, TS, 0x10],
+    ['a null SS0', 0x67, 0, TS, 0],
+  ])('%s faults with the caller state intact', (_name, tssLimit, ss0, vector, errorCode) => {
+    const { cpu, stop, sym, before } = run32(program, 3, (g) => {
+      put32(g.memory, TSS + 4, 0x6000);
+      put16(g.memory, TSS + 8, ss0);
+      g.cpu.setSegmentRaw(SEG_TR, 0x38, TSS, tssLimit, 0x8b);
+    });
+    expect(stop).toBe(StopReason.Exception);
+    expect(cpu.exceptionVector).toBe(vector);
+    expect(cpu.exceptionErrorCode).toBe(errorCode);
+    expect(cpu.getReg('eip')).toBe(sym('fault'));
+    expect(callerState(cpu)).toEqual(before());
+  });
+});
+
+describe('a fault on the outer SS of RETF and IRET (SDM 2 "RET", "IRET")', () => {
+  const frame = (ss: number) => `
+    push ${ss}
+    push 0x7000
+    push 0x1b
+    push user
+  `;
+  it.each([
+    ['RETF', 'an SS with RPL 3 on a DPL-0 data segment', `${frame(0x13)}fault: retf`, GP, 0x10],
+    ['RETF', 'an SS that is not present', `${frame(0x2b)}fault: retf`, SS, 0x28],
+    ['RETF', 'a null SS', `${frame(0)}fault: retf`, GP, 0],
+    [
+      'IRETD',
+      'an SS with RPL 3 on a DPL-0 data segment',
+      `push 0x13\npush 0x7000\npush 0x3246\npush 0x1b\npush user\nfault: iretd`,
+      GP,
+      0x10,
+    ],
+    [
+      'IRETD',
+      'an SS that is not present',
+      `push 0x2b\npush 0x7000\npush 0x3246\npush 0x1b\npush user\nfault: iretd`,
+      SS,
+      0x28,
+    ],
+  ])(
+    '%s to CPL 3 with %s faults at CPL 0 with CS, SS, ESP and EFLAGS unchanged',
+    (_i, _name, code, vector, errorCode) => {
+      const { cpu, stop, sym, before } = run32(`${code}\nuser: hlt\nkernel: hlt`, 0);
+      expect(stop).toBe(StopReason.Exception);
+      expect(cpu.exceptionVector).toBe(vector);
+      expect(cpu.exceptionErrorCode).toBe(errorCode);
+      expect(cpu.getReg('eip')).toBe(sym('fault'));
+      expect(callerState(cpu)).toEqual(before());
+      expect(cpu.cpl).toBe(0);
+    },
+  );
+});
+
+describe('a 64-bit call gate whose TSS RSP0 is not canonical (SDM 2 "CALL": #SS when the pushes touch non-canonical addresses)', () => {
+  it('raises #SS(0) at CPL 3 with CS, SS, RSP and the CPL intact', () => {
+    // 0x08 64-bit ring-0 code, 0x10 ring-0 data, 0x18 64-bit call gate (16 bytes), 0x28 64-bit
+    // ring-3 code, 0x30 ring-3 data, 0x38 64-bit TSS (16 bytes).
+    const g = protectedGuest({
+      bits: 64,
+      gdt: [
+        descriptor(0, 0xfffff, ACC_CODE_RX, FLAG_G | FLAG_L),
+        descriptor(0, 0xfffff, ACC_DATA_RW, FLAG_G | FLAG_DB),
+        [0, 0],
+        [0, 0],
+        descriptor(0, 0xfffff, ACC_CODE_RX | 0x60, FLAG_G | FLAG_L),
+        descriptor(0, 0xfffff, ACC_DATA_RW | 0x60, FLAG_G | FLAG_DB),
+        descriptor(TSS, 0x67, 0x89, 0),
+        [0, 0],
+      ],
+      source: 'bits 64\nfault: call far [rel ptr]\nhlt\nkernel: hlt\nptr: dq 0\ndw 0x1b',
+    });
+    const [lo, hi] = gate(0x08, g.sym('kernel'), 0xc, 3);
+    put32(g.memory, 0x800 + 0x18, lo);
+    put32(g.memory, 0x800 + 0x1c, hi);
+    // RSP0 = 0000_8000_0000_0020: the frame's lowest push lands on 0000_8000_0000_0000, not canonical.
+    put32(g.memory, TSS + 4, 0x20);
+    put32(g.memory, TSS + 8, 0x00008000);
+    g.cpu.setSegmentRaw(SEG_TR, 0x38, TSS, 0x67, 0x8b);
+    for (const seg of [SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS]) g.cpu.setSegmentRaw(seg, 0x33, 0, 0xffffffff, 0xc0f3);
+    g.cpu.setSegmentRaw(SEG_CS, 0x2b, 0, 0xffffffff, 0xa0fb);
+    const before = callerState(g.cpu);
+    const stop = g.cpu.run({ maxInstructions: 10 });
+    expect(stop).toBe(StopReason.Exception);
+    expect(g.cpu.exceptionVector).toBe(SS);
+    expect(g.cpu.exceptionErrorCode).toBe(0);
+    expect(g.cpu.getReg('rip')).toBe(g.sym('fault'));
+    expect(callerState(g.cpu)).toEqual(before);
+    expect(g.cpu.cpl).toBe(3);
+  });
+});
+
+describe('stack-switch faults of an interrupt from CPL 3 carry EXT (SDM 2 "INT n": error_code(sel, 0, EXT))', () => {
+  const IDT = 0x4000;
+  it.each([
+    ['INT 40H', 'software', 0x0a, 0x10, TS, 0x38],
+    ['an external interrupt', 'external', 0x0a, 0x10, TS, 0x39],
+    ['INT 40H', 'software', 0x67, 0x40, SS, 0x40],
+    ['an external interrupt', 'external', 0x67, 0x40, SS, 0x41],
+    ['an external interrupt', 'external', 0x67, 0x13, TS, 0x11],
+  ])(
+    '%s (%s) with TSS limit %i and SS0 %i raises vector %i with error code %i',
+    (_n, kind, limit, ss0, vector, code) => {
+      const { cpu, stop } = run32('nop\nfault: int 0x40\nhlt\nkernel: hlt', 3, (g) => {
+        const [lo, hi] = gate(0x08, g.sym('kernel'), 0xe, 3);
+        put32(g.memory, IDT + 0x40 * 8, lo);
+        put32(g.memory, IDT + 0x40 * 8 + 4, hi);
+        g.cpu.state.idtrBaseLo = IDT;
+        g.cpu.state.idtrLimit = 0x7ff;
+        put32(g.memory, TSS + 4, 0x6000);
+        put16(g.memory, TSS + 8, ss0);
+        g.cpu.setSegmentRaw(SEG_TR, 0x38, TSS, limit, 0x8b);
+        if (kind === 'external') {
+          let pending = true;
+          g.cpu.interrupts = {
+            hasInterrupt: () => pending,
+            acknowledge: () => {
+              pending = false;
+              return 0x40;
+            },
+          };
+          g.cpu.setReg('eflags', 0x202);
+        }
+      });
+      expect(stop).toBe(StopReason.Exception);
+      expect(cpu.exceptionVector).toBe(vector);
+      expect(cpu.exceptionErrorCode).toBe(code);
+      expect(cpu.cpl).toBe(3);
+    },
+  );
+});
