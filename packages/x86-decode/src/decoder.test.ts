@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { codeName, mnemonicName } from './code-info.ts';
 import { FLAG_AF, FLAG_CF, FLAG_OF } from './cpu-flags.ts';
-import { Decoder, DecoderError } from './decoder.ts';
-import { DecodeStatus, Instruction, OperandKind, PREFIX_LOCK, PREFIX_REX } from './instruction.ts';
+import { Decoder, DecoderError, Prefix } from './decoder.ts';
+import {
+  DecodeStatus,
+  Instruction,
+  OperandKind,
+  PREFIX_ADDRESS_SIZE,
+  PREFIX_LOCK,
+  PREFIX_OPERAND_SIZE,
+  PREFIX_REP,
+  PREFIX_REPNE,
+  PREFIX_REX,
+  PREFIX_SEGMENT,
+  PREFIX_VEX,
+} from './instruction.ts';
 import { Register } from './register.ts';
 
 const hex = (s: string): Uint8Array =>
@@ -20,6 +32,17 @@ function decode(bits: 16 | 32 | 64, bytes: string, ip = 0): Instruction {
 }
 
 describe('Decoder', () => {
+  it('sets the public PREFIX_* bits through its own inlined Prefix enum', () => {
+    expect([Prefix.Lock, Prefix.Rep, Prefix.Repne, Prefix.OperandSize, Prefix.AddressSize]).toEqual([
+      PREFIX_LOCK,
+      PREFIX_REP,
+      PREFIX_REPNE,
+      PREFIX_OPERAND_SIZE,
+      PREFIX_ADDRESS_SIZE,
+    ]);
+    expect([Prefix.Segment, Prefix.Rex, Prefix.Vex]).toEqual([PREFIX_SEGMENT, PREFIX_REX, PREFIX_VEX]);
+  });
+
   it.each([
     [64, '48 8b 07', 'Mov_r64_rm64', 3],
     [64, '01 c8', 'Add_rm32_r32', 2],

@@ -8,60 +8,93 @@ import {
   INFO_STRIDE,
   MNEMONIC_NAMES,
 } from './generated/tables.ts';
-import {
-  DecodeStatus,
-  type Instruction,
-  OperandKind,
-  PREFIX_ADDRESS_SIZE,
-  PREFIX_LOCK,
-  PREFIX_OPERAND_SIZE,
-  PREFIX_REP,
-  PREFIX_REPNE,
-  PREFIX_REX,
-  PREFIX_SEGMENT,
-  PREFIX_VEX,
-} from './instruction.ts';
+import { DecodeStatus, type Instruction, OperandKind } from './instruction.ts';
 import { OperandType, RegisterClass } from './operand-type.ts';
 import { Register } from './register.ts';
 
+// Numeric constants the hot path reads are members of file-local enums: esbuild writes their
+// values in place (in the bundle and in per-file transforms alike), where a module-level const
+// or an imported binding is a context or cell load and a Smi check at every use, and a switch
+// over such names compiles to a chain of compares instead of a jump table.
+
 /** Attribute bits of the generated CODE_ATTRS table (order of ATTRS in scripts/generate.ts). */
-export const ATTR_LOCK = 1 << 0;
-export const ATTR_REP = 1 << 1;
-export const ATTR_REPNE = 1 << 2;
-export const ATTR_XACQUIRE = 1 << 3;
-export const ATTR_XRELEASE = 1 << 4;
-export const ATTR_BND = 1 << 5;
-export const ATTR_NOTRACK = 1 << 6;
-export const ATTR_D64 = 1 << 7;
-export const ATTR_F64 = 1 << 8;
-export const ATTR_FMT_SIZE = 1 << 9;
-export const ATTR_FMT_NOSIZE = 1 << 10;
-export const ATTR_HLE = 1 << 11;
-export const ATTR_NO66 = 1 << 12;
-export const ATTR_FMT_FAR = 1 << 13;
-export const ATTR_FMT_SHORT = 1 << 14;
-export const ATTR_NOLOCKREG = 1 << 15;
-/** MOV Sreg, r/m: loading CS is #UD (SDM 2 MOV). */
-export const ATTR_NOCS = 1 << 16;
-/** MOV CR/DR: ModRM.mod is ignored and always names a register (SDM 2 MOV-Move to/from Control Registers). */
-export const ATTR_IGNMOD = 1 << 17;
+enum Attr {
+  Lock = 1 << 0,
+  Rep = 1 << 1,
+  Repne = 1 << 2,
+  Xacquire = 1 << 3,
+  Xrelease = 1 << 4,
+  Bnd = 1 << 5,
+  Notrack = 1 << 6,
+  D64 = 1 << 7,
+  F64 = 1 << 8,
+  FmtSize = 1 << 9,
+  FmtNosize = 1 << 10,
+  Hle = 1 << 11,
+  No66 = 1 << 12,
+  FmtFar = 1 << 13,
+  FmtShort = 1 << 14,
+  Nolockreg = 1 << 15,
+  /** MOV Sreg, r/m: loading CS is #UD (SDM 2 MOV). */
+  Nocs = 1 << 16,
+  /** MOV CR/DR: ModRM.mod is ignored and always names a register (SDM 2 MOV-Move to/from Control Registers). */
+  Ignmod = 1 << 17,
+}
+export const ATTR_LOCK = Attr.Lock;
+export const ATTR_REP = Attr.Rep;
+export const ATTR_REPNE = Attr.Repne;
+export const ATTR_XACQUIRE = Attr.Xacquire;
+export const ATTR_XRELEASE = Attr.Xrelease;
+export const ATTR_BND = Attr.Bnd;
+export const ATTR_NOTRACK = Attr.Notrack;
+export const ATTR_D64 = Attr.D64;
+export const ATTR_F64 = Attr.F64;
+export const ATTR_FMT_SIZE = Attr.FmtSize;
+export const ATTR_FMT_NOSIZE = Attr.FmtNosize;
+export const ATTR_HLE = Attr.Hle;
+export const ATTR_NO66 = Attr.No66;
+export const ATTR_FMT_FAR = Attr.FmtFar;
+export const ATTR_FMT_SHORT = Attr.FmtShort;
+export const ATTR_NOLOCKREG = Attr.Nolockreg;
+export const ATTR_NOCS = Attr.Nocs;
+export const ATTR_IGNMOD = Attr.Ignmod;
+
+/** The PREFIX_* bits of instruction.ts (decoder.test.ts pins them equal). */
+export enum Prefix {
+  Lock = 0x1,
+  Rep = 0x2,
+  Repne = 0x4,
+  OperandSize = 0x8,
+  AddressSize = 0x10,
+  Segment = 0x20,
+  Rex = 0x40,
+  Vex = 0x80,
+}
 
 // Tree selector kinds (scripts/build-tables.ts SELECTORS order).
-const SEL_PFX = 0;
-const SEL_MODE = 1;
-const SEL_W = 2;
-const SEL_L = 3;
-const SEL_MOD = 4;
-const SEL_REG = 5;
-const SEL_RM = 6;
-const SEL_REXB = 7;
-const SEL_OSZ = 8;
-const SEL_ASZ = 9;
-const SEL_P66 = 10;
-const SEL_OSZ_D64 = 11;
-const SEL_OSZ_F64 = 12;
+enum Sel {
+  Pfx = 0,
+  Mode = 1,
+  W = 2,
+  L = 3,
+  Mod = 4,
+  Reg = 5,
+  Rm = 6,
+  RexB = 7,
+  Osz = 8,
+  Asz = 9,
+  P66 = 10,
+  OszD64 = 11,
+  OszF64 = 12,
+}
 
-const MAX_LENGTH = 15;
+enum Limit {
+  /** SDM 2 2.3.11: an instruction is at most 15 bytes long. */
+  MaxLength = 15,
+  Two32 = 4294967296,
+  /** REG_OF class of Gpr8 under a REX prefix (past the last RegisterClass). */
+  Gpr8Rex = 17,
+}
 
 // The per-code facts the decoder needs come from the generated INFO_ROWS, one 8-value row per
 // distinct form shape: [attrs, opCount | memSize << 8, op0, op1, op2, op3, op4, flag row].
@@ -69,32 +102,49 @@ const INFO = INFO_ROWS;
 if (INFO_STRIDE !== 8) throw new Error('generated INFO_STRIDE must be 8 (decodeAt indexes rows with << 3)');
 
 // Per (map, opcode) slot: decode-tree root << 1 | 1 if a ModRM byte follows (one load for both).
-const SLOT_INFO = new Int32Array(DECODE_ROOTS.length);
-for (let i = 0; i < SLOT_INFO.length; i++) SLOT_INFO[i] = (DECODE_ROOTS[i]! << 1) | HAS_MODRM[i]!;
+// Nearly every tree starts by asking for the mode, which a decoder fixes once, so each mode gets
+// its own roots with the leading MODE nodes already taken: one tree step less per instruction.
+function slotInfo(mode64: number): Int32Array {
+  const out = new Int32Array(DECODE_ROOTS.length);
+  for (let i = 0; i < out.length; i++) {
+    let root = DECODE_ROOTS[i]!;
+    while (root >= 0 && DECODE_TREE[root] === Sel.Mode) root = DECODE_TREE[root + 1 + mode64]!;
+    out[i] = (root << 1) | HAS_MODRM[i]!;
+  }
+  return out;
+}
+const SLOT_INFO_LEGACY = slotInfo(0);
+const SLOT_INFO_64 = slotInfo(1);
 
 // Prefix bytes (SDM 2 2.1.1): 1..6 segment ES..GS, then 66, 67, F0, F3, F2, REX (40..4F, 64-bit only).
-const PK_GS = 6;
-const PK_FS = 5;
-const PK_66 = 7;
-const PK_67 = 8;
-const PK_LOCK = 9;
-const PK_F3 = 10;
-const PK_REX = 12;
+enum Pk {
+  Es = 1,
+  Cs = 2,
+  Ss = 3,
+  Ds = 4,
+  Fs = 5,
+  Gs = 6,
+  P66 = 7,
+  P67 = 8,
+  Lock = 9,
+  F3 = 10,
+  F2 = 11,
+  Rex = 12,
+}
 const PREFIX_KIND = new Uint8Array(256);
-PREFIX_KIND[0x26] = 1;
-PREFIX_KIND[0x2e] = 2;
-PREFIX_KIND[0x36] = 3;
-PREFIX_KIND[0x3e] = 4;
-PREFIX_KIND[0x64] = 5;
-PREFIX_KIND[0x65] = 6;
-PREFIX_KIND[0x66] = PK_66;
-PREFIX_KIND[0x67] = PK_67;
-PREFIX_KIND[0xf0] = PK_LOCK;
-PREFIX_KIND[0xf3] = PK_F3;
-PREFIX_KIND[0xf2] = 11;
-for (let i = 0x40; i < 0x50; i++) PREFIX_KIND[i] = PK_REX;
+PREFIX_KIND[0x26] = Pk.Es;
+PREFIX_KIND[0x2e] = Pk.Cs;
+PREFIX_KIND[0x36] = Pk.Ss;
+PREFIX_KIND[0x3e] = Pk.Ds;
+PREFIX_KIND[0x64] = Pk.Fs;
+PREFIX_KIND[0x65] = Pk.Gs;
+PREFIX_KIND[0x66] = Pk.P66;
+PREFIX_KIND[0x67] = Pk.P67;
+PREFIX_KIND[0xf0] = Pk.Lock;
+PREFIX_KIND[0xf3] = Pk.F3;
+PREFIX_KIND[0xf2] = Pk.F2;
+for (let i = 0x40; i < 0x50; i++) PREFIX_KIND[i] = Pk.Rex;
 const XBEGIN = MNEMONIC_NAMES.indexOf('XBEGIN');
-const TWO32 = 4294967296;
 
 // 16-bit addressing (SDM 2 Table 2-1): base and index per ModRM.rm.
 const BASE16 = [Register.BX, Register.BX, Register.BP, Register.BP, Register.SI, Register.DI, Register.BP, Register.BX];
@@ -140,6 +190,8 @@ export class Decoder {
   /** Offset of the next byte to decode. */
   position: number;
   private end: number;
+  /** SLOT_INFO_64 or SLOT_INFO_LEGACY. */
+  private readonly slots: Int32Array;
   /** IP of the next instruction, low/high 32 bits. */
   ipLo: number;
   ipHi: number;
@@ -149,6 +201,7 @@ export class Decoder {
       throw new DecoderError('BAD_BITNESS', `bitness must be 16, 32 or 64, got ${String(bitness)}`);
     }
     this.bitness = bitness;
+    this.slots = bitness === 64 ? SLOT_INFO_64 : SLOT_INFO_LEGACY;
     this.bytes = bytes;
     this.position = 0;
     this.end = 0;
@@ -170,12 +223,12 @@ export class Decoder {
 
   /** IP of the next instruction as a number (exact below 2^53). */
   get ip(): number {
-    return this.ipHi * TWO32 + this.ipLo;
+    return this.ipHi * Limit.Two32 + this.ipLo;
   }
 
   set ip(value: number) {
     this.ipLo = value >>> 0;
-    this.ipHi = Math.floor(value / TWO32) >>> 0;
+    this.ipHi = Math.floor(value / Limit.Two32) >>> 0;
   }
 
   /** Sets the IP from 32-bit halves (for 64-bit addresses above 2^53). */
@@ -198,9 +251,9 @@ export class Decoder {
     const len = insn.length;
     this.position += len;
     const lo = this.ipLo + len;
-    if (lo < TWO32) this.ipLo = lo;
+    if (lo < Limit.Two32) this.ipLo = lo;
     else {
-      this.ipLo = lo - TWO32;
+      this.ipLo = lo - Limit.Two32;
       this.ipHi = (this.ipHi + 1) >>> 0;
     }
     return status;
@@ -216,7 +269,7 @@ export class Decoder {
     const mode64 = bitness === 64;
     const start = offset;
     const bufEnd = this.end;
-    const lim = bufEnd - start > MAX_LENGTH ? start + MAX_LENGTH : bufEnd;
+    const lim = bufEnd - start > Limit.MaxLength ? start + Limit.MaxLength : bufEnd;
     let p = start;
     insn.bitness = bitness;
     insn.ipLo = ipLo;
@@ -232,35 +285,35 @@ export class Decoder {
       c = b[p]!;
       const kind = PREFIX_KIND[c]!;
       if (kind === 0) break;
-      if (kind === PK_REX) {
+      if (kind === Pk.Rex) {
         if (!mode64) break;
         rex = c;
         p++;
         continue;
       }
-      if (kind <= PK_GS) {
+      if (kind <= Pk.Gs) {
         // 64-bit mode ignores ES/CS/SS/DS overrides: they do not displace an FS/GS prefix
-        if (!mode64 || kind >= PK_FS || seg < Register.FS) seg = Register.ES + kind - 1;
-        prefixes |= PREFIX_SEGMENT;
-      } else if (kind === PK_66) prefixes |= PREFIX_OPERAND_SIZE;
-      else if (kind === PK_67) prefixes |= PREFIX_ADDRESS_SIZE;
-      else if (kind === PK_LOCK) prefixes |= PREFIX_LOCK;
-      else if (kind === PK_F3) {
-        prefixes |= PREFIX_REP;
+        if (!mode64 || kind >= Pk.Fs || seg < Register.FS) seg = Register.ES + kind - 1;
+        prefixes |= Prefix.Segment;
+      } else if (kind === Pk.P66) prefixes |= Prefix.OperandSize;
+      else if (kind === Pk.P67) prefixes |= Prefix.AddressSize;
+      else if (kind === Pk.Lock) prefixes |= Prefix.Lock;
+      else if (kind === Pk.F3) {
+        prefixes |= Prefix.Rep;
         repKind = 2;
       } else {
-        prefixes |= PREFIX_REPNE;
+        prefixes |= Prefix.Repne;
         repKind = 3;
       }
       // a legacy prefix after REX cancels it: REX must immediately precede the opcode
       rex = 0;
       p++;
     }
-    if (rex !== 0) prefixes |= PREFIX_REX;
+    if (rex !== 0) prefixes |= Prefix.Rex;
     // the segment a memory operand uses when overridden (64-bit mode honours only FS/GS)
     const segOv = seg !== Register.None && (!mode64 || seg >= Register.FS) ? seg : Register.None;
-    const osz66 = (prefixes & PREFIX_OPERAND_SIZE) !== 0;
-    const asz67 = (prefixes & PREFIX_ADDRESS_SIZE) !== 0;
+    const osz66 = (prefixes & Prefix.OperandSize) !== 0;
+    const asz67 = (prefixes & Prefix.AddressSize) !== 0;
     let pfx = repKind !== 0 ? repKind : osz66 ? 1 : 0;
     let rexW = (rex >> 3) & 1;
     let rexR = (rex >> 2) & 1;
@@ -293,11 +346,11 @@ export class Decoder {
       if (p >= lim) return this.fail(insn, start, p, lim);
       const v1 = b[p]!;
       if (mode64 || v1 >= 0xc0) {
-        if ((prefixes & (PREFIX_OPERAND_SIZE | PREFIX_REP | PREFIX_REPNE | PREFIX_LOCK)) !== 0 || rex !== 0) {
+        if ((prefixes & (Prefix.OperandSize | Prefix.Rep | Prefix.Repne | Prefix.Lock)) !== 0 || rex !== 0) {
           return this.invalid(insn, start, Math.min(p + 1, lim));
         }
         isVex = true;
-        prefixes |= PREFIX_VEX;
+        prefixes |= Prefix.Vex;
         p++;
         let v2 = v1;
         if (c === 0xc5) {
@@ -335,7 +388,7 @@ export class Decoder {
     // ---- ModRM and the decode tree ----
     const slot = (map << 8) | op;
     let modrm = 0;
-    const slotInfo = SLOT_INFO[slot]!;
+    const slotInfo = this.slots[slot]!;
     if ((slotInfo & 1) !== 0) {
       if (p >= lim) return this.fail(insn, start, p, lim);
       modrm = b[p++]!;
@@ -348,43 +401,43 @@ export class Decoder {
     while (node >= 0) {
       let v = 0;
       switch (DECODE_TREE[node]) {
-        case SEL_PFX:
+        case Sel.Pfx:
           v = pfx;
           break;
-        case SEL_MODE:
+        case Sel.Mode:
           v = mode64 ? 1 : 0;
           break;
-        case SEL_W:
+        case Sel.W:
           v = rexW;
           break;
-        case SEL_L:
+        case Sel.L:
           v = vexL;
           break;
-        case SEL_MOD:
+        case Sel.Mod:
           v = mod === 3 ? 1 : 0;
           break;
-        case SEL_REG:
+        case Sel.Reg:
           v = reg;
           break;
-        case SEL_RM:
+        case Sel.Rm:
           v = rm;
           break;
-        case SEL_REXB:
+        case Sel.RexB:
           v = rexB;
           break;
-        case SEL_OSZ:
+        case Sel.Osz:
           v = oszIndex;
           break;
-        case SEL_ASZ:
+        case Sel.Asz:
           v = addrSize >> 2;
           break;
-        case SEL_P66:
+        case Sel.P66:
           v = osz66 ? 1 : 0;
           break;
-        case SEL_OSZ_D64:
+        case Sel.OszD64:
           v = mode64 ? (rexW !== 0 || !osz66 ? 2 : 0) : oszIndex;
           break;
-        case SEL_OSZ_F64:
+        case Sel.OszF64:
           v = mode64 ? 2 : oszIndex;
           break;
       }
@@ -394,20 +447,20 @@ export class Decoder {
     if (code === 0) return this.invalid(insn, start, p);
     const info = CODE_INFO[code]! << 3;
     const attrs = INFO[info]!;
-    if ((prefixes & PREFIX_LOCK) !== 0 || (attrs & (ATTR_NOCS | ATTR_IGNMOD)) !== 0) {
-      if ((prefixes & PREFIX_LOCK) !== 0 && ((attrs & ATTR_LOCK) === 0 || mod === 3))
+    if ((prefixes & Prefix.Lock) !== 0 || (attrs & (Attr.Nocs | Attr.Ignmod)) !== 0) {
+      if ((prefixes & Prefix.Lock) !== 0 && ((attrs & Attr.Lock) === 0 || mod === 3))
         return this.invalid(insn, start, p);
-      if ((attrs & ATTR_NOCS) !== 0 && reg === 1) return this.invalid(insn, start, p);
-      if ((attrs & ATTR_IGNMOD) !== 0) mod = 3;
+      if ((attrs & Attr.Nocs) !== 0 && reg === 1) return this.invalid(insn, start, p);
+      if ((attrs & Attr.Ignmod) !== 0) mod = 3;
     }
 
     // ---- operands ----
     const operandSize = mode64
-      ? (attrs & ATTR_F64) !== 0 || rexW !== 0
+      ? (attrs & Attr.F64) !== 0 || rexW !== 0
         ? 8
         : osz66
           ? 2
-          : (attrs & ATTR_D64) !== 0
+          : (attrs & Attr.D64) !== 0
             ? 8
             : 4
       : oszIndex === 1
@@ -427,7 +480,7 @@ export class Decoder {
     for (let k = 0; k < opCount; k++) {
       const d = INFO[info + 2 + k]!;
       const cls = (d >> 8) & 0xff;
-      const cls8 = cls === RegisterClass.Gpr8 && rex !== 0 ? GPR8_REX : cls;
+      const cls8 = cls === RegisterClass.Gpr8 && rex !== 0 ? Limit.Gpr8Rex : cls;
       let kind = OperandKind.Register;
       let r = 0;
       switch (d & 0xff) {
@@ -696,7 +749,7 @@ export class Decoder {
       const sum = ipLo + length + disp;
       let lo = sum >>> 0;
       // sum is within (-2^31, 2^33): carry or borrow into the high half without a division
-      let hi = sum >= TWO32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
+      let hi = sum >= Limit.Two32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
       // XBEGIN's target is computed in EIP even with a 16-bit operand size (SDM 2 XBEGIN)
       const width =
         ripRel !== 0 ? ripRel : operandSize === 2 && CODE_MNEMONIC[code] === XBEGIN ? (mode64 ? 8 : 4) : operandSize;
@@ -738,16 +791,16 @@ export class Decoder {
       map === 4 ||
       map === 7 ||
       rex !== 0 ||
-      (prefixes & (PREFIX_OPERAND_SIZE | PREFIX_REP | PREFIX_REPNE | PREFIX_LOCK)) !== 0;
+      (prefixes & (Prefix.OperandSize | Prefix.Rep | Prefix.Repne | Prefix.Lock)) !== 0;
     const mod = modrm >> 6;
     const rm = modrm & 7;
     if (mod !== 3) {
       const asz =
         this.bitness === 64
-          ? (prefixes & PREFIX_ADDRESS_SIZE) !== 0
+          ? (prefixes & Prefix.AddressSize) !== 0
             ? 4
             : 8
-          : (this.bitness === 32) !== ((prefixes & PREFIX_ADDRESS_SIZE) !== 0)
+          : (this.bitness === 32) !== ((prefixes & Prefix.AddressSize) !== 0)
             ? 4
             : 2;
       if (asz === 2) p += mod === 1 ? 1 : mod === 2 || (mod === 0 && rm === 6) ? 2 : 0;
@@ -777,8 +830,8 @@ export class Decoder {
 
   /** Ran out of bytes at `p`: truncated if the buffer ended, invalid if the 15-byte limit did. */
   private fail(insn: Instruction, start: number, p: number, lim: number): DecodeStatus {
-    if (lim < this.end || p - start >= MAX_LENGTH) {
-      this.invalid(insn, start, MAX_LENGTH + start);
+    if (lim < this.end || p - start >= Limit.MaxLength) {
+      this.invalid(insn, start, Limit.MaxLength + start);
       return DecodeStatus.Invalid;
     }
     this.invalid(insn, start, this.end);
@@ -800,16 +853,17 @@ function clearMemory(insn: Instruction): void {
 }
 
 // Register of class `cls` with encoding number `n` (0..31) at REG_OF[cls << 5 | n]; 0 when that
-// encoding names no register. Class GPR8_REX (past the last RegisterClass) is Gpr8 under a REX
+// encoding names no register. Class Limit.Gpr8Rex (past the last RegisterClass) is Gpr8 under a REX
 // prefix, where 4..7 name SPL..DIL instead of AH..BH (SDM 2 3.7.2.1).
-const GPR8_REX = 17;
 const REG_OF = new Uint8Array(18 << 5);
 {
   const set = (cls: number, f: (n: number) => number) => {
     for (let n = 0; n < 32; n++) REG_OF[(cls << 5) | n] = f(n);
   };
   set(RegisterClass.Gpr8, (n) => (n < 8 ? Register.AL + n : n < 16 ? Register.AL + n + 4 : 0));
-  set(GPR8_REX, (n) => (n < 4 ? Register.AL + n : n < 8 ? Register.SPL + n - 4 : n < 16 ? Register.AL + n + 4 : 0));
+  set(Limit.Gpr8Rex, (n) =>
+    n < 4 ? Register.AL + n : n < 8 ? Register.SPL + n - 4 : n < 16 ? Register.AL + n + 4 : 0,
+  );
   set(RegisterClass.Gpr16, (n) => (n < 16 ? Register.AX + n : 0));
   set(RegisterClass.Gpr32, (n) => (n < 16 ? Register.EAX + n : 0));
   set(RegisterClass.Gpr64, (n) => (n < 16 ? Register.RAX + n : 0));
