@@ -70,7 +70,9 @@ export * from './state/flags.ts';
 export {
   ConditionalExit,
   CrAccess,
+  GatedInstruction,
   UnconditionalExit,
+  VmfuncResult,
   type VmxInstructionHook,
   VmxHookResult,
   type VmxInterception,

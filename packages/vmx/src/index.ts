@@ -164,6 +164,7 @@ export {
   lmswExits,
 } from './exit/instruction-exits.ts';
 export { type BoundaryEvents, boundaryExit, NO_EXIT, preemptionTimerAfter } from './exit/event-exits.ts';
+export { PauseLoopDetector } from './exit/pause-loop.ts';
 export {
   conditionalInstructionInformation,
   type DecodedOperands,

@@ -88,7 +88,9 @@ import {
 import {
   ConditionalExit,
   CrAccess,
+  GatedInstruction,
   UnconditionalExit,
+  VmfuncResult,
   type VmxInstructionHook,
   VmxHookResult,
   type VmxInterception,
@@ -113,6 +115,7 @@ import {
 import {
   CR4_DE,
   codeBreakpointHits,
+  DR6_B_MASK,
   DR6_BS,
   DR7_ENABLES,
   dataBreakpointHits,
@@ -868,6 +871,59 @@ export class Cpu implements TaskSwitchHost {
   }
 
   /**
+   * Debug traps the cpu has recognized but not delivered yet, in DR6's layout (B0-B3 bits 3:0, BS
+   * bit 14): those a MOV SS / POP SS holds back until the instruction after it completes (SDM 3B
+   * 17.3.1.4, 6.8.3). Non-zero between instructions only inside such a shadow, so a VM exit that
+   * finds it non-zero hit the shadowed instruction: VMX saves it into the guest's
+   * pending-debug-exceptions field (SDM 3C 28.3.4) and clears it here; a VM entry with blocking
+   * by MOV SS puts the field's bits back, to be delivered after the first guest instruction (SDM
+   * 3C 26.6.3). Setting keeps only B0-B3 and BS.
+   *
+   * @example
+   * ```ts
+   * import { Cpu } from '@typevisor/cpu';
+   * import { guestPhysical, PhysicalMemory } from '@typevisor/mmu';
+   * const memory = new PhysicalMemory();
+   * memory.addRam(guestPhysical(0), 0x10000);
+   * const cpu = new Cpu({ memory });
+   * cpu.pendingDebugTraps = 0x4000; // BS: a single-step trap held back by MOV SS
+   * ```
+   */
+  get pendingDebugTraps(): number {
+    return this.delayedDr6;
+  }
+
+  set pendingDebugTraps(bits: number) {
+    this.delayedDr6 = bits & (DR6_B_MASK | DR6_BS);
+  }
+
+  /**
+   * Delivers a #DB trap with the DR6 bits `bits` (B0-B3, BS) now, at an instruction boundary: a
+   * pending debug exception VM entry delivers before the first guest instruction (SDM 3C 26.6.3,
+   * "traps on the previous instruction"). Unlike {@link injectEvent} it is subject to the
+   * exception bitmap (a #DB exit with the bits as its qualification) and, when delivered, sets the
+   * bits in DR6. A halted CPU becomes active. Returns true when it ended in a VM exit.
+   */
+  deliverDebugTraps(bits: number): boolean {
+    this.halted = false;
+    const stopRequested = this.stopRequested;
+    const stopReason = this.stopReason;
+    this.stopRequested = false;
+    this.pendingDr6 = bits & (DR6_B_MASK | DR6_BS);
+    try {
+      this.deliverEvent(VECTOR_DB, -1, false, true);
+    } catch (e) {
+      if (e !== ABORT && e !== FAULT) throw e;
+    }
+    const exited = this.stopRequested && this.stopReason === StopReason.VmExit;
+    if (!exited) {
+      this.stopRequested = stopRequested;
+      this.stopReason = stopReason;
+    }
+    return exited;
+  }
+
+  /**
    * For the VMX exit path: when a VM exit interrupts the delivery of an event through the IDT
    * (an EPT violation on the stack push, a fault the exception bitmap intercepts), puts back the
    * registers from before the delivery began, so the exit saves the guest state the event
@@ -1397,7 +1453,7 @@ export class Cpu implements TaskSwitchHost {
   }
 
   private probe(lo: number, hi: number): boolean {
-    if ((this.state.cr0 & CR0_PG) === 0) return true;
+    if ((this.state.cr0 & CR0_PG) === 0 && this.paging.ept === null) return true;
     return pageWalk(this.memory, this.paging, lo, hi, ACCESS_FETCH | ACCESS_NO_AD_UPDATE, this.walk);
   }
 
@@ -1428,17 +1484,25 @@ export class Cpu implements TaskSwitchHost {
     // with their own vectors; what gets here (a page-crossing tail, a fetch) is #GP(0).
     if (hi !== 0 && this.state.efer & EFER_LMA_BIT && !isCanonical(hi, this.canonShift)) this.fault(VECTOR_GP, 0);
     let physPage: number;
-    if ((this.state.cr0 & CR0_PG) === 0) {
+    if ((this.state.cr0 & CR0_PG) === 0 && this.paging.ept === null) {
       physPage =
         this.bitness === 64 || this.state.efer & EFER_LMA_BIT ? hi * 4294967296 + (lo & ~0xfff) : (lo & ~0xfff) >>> 0;
     } else {
       let acc = access;
       if (this.cpl === 3) acc |= ACCESS_USER;
       else if (this.state.flagsValue & FLAG_AC) acc |= ACCESS_AC;
+      // With paging off under EPT (an unrestricted guest) the walk is EPT alone: guest-physical =
+      // linear, translated through EPT, violations with "guest-linear address valid" (SDM 3C 29.3).
       if (!pageWalk(this.memory, this.paging, lo, hi, acc, this.walk)) this.walkFault(lo, hi, acc);
       const p = this.walk.physical;
       physPage = p - (p % 4096);
-      if (kind !== 2 && this.cpl !== 3 && this.state.cr4 & CR4_SMAP && this.walk.rights & RIGHT_USER) {
+      if (
+        kind !== 2 &&
+        this.cpl !== 3 &&
+        this.state.cr4 & CR4_SMAP &&
+        this.walk.rights & RIGHT_USER &&
+        this.state.cr0 & CR0_PG
+      ) {
         // SDM 3A 4.6.1: a supervisor data access to a user page under SMAP depends on RFLAGS.AC,
         // which STAC/CLAC/POPF change without a TLB flush: such translations are not cached.
         tags[idx] = -1;
@@ -2613,6 +2677,9 @@ export class Cpu implements TaskSwitchHost {
       }
       case H.Rdtsc:
       case H.Rdtscp:
+        // SDM 3C 26.3: without "enable RDTSCP" RDTSCP is #UD, before any other fault.
+        if (h === H.Rdtscp && this.interception?.instructionEnabled?.(GatedInstruction.Rdtscp) === false)
+          this.fault(VECTOR_UD);
         if (s.cr4 & 4 && this.cpl !== 0) this.fault(VECTOR_GP, 0); // CR4.TSD
         if (this.interception?.rdtsc(h === H.Rdtscp, insn.length)) {
           this.vmExited();
@@ -2718,12 +2785,19 @@ export class Cpu implements TaskSwitchHost {
         k[1] = hi;
         break;
       }
-      case H.Pause:
-        if (this.interception?.conditional(2, insn.length)) {
+      case H.Pause: {
+        const ic = this.interception;
+        if (
+          ic !== null &&
+          (ic.pause !== undefined
+            ? ic.pause(this.cpl, s.tsc, insn.length)
+            : ic.conditional(ConditionalExit.Pause, insn.length))
+        ) {
           this.vmExited();
           throw ABORT;
         }
         break;
+      }
       case H.In:
       case H.Out:
         this.execIo(insn, h === H.In);
@@ -2915,6 +2989,8 @@ export class Cpu implements TaskSwitchHost {
       case H.Rdpid:
         // SDM 2 "RDPID": IA32_TSC_AUX into the register (all 64 bits in 64-bit mode).
         if ((this.cpuidModel.features & CPU_FEATURE_RDPID) === 0) this.fault(VECTOR_UD);
+        // SDM 3C 26.3: in VMX non-root operation RDPID also needs "enable RDTSCP".
+        if (this.interception?.instructionEnabled?.(GatedInstruction.Rdpid) === false) this.fault(VECTOR_UD);
         this.readMsrValue(MSR_IA32_TSC_AUX, this.tmp64);
         this.writeReg(insn.opRegister[0]!, this.tmp64[0]!, this.bitness === 64 ? this.tmp64[1]! : 0);
         break;
@@ -3047,6 +3123,8 @@ export class Cpu implements TaskSwitchHost {
   private invpcid(insn: Instruction): void {
     const s = this.state;
     if ((this.cpuidModel.features & CPU_FEATURE_INVPCID) === 0 || s.getFlags() & FLAG_VM) this.fault(VECTOR_UD);
+    // SDM 3C 26.3: without "enable INVPCID" INVPCID is #UD, before any other fault.
+    if (this.interception?.instructionEnabled?.(GatedInstruction.Invpcid) === false) this.fault(VECTOR_UD);
     if (this.cpl !== 0) this.fault(VECTOR_GP, 0);
     this.readReg(insn.opRegister[0]!);
     const typeHi = this.bitness === 64 ? this.vHi : 0;
@@ -4764,8 +4842,11 @@ export class Cpu implements TaskSwitchHost {
       const v = this.vLo & 0xf;
       const ic = this.interception;
       // SDM 3C 28.2.1 Table 28-3: the LMSW operand register (memory operand: -1).
-      const gpr = insn.opKind[0] === OperandKind.Memory ? -1 : REG_INDEX[insn.opRegister[0]!]!;
-      if (ic?.movToCr(0, 3, v, 0, gpr, insn.length)) {
+      const memory = insn.opKind[0] === OperandKind.Memory;
+      const gpr = memory ? -1 : REG_INDEX[insn.opRegister[0]!]!;
+      // The whole 16-bit source is the qualification's LMSW source data; a memory operand's
+      // linear address is the guest-linear address (SDM 3C 28.2.1, 28.2.4).
+      if (ic?.movToCr(0, 3, this.vLo & 0xffff, 0, gpr, insn.length, memory ? this.eaLo : 0, memory ? this.eaHi : 0)) {
         this.vmExited();
         throw ABORT;
       }
@@ -4949,6 +5030,10 @@ export class Cpu implements TaskSwitchHost {
 
   private execVmx(insn: Instruction): void {
     const op = MNEMONIC_COND[insn.mnemonic]! as VmxOperation;
+    if (op === VmxOperation.Vmfunc && this.interception?.vmfunc !== undefined) {
+      this.vmfunc(insn, this.interception);
+      return;
+    }
     // VMREAD r/m, r / VMWRITE r, r/m / INVEPT r, m: the ModRM.reg operand is the field/type.
     const o = this.fillVmxOperands(
       insn,
@@ -4967,6 +5052,23 @@ export class Cpu implements TaskSwitchHost {
     if (r === VmxHookResult.Fault) throw FAULT;
     if (r === VmxHookResult.Continue) this.nextIp(insn);
     else this.stateChanged(); // VM entry loaded new control registers and segments
+  }
+
+  /**
+   * VMFUNC in VMX non-root operation (SDM 2 "VMFUNC", SDM 3C 25.5.6): #UD without "enable VM
+   * functions", else the function runs or the instruction exits (reason 59). EPTP switching
+   * changes the guest-physical mapping under the TLB, which is not tagged by EPTP: flush it.
+   */
+  private vmfunc(insn: Instruction, ic: VmxInterception): void {
+    const g = this.state.gpr32;
+    const r = ic.vmfunc!(g[0]!, g[2]!, insn.length);
+    if (r === VmfuncResult.Undefined) this.fault(VECTOR_UD);
+    if (r === VmfuncResult.Exited) {
+      this.vmExited();
+      throw ABORT;
+    }
+    this.flushTlb();
+    this.nextIp(insn);
   }
 
   // ------------------------------------------------------------------ SSE subset

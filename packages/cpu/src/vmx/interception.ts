@@ -58,7 +58,9 @@ export interface VmxInterception {
   /**
    * MOV to CR0/CR3/CR4/CR8 (CR0/CR4 guest/host masks, CR3-target list, "CR3-load exiting",
    * "CR8-load exiting"), CLTS and LMSW. `gpr` is the source register number (0 = RAX .. 15),
-   * or -1 for CLTS / LMSW from memory. `access` is {@link CrAccess}.
+   * or -1 for CLTS / LMSW from memory. `access` is {@link CrAccess}; for LMSW `valueLo` is the
+   * 16-bit source operand. For LMSW from memory `linearLo/Hi` is the operand's linear address
+   * (the VM-exit guest-linear address, SDM 3C 28.2.1 Table 28-3 and 28.2.4).
    */
   movToCr(
     cr: number,
@@ -67,6 +69,8 @@ export interface VmxInterception {
     valueHi: number,
     gpr: number,
     instructionLength: number,
+    linearLo?: number,
+    linearHi?: number,
   ): boolean;
   /** MOV from CR3/CR8 ("CR3-store exiting", "CR8-store exiting"); `gpr` is the destination. */
   movFromCr(cr: number, gpr: number, instructionLength: number): boolean;
@@ -150,6 +154,51 @@ export interface VmxInterception {
   ept(misconfig: boolean, qualification: number, gpa: number, linearLo: number, linearHi: number): boolean;
   /** A task switch (CALL/JMP to a TSS or task gate, IRET with NT, a task-gate event): always exits. */
   taskSwitch(selector: number, source: number, instructionLength: number): boolean;
+
+  // ---- optional members (an interception without them keeps the older behaviour noted) ----
+  /**
+   * VMFUNC in non-root operation, EAX the function and ECX its argument (SDM 3C 25.5.6 "VM
+   * functions", 26.1.3; SDM 2 "VMFUNC"). The implementation performs the function (EPTP
+   * switching: the new EPTP must be in effect when this returns) and returns
+   * {@link VmfuncResult.Done}, or performs the VM exit (reason 59) and returns
+   * {@link VmfuncResult.Exited}, or returns {@link VmfuncResult.Undefined} when "enable VM
+   * functions" is 0 (#UD). After `Done` the cpu drops every cached translation and goes past
+   * the instruction. Without this member VMFUNC goes to {@link vmxInstruction}.
+   */
+  vmfunc?(eax: number, ecx: number, instructionLength: number): VmfuncResult;
+  /**
+   * Whether an instruction that a secondary VM-execution control enables exists for the guest
+   * (SDM 3C 26.3: RDTSCP and RDPID need "enable RDTSCP", INVPCID needs "enable INVPCID"); false
+   * makes it raise #UD, with priority over every other fault of the instruction. Absent: enabled.
+   */
+  instructionEnabled?(kind: GatedInstruction): boolean;
+  /**
+   * PAUSE ("PAUSE exiting", and at CPL 0 "PAUSE-loop exiting" with PLE_Gap / PLE_Window, SDM 3C
+   * 26.1.3). `tsc` is the cpu's time-stamp counter (one tick per retired instruction), which the
+   * loop detection measures time with. Absent: the cpu asks {@link conditional} with
+   * {@link ConditionalExit.Pause}.
+   */
+  pause?(cpl: number, tsc: number, instructionLength: number): boolean;
+}
+
+/** What {@link VmxInterception.vmfunc} did. */
+export enum VmfuncResult {
+  /** The function completed in the guest (EPTP switching loaded the new EPTP). */
+  Done = 0,
+  /** A VM exit happened (reason 59, VMFUNC). */
+  Exited = 1,
+  /** "enable VM functions" is 0: the cpu raises #UD. */
+  Undefined = 2,
+}
+
+/** Instructions a secondary VM-execution control enables (SDM 3C 26.3), for {@link VmxInterception.instructionEnabled}. */
+export enum GatedInstruction {
+  /** RDTSCP ("enable RDTSCP"). */
+  Rdtscp = 0,
+  /** RDPID ("enable RDTSCP"). */
+  Rdpid = 1,
+  /** INVPCID ("enable INVPCID"). */
+  Invpcid = 2,
 }
 
 /** Instructions that exit unconditionally besides CPUID and the VMX instructions (SDM 3C 26.1.2). */

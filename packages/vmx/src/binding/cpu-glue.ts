@@ -80,6 +80,10 @@ export interface GlueCpu {
   readonly vectoringLength: number;
   /** Puts back the registers from before the event in delivery (a VM exit interrupted it). */
   cancelEventDelivery(): void;
+  /** Debug traps (DR6 B0-B3, BS) held back by a MOV SS shadow, not yet delivered. */
+  pendingDebugTraps: number;
+  /** Delivers a #DB trap with those DR6 bits now (exception bitmap applies); true = it ended in a VM exit. */
+  deliverDebugTraps(bits: number): boolean;
 }
 
 /**
@@ -97,6 +101,53 @@ export function injectEntryEvent(cpu: GlueCpu, vmx: Vmx): boolean {
 }
 
 const VECTORING_VALID = 0x80000000;
+
+/**
+ * SDM 3C 28.3.4: a VM exit saves the debug traps the CPU still holds (a trap of a MOV SS / POP
+ * SS, held back past the instruction in its shadow, which the exit hit) as the guest's pending
+ * debug exceptions: B0-B3 and BS, with bit 12 when a B0-B3 bit is set (the CPU reports matched
+ * breakpoints only when an enabled one matched). The exit then happened in the MOV SS shadow:
+ * blocking by MOV SS is saved too. `ran`: the guest completed an instruction since the entry
+ * (otherwise the entry's blocking state still holds); STI blocking is not tracked by the CPU.
+ */
+function savePendingDebug(cpu: GlueCpu, p: VmxProcessorState, ran: boolean): void {
+  const traps = cpu.pendingDebugTraps;
+  cpu.pendingDebugTraps = 0;
+  if (ran) p.interruptibility &= ~(C.INTERRUPTIBILITY_STI | C.INTERRUPTIBILITY_MOV_SS);
+  if (traps === 0) {
+    p.pendingDebug = 0;
+    return;
+  }
+  p.pendingDebug = (traps | (traps & C.PENDING_DEBUG_B0_B3 ? C.PENDING_DEBUG_ENABLED_BREAKPOINT : 0)) >>> 0;
+  if (ran) p.interruptibility |= C.INTERRUPTIBILITY_MOV_SS;
+}
+
+/**
+ * SDM 3C 26.6.3 "Delivery of Pending Debug Exceptions after VM Entry": valid pending debug
+ * exceptions (BS or bit 12 set) of a VM entry that is not vectoring, into the active or HLT state,
+ * are delivered as a #DB before the first guest instruction (the exception bitmap applies; DR6
+ * gets B0-B3/BS), or, under blocking by MOV SS, held until the first instruction completes. A
+ * vectoring entry and the shutdown / wait-for-SIPI states drop them. A pending MTF VM exit
+ * (injected type 7) has priority: the bits stay pending and its exit saves them again. Returns
+ * true when the delivery ended in a VM exit.
+ */
+export function deliverPendingDebug(cpu: GlueCpu, vmx: Vmx, p: VmxProcessorState): boolean {
+  cpu.pendingDebugTraps = 0;
+  const bits = p.pendingDebug;
+  if ((bits & (C.PENDING_DEBUG_BS | C.PENDING_DEBUG_ENABLED_BREAKPOINT)) === 0) return false;
+  const info = vmx.injectionInfo;
+  const injecting = (info & VECTORING_VALID) !== 0;
+  const mtf = injecting && ((info >>> 8) & 7) === C.INTR_TYPE_OTHER_EVENT;
+  // Vectoring entries: SDM 26.6.3 keeps them only for INT3/INTO injected under MOV SS blocking (not modelled).
+  if (injecting && !mtf) return false;
+  if (p.activity === C.ACTIVITY_SHUTDOWN || p.activity === C.ACTIVITY_WAIT_FOR_SIPI) return false;
+  const traps = bits & (C.PENDING_DEBUG_B0_B3 | C.PENDING_DEBUG_BS);
+  if (mtf || (p.interruptibility & C.INTERRUPTIBILITY_MOV_SS) !== 0) {
+    cpu.pendingDebugTraps = traps;
+    return false;
+  }
+  return cpu.deliverDebugTraps(traps);
+}
 
 /**
  * SDM 3C 28.2.4: a VM exit that interrupts the delivery of an event through the IDT records
@@ -279,17 +330,26 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
   const ept = createEptTarget();
   // SDM 3C 29.3: under "enable EPT" every guest-physical address the CPU forms goes through
   // the EPT paging structures; in root operation none does.
+  let entryRetired = 0;
   const enter = (): void => {
     cpu.paging.ept = configureEpt(vmx, ept) ? ept : null;
     copyToCpu(state, cpu);
     exits.refresh();
     cpu.interception = exits;
+    entryRetired = cpu.retired;
   };
+  // After VM entry: the injected event, else pending debug exceptions; true = that ended in a VM exit.
+  const afterEntry = (): boolean => injectEntryEvent(cpu, vmx) || deliverPendingDebug(cpu, vmx, state);
   const controls = new VmxControls(vmx.current);
   const exits = new NonRootExits(vmx, {
     save: () => {
       recordVectoring(cpu, vmx);
       copyFromCpu(cpu, state, tmp);
+      savePendingDebug(cpu, state, cpu.retired !== entryRetired);
+    },
+    // SDM 3C 25.5.6.3: EPTP switching takes effect for the next guest-physical access.
+    eptpSwitched: () => {
+      if (cpu.paging.ept !== null) configureEpt(vmx, cpu.paging.ept);
     },
     progress: () => cpu.retired + cpu.eventsDelivered,
     restore: () => {
@@ -344,7 +404,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     if (result === HOOK_ENTERED) {
       if (vmx.nonRoot) {
         enter();
-        injectEntryEvent(cpu, vmx);
+        afterEntry();
       } else {
         // A VM-entry failure exit (reason 33/34) loaded the host state.
         cpu.paging.ept = null;
@@ -362,7 +422,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
       enter();
       // An exit during the injected event's delivery (SDM 3C 27.6.1: e.g. an EPT violation on the
       // guest stack) has already loaded the host state: report it here, vmx.exit describes it.
-      return !injectEntryEvent(cpu, vmx);
+      return !afterEntry();
     },
   };
 }

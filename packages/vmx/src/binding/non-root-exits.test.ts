@@ -365,9 +365,55 @@ describe('NonRootExits', () => {
     ['an NMI', (x) => x.nmi()],
     ['a window', (x) => x.window(true, true)],
     ['a SIPI in the active state', (x) => x.sipi(0x10, 0)],
+    ['PAUSE without PAUSE exiting or PAUSE-loop exiting', (x) => x.pause(0, 100, 2)],
   ])('lets %s run in the guest when no control selects its exit', (_name, guest) => {
     const m = machine(() => {});
     expect(guest(m.exits)).toBe(false);
+    expect(m.vmx.nonRoot).toBe(true);
+  });
+
+  it('ignores PAUSE-loop exiting at CPL > 0 and restarts loop detection at every VM entry (SDM 3C 26.1.3)', () => {
+    const m = machine((v) => {
+      proc(v, C.PROC_ACTIVATE_SECONDARY_CONTROLS);
+      v.write(F.SECONDARY_PROCESSOR_BASED_CONTROLS, C.PROC2_PAUSE_LOOP_EXITING);
+      v.write(F.PLE_GAP, 10);
+      v.write(F.PLE_WINDOW, 0);
+    });
+    m.exits.refresh();
+    expect(m.exits.pause(3, 100, 2)).toBe(false);
+    expect(m.exits.pause(3, 105, 2)).toBe(false);
+    expect(m.exits.pause(0, 110, 2)).toBe(false); // the first at CPL 0 starts a loop
+    m.exits.refresh();
+    expect(m.exits.pause(0, 112, 2)).toBe(false); // a new entry: first again
+    expect(m.exits.pause(0, 114, 2)).toBe(true);
+    expect(m.v.read(F.EXIT_REASON)).toBe(40);
+    expect(m.v.read(F.VM_EXIT_INSTRUCTION_LENGTH)).toBe(2);
+  });
+
+  it.each<[string, number, boolean]>([
+    ['RDTSCP', 0, false],
+    ['RDPID', 1, false],
+    ['INVPCID', 2, false],
+  ])('reports %s disabled (#UD) without its enable control', (_name, kind, enabled) => {
+    const m = machine(() => {});
+    expect(m.exits.instructionEnabled(kind)).toBe(enabled);
+  });
+
+  it.each<[string, number, number]>([
+    ['RDTSCP', 0, C.PROC2_ENABLE_RDTSCP],
+    ['RDPID', 1, C.PROC2_ENABLE_RDTSCP],
+    ['INVPCID', 2, C.PROC2_ENABLE_INVPCID],
+  ])('reports %s enabled with its enable control', (_name, kind, control) => {
+    const m = machine((v) => {
+      proc(v, C.PROC_ACTIVATE_SECONDARY_CONTROLS);
+      v.write(F.SECONDARY_PROCESSOR_BASED_CONTROLS, control);
+    });
+    expect(m.exits.instructionEnabled(kind)).toBe(true);
+  });
+
+  it('answers VMFUNC with #UD (2) without "enable VM functions", staying in the guest', () => {
+    const m = machine(() => {});
+    expect(m.exits.vmfunc(0, 0, 3)).toBe(2);
     expect(m.vmx.nonRoot).toBe(true);
   });
 

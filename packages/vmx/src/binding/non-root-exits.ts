@@ -22,10 +22,12 @@ import {
   cr3StoreExits,
   cr8Exits,
   type ExitingInstruction,
+  INSTRUCTION_RAISES_UD,
   INSTRUCTION_RUNS,
   instructionExit,
   lmswExits,
 } from '../exit/instruction-exits.ts';
+import { PauseLoopDetector } from '../exit/pause-loop.ts';
 import {
   conditionalInstructionInformation,
   type DecodedOperands,
@@ -36,6 +38,8 @@ import {
 import type { Vmx } from '../instructions/vmx.ts';
 import { VmxControls } from '../vmcs/control-view.ts';
 import * as C from '../vmcs/controls.ts';
+import { slotOf } from '../vmcs/field-encoding.ts';
+import { VmcsField as F } from '../vmcs/fields.ts';
 
 /**
  * How the exit handler moves state between the CPU and the VMX model around a VM exit:
@@ -52,7 +56,21 @@ export interface CpuStateSync {
    * (SDM 3C 26.5.2). Without it, MTF exits at the second boundary it is asked about.
    */
   progress?(): number;
+  /**
+   * VMFUNC switched the EPTP (SDM 3C 25.5.6.3): point the CPU's EPT state at the VMCS's new
+   * EPT pointer before the guest's next access.
+   */
+  eptpSwitched?(): void;
 }
+
+/** `VmfuncResult` of @typevisor/cpu: the function completed, a VM exit happened, #UD. */
+const VMFUNC_DONE = 0;
+const VMFUNC_EXITED = 1;
+const VMFUNC_UNDEFINED = 2;
+/** `GatedInstruction` of @typevisor/cpu, mapped to our table. */
+const GATED: readonly ExitingInstruction[] = ['RDTSCP', 'RDTSCP', 'INVPCID'];
+const S_PLE_GAP = slotOf(F.PLE_GAP);
+const S_PLE_WINDOW = slotOf(F.PLE_WINDOW);
 
 // Instruction kinds as the CPU numbers them (UnconditionalExit, ConditionalExit, CrAccess,
 // VmxOperation of @typevisor/cpu), mapped to our tables.
@@ -121,6 +139,7 @@ export class NonRootExits {
   private boundaries = 0;
   /** The preemption timer was already counted down at this boundary by {@link window}. */
   private timerCounted = false;
+  private readonly pauseLoop = new PauseLoopDetector();
 
   constructor(vmx: Vmx, sync: CpuStateSync) {
     this.vmx = vmx;
@@ -192,6 +211,50 @@ export class NonRootExits {
     return this.finish();
   }
 
+  /**
+   * VMFUNC (SDM 3C 25.5.6, SDM 2 "VMFUNC"): #UD without "enable VM functions"; EPTP switching
+   * (function 0) completes in the guest when the function is enabled, ECX < 512 and the EPTP-list
+   * entry passes the EPTP checks; every other case exits with reason 59. Returns the CPU's
+   * `VmfuncResult` (0 done, 1 exited, 2 #UD).
+   */
+  vmfunc(eax: number, ecx: number, instructionLength: number): number {
+    const o = this.vmx.vmfunc(eax, ecx);
+    if (o.kind === 'done') {
+      this.sync.eptpSwitched?.();
+      return VMFUNC_DONE;
+    }
+    if (o.kind === 'exit') {
+      this.exitWith(R.EXIT_REASON_VMFUNC, 0, 0, instructionLength);
+      return VMFUNC_EXITED;
+    }
+    return VMFUNC_UNDEFINED;
+  }
+
+  /**
+   * Whether RDTSCP / RDPID (`kind` 0 / 1, "enable RDTSCP") or INVPCID (2, "enable INVPCID")
+   * exists for the guest (SDM 3C 26.3); false: #UD.
+   */
+  instructionEnabled(kind: number): boolean {
+    const instruction = GATED[kind];
+    return instruction === undefined || instructionExit(this.vmx.current, instruction) !== INSTRUCTION_RAISES_UD;
+  }
+
+  /**
+   * PAUSE (SDM 3C 26.1.3): exits with "PAUSE exiting"; otherwise at CPL 0 with "PAUSE-loop
+   * exiting" when the spin loop it belongs to has lasted longer than PLE_Window (`tsc` in TSC
+   * ticks, see {@link PauseLoopDetector}).
+   */
+  pause(cpl: number, tsc: number, instructionLength: number): boolean {
+    const c = this.controls;
+    if (c.pauseExiting) return this.exitWith(R.EXIT_REASON_PAUSE, 0, 0, instructionLength);
+    if (cpl !== 0 || !c.pauseLoopExiting) return false;
+    const v = this.vmx.current;
+    return (
+      this.pauseLoop.pause(tsc, v.lo(S_PLE_GAP), v.lo(S_PLE_WINDOW)) &&
+      this.exitWith(R.EXIT_REASON_PAUSE, 0, 0, instructionLength)
+    );
+  }
+
   rdpmc(instructionLength: number): boolean {
     return this.controls.rdpmcExiting && this.exitWith(R.EXIT_REASON_RDPMC, 0, 0, instructionLength);
   }
@@ -228,6 +291,8 @@ export class NonRootExits {
     valueHi: number,
     gpr: number,
     instructionLength: number,
+    linearLo = 0,
+    linearHi = 0,
   ): boolean {
     const v = this.vmx.current;
     let exits: boolean;
@@ -238,11 +303,19 @@ export class NonRootExits {
     else if (cr === 8) exits = cr8Exits(v, true);
     else exits = false;
     if (!exits) return false;
+    const lmswMemory = access === CR_ACCESS_LMSW && gpr < 0;
     const qualification =
       access === CR_ACCESS_LMSW
-        ? crAccessQualification(0, access, 0, gpr < 0, valueLo)
+        ? crAccessQualification(0, access, 0, lmswMemory, valueLo)
         : crAccessQualification(cr, access, Math.max(gpr, 0));
-    return this.exitWith(R.EXIT_REASON_CR_ACCESS, qualification, 0, instructionLength);
+    const e = this.vmx.exit.reset(R.EXIT_REASON_CR_ACCESS, qualification, 0);
+    e.instructionLength = instructionLength;
+    // SDM 3C 28.2.4: LMSW with a memory operand reports the operand's linear address.
+    if (lmswMemory) {
+      e.guestLinearAddressLo = linearLo >>> 0;
+      e.guestLinearAddressHi = linearHi >>> 0;
+    }
+    return this.finish();
   }
 
   movFromCr(cr: number, gpr: number, instructionLength: number): boolean {
@@ -384,6 +457,7 @@ export class NonRootExits {
     this.mtfImmediate = injectsMtf || (c.monitorTrapFlag && injecting);
     this.mtfBaseline = -1;
     this.timerCounted = false;
+    this.pauseLoop.reset();
     this.windowsArmed = c.interruptWindowExiting || c.nmiWindowExiting || c.preemptionTimer || this.mtfArmed;
   }
 

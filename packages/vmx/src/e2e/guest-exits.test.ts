@@ -6,12 +6,16 @@ import { type Cpu, StopReason } from '@typevisor/cpu';
 import { guestPhysical, type PhysicalMemory } from '@typevisor/mmu';
 import { describe, expect, it } from 'vitest';
 import { buildCpuMachine, PML4, prepareGuest } from '../testing/cpu-machine.ts';
+import { buildIdentityEpt, enableEpt } from '../testing/identity-ept.ts';
 import { ROOT64 } from '../testing/root-context.ts';
 import * as C from '../vmcs/controls.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import type { VmcsAccess } from '../vmcs/vmcs.ts';
 
 const GUEST_CODE = 0x20000;
+/** Where buildIdentityEpt puts the EPT PML4, and an EPTP list for VMFUNC. */
+const EPT_ROOT = 0x100000;
+const EPTP_LIST = 0x7000;
 
 interface GuestExitTest {
   readonly name: string;
@@ -395,7 +399,129 @@ export const GUEST_EXIT_TESTS: GuestExitTest[] = [
     // access type 3 (LMSW), register operand, source data 0x9 in bits 31:16
     onExit: { reason: 28, at: 5, length: 3, qualification: (9 << 16) | (3 << 4) },
   },
+  {
+    name: 'LMSW [rbx] (memory operand) setting host-owned TS: source data, memory bit 6 and the guest-linear address',
+    init: (v, m) => {
+      v.write(F.CR0_GUEST_HOST_MASK, 8);
+      v.write(F.CR0_READ_SHADOW, 0);
+      m.write32(guestPhysical(0x6010), 0xfff9);
+    },
+    guestMain: 'mov ebx, 0x6010\nlmsw [rbx]',
+    // access type 3 (LMSW), operand type 1 (memory), all 16 source bits in 31:16 (SDM 3C Table 28-3)
+    onExit: {
+      reason: 28,
+      at: 5,
+      length: 3,
+      qualification: ((0xfff9 << 16) | (1 << 6) | (3 << 4)) >>> 0,
+      check: (v) => expect(v.read(F.GUEST_LINEAR_ADDRESS)).toBe(0x6010),
+    },
+  },
+  {
+    name: 'LMSW ax (register operand) leaves the guest-linear address field 0',
+    init: (v) => {
+      v.write(F.CR0_GUEST_HOST_MASK, 8);
+      v.write(F.CR0_READ_SHADOW, 0);
+    },
+    guestMain: 'mov ebx, 0x6010\nmov eax, 0x9\nlmsw ax',
+    onExit: { reason: 28, at: 10, check: (v) => expect(v.read(F.GUEST_LINEAR_ADDRESS)).toBe(0) },
+  },
+  // ---- instructions a secondary control enables (SDM 3C 26.3): #UD, before any exit or other fault ----
+  {
+    name: 'RDTSCP without "enable RDTSCP" raises #UD even with RDTSC exiting',
+    init: (v) => {
+      v.write(F.EXCEPTION_BITMAP, 1 << 6);
+      proc(v, C.PROC_RDTSC_EXITING);
+    },
+    guestMain: 'nop\nrdtscp',
+    onExit: { reason: 0, at: 1, interruption: 0x80000306 },
+  },
+  {
+    name: 'RDPID without "enable RDTSCP" raises #UD',
+    init: (v) => v.write(F.EXCEPTION_BITMAP, 1 << 6),
+    guestMain: 'rdpid rax',
+    onExit: { reason: 0, at: 0, interruption: 0x80000306 },
+  },
+  {
+    name: 'INVPCID without "enable INVPCID" raises #UD even with INVLPG exiting',
+    init: (v) => {
+      v.write(F.EXCEPTION_BITMAP, 1 << 6);
+      proc(v, C.PROC_INVLPG_EXITING);
+    },
+    guestMain: 'mov eax, 0x6000\nmov ecx, 2\ninvpcid rcx, [rax]',
+    onExit: { reason: 0, at: 10, interruption: 0x80000306 },
+  },
+  {
+    name: 'INVPCID with "enable INVPCID" and INVLPG exiting exits (58)',
+    init: (v) => {
+      proc(v, C.PROC_INVLPG_EXITING);
+      proc2(v, C.PROC2_ENABLE_INVPCID);
+    },
+    guestMain: 'mov eax, 0x6000\nmov ecx, 2\ninvpcid rcx, [rax]',
+    onExit: { reason: 58, at: 10, length: 5 },
+  },
+  // ---- VMFUNC (SDM 3C 25.5.6, 26.1.2; SDM 2 "VMFUNC") ----
+  {
+    name: 'VMFUNC without "enable VM functions" raises #UD',
+    init: (v) => v.write(F.EXCEPTION_BITMAP, 1 << 6),
+    guestMain: 'xor eax, eax\nvmfunc',
+    onExit: { reason: 0, at: 2, interruption: 0x80000306 },
+  },
+  {
+    name: 'VMFUNC of a function the VM-function controls leave off exits (59) with its length',
+    init: (v, m) => enableVmFunctions(v, m, 1),
+    guestMain: 'mov eax, 1\nxor ecx, ecx\nvmfunc',
+    onExit: { reason: 59, at: 7, length: 3, qualification: 0 },
+  },
+  {
+    name: 'VMFUNC 0 (EPTP switching) with ECX = 512 exits (59), the EPTP unchanged',
+    init: (v, m) => enableVmFunctions(v, m, 1),
+    guestMain: 'xor eax, eax\nmov ecx, 512\nvmfunc',
+    onExit: { reason: 59, at: 7, length: 3, check: (v) => expect(v.read(F.EPTP_INDEX)).toBe(0) },
+  },
+  {
+    name: 'VMFUNC 0 with an invalid EPTP-list entry (memory type 2) exits (59)',
+    init: (v, m) => {
+      enableVmFunctions(v, m, 1);
+      m.write32(guestPhysical(EPTP_LIST + 8 * 5), (EPT_ROOT | (3 << 3) | 2) >>> 0);
+    },
+    guestMain: 'xor eax, eax\nmov ecx, 5\nvmfunc',
+    onExit: { reason: 59, at: 7, length: 3 },
+  },
+  // ---- PAUSE-loop exiting (SDM 3C 26.1.3): PAUSEs 3 TSC ticks (instructions) apart ----
+  {
+    name: 'PAUSE-loop exiting: PAUSEs within PLE_Gap exit once the loop outlasts PLE_Window (the 12th PAUSE, 33 > 30 ticks)',
+    init: (v) => ple(v, 3, 30),
+    guestMain: 'mov ecx, 100\nspin:\npause\ndec ecx\njnz spin\nvmcall',
+    onExit: {
+      reason: 40,
+      at: 5,
+      length: 2,
+      check: (_v, cpu) => expect(cpu.getReg('rcx')).toBe(100 - 11),
+    },
+  },
+  {
+    name: 'PAUSE-loop exiting: one more tick of PLE_Window lets one more PAUSE run (the 13th exits)',
+    init: (v) => ple(v, 3, 33),
+    guestMain: 'mov ecx, 100\nspin:\npause\ndec ecx\njnz spin\nvmcall',
+    onExit: { reason: 40, at: 5, check: (_v, cpu) => expect(cpu.getReg('rcx')).toBe(100 - 12) },
+  },
 ];
+
+/** EPT on (identity map at 1 MiB), "enable VM functions" with these VM-function controls, the EPTP list at EPTP_LIST. */
+function enableVmFunctions(v: VmcsAccess, m: PhysicalMemory, functions: number): void {
+  buildIdentityEpt(m);
+  enableEpt(v, EPT_ROOT);
+  proc2(v, C.PROC2_ENABLE_VM_FUNCTIONS);
+  v.write(F.VM_FUNCTION_CONTROLS, functions);
+  v.write(F.EPTP_LIST_ADDRESS, EPTP_LIST);
+}
+
+/** "PAUSE-loop exiting" with PLE_Gap and PLE_Window. */
+function ple(v: VmcsAccess, gap: number, window: number): void {
+  proc2(v, C.PROC2_PAUSE_LOOP_EXITING);
+  v.write(F.PLE_GAP, gap);
+  v.write(F.PLE_WINDOW, window);
+}
 
 /** Guests that must run to their VMCALL: the exit conditions above must NOT fire. */
 const NO_EXIT_TESTS: GuestExitTest[] = [
@@ -427,6 +553,30 @@ const NO_EXIT_TESTS: GuestExitTest[] = [
       interruption: 0x80000b0d,
       check: (v) => expect(v.read(F.VM_EXIT_INTERRUPTION_ERROR_CODE)).toBe(0x1a),
     },
+  },
+  {
+    name: 'RDTSCP with "enable RDTSCP" and no RDTSC exiting runs',
+    init: (v) => proc2(v, C.PROC2_ENABLE_RDTSCP),
+    guestMain: 'rdtscp\nvmcall',
+    onExit: { reason: 18, at: 3 },
+  },
+  {
+    name: 'RDPID with "enable RDTSCP" runs',
+    init: (v) => proc2(v, C.PROC2_ENABLE_RDTSCP),
+    guestMain: 'rdpid rax\nvmcall',
+    onExit: { reason: 18, at: 4 },
+  },
+  {
+    name: 'INVPCID with "enable INVPCID" and no INVLPG exiting runs',
+    init: (v) => proc2(v, C.PROC2_ENABLE_INVPCID),
+    guestMain: 'mov eax, 0x6000\nmov ecx, 2\ninvpcid rcx, [rax]\nvmcall',
+    onExit: { reason: 18, at: 15 },
+  },
+  {
+    name: 'PAUSE-loop exiting: PAUSEs further apart than PLE_Gap each start a new loop and never exit',
+    init: (v) => ple(v, 2, 0),
+    guestMain: 'mov ecx, 100\nspin:\npause\ndec ecx\njnz spin\nvmcall',
+    onExit: { reason: 18, at: 11, check: (_v, cpu) => expect(cpu.getReg('rcx')).toBe(0) },
   },
 ];
 GUEST_EXIT_TESTS.push(...NO_EXIT_TESTS);

@@ -13,9 +13,12 @@ export const EPT_RWX_WB = 0x7 | (6 << 3);
 /** EPT leaf memory type write-back, no access. */
 export const EPT_WB = 6 << 3;
 
-/** Builds the identity EPT map; re-`map` a page on the returned builder to change its rights. */
-export function buildIdentityEpt(memory: PhysicalMemory): PageTableBuilder {
-  let next = EPT_TABLES;
+/**
+ * Builds the identity EPT map with its tables from `tables` (default 1 MiB); re-`map` a page on the
+ * returned builder to change its rights or its host-physical page.
+ */
+export function buildIdentityEpt(memory: PhysicalMemory, tables = EPT_TABLES): PageTableBuilder {
+  let next = tables;
   const ept = new PageTableBuilder(memory, 'ept4', () => {
     const page = next;
     next += 0x1000;

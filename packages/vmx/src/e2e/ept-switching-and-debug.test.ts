@@ -1,0 +1,302 @@
+// Guest code on @typevisor/cpu exercising what VM entry and VM exit hand over besides registers,
+// written as { name, init, guestMain, onExit }:
+// - VMFUNC EPTP switching completing inside the guest, without a VM exit (SDM 3C 25.5.6.3);
+// - EPT under an unrestricted guest with paging off: guest-physical = linear, still translated
+//   through EPT (SDM 3C 29.3, 26.6 "unrestricted guest");
+// - pending debug exceptions: saved on a VM exit that hits the instruction in a MOV SS shadow
+//   (SDM 3C 28.3.4), delivered or held at VM entry (SDM 3C 26.6.3).
+import { StopReason } from '@typevisor/cpu';
+import { guestPhysical, type PageTableBuilder, type PhysicalMemory } from '@typevisor/mmu';
+import { assemble } from '@typevisor/x86-asm';
+import { describe, expect, it } from 'vitest';
+import { buildCpuMachine, type CpuMachine, prepareGuest } from '../testing/cpu-machine.ts';
+import { writeGuestTables } from '../testing/guest-tables.ts';
+import { buildIdentityEpt, EPT_RWX_WB, EPT_WB, enableEpt } from '../testing/identity-ept.ts';
+import { ROOT64 } from '../testing/root-context.ts';
+import * as C from '../vmcs/controls.ts';
+import { VmcsField as F } from '../vmcs/fields.ts';
+import type { VmcsAccess } from '../vmcs/vmcs.ts';
+
+const GUEST_CODE = 0x20000;
+const GUEST_RSP = 0x90000;
+const EPT_ROOT = 0x100000;
+/** A second EPT hierarchy, for EPTP switching. */
+const EPT2_ROOT = 0x180000;
+const EPTP_LIST = 0x7000;
+/** EPTP: write-back, 4-level. */
+const eptp = (root: number) => (root | 6 | (3 << 3)) >>> 0;
+
+interface GuestTest {
+  readonly name: string;
+  /** VMCS and memory set-up after the flat 64-bit baseline (and EPT, when `ept` is set). */
+  readonly init: (v: VmcsAccess, memory: PhysicalMemory, ept: PageTableBuilder) => void;
+  readonly guestMain: string;
+  /** 16 for a real-mode guest (the CS base is GUEST_CODE, RIP offsets from it), else 64. */
+  readonly bits?: 16 | 64;
+  readonly onExit: {
+    readonly reason: number;
+    /** Guest RIP the exit saved, as an offset from the guest's first instruction. */
+    readonly at: number;
+    readonly qualification?: number;
+    readonly interruption?: number;
+    readonly pendingDebug?: number;
+    readonly interruptibility?: number;
+    /** Whether `enterGuest()` reports the guest running (false: the entry's own event exited). */
+    readonly entered?: boolean;
+    readonly check?: (v: VmcsAccess, machine: CpuMachine) => void;
+  };
+}
+
+const proc2 = (v: VmcsAccess, bits: number) =>
+  v.write(F.SECONDARY_PROCESSOR_BASED_CONTROLS, (v.readLo(F.SECONDARY_PROCESSOR_BASED_CONTROLS) | bits) >>> 0);
+
+/** Real-address mode under "unrestricted guest": CS = GUEST_CODE >> 4, other segments 0, paging and protection off. */
+function realModeGuest(v: VmcsAccess): void {
+  proc2(v, C.PROC2_UNRESTRICTED_GUEST);
+  v.write(F.VM_ENTRY_CONTROLS, v.read(F.VM_ENTRY_CONTROLS) & ~C.ENTRY_IA32E_MODE_GUEST);
+  v.write(F.GUEST_CR0, 0x20); // NE only: PE = PG = 0
+  v.write(F.GUEST_CR4, 0x2000);
+  v.write(F.GUEST_CS_SELECTOR, GUEST_CODE >>> 4);
+  v.write(F.GUEST_CS_BASE, GUEST_CODE);
+  v.write(F.GUEST_CS_LIMIT, 0xffff);
+  v.write(F.GUEST_CS_ACCESS_RIGHTS, 0x9b);
+  for (const seg of ['SS', 'DS', 'ES', 'FS', 'GS'] as const) {
+    v.write(F[`GUEST_${seg}_SELECTOR`], 0);
+    v.write(F[`GUEST_${seg}_LIMIT`], 0xffff);
+    v.write(F[`GUEST_${seg}_ACCESS_RIGHTS`], 0x93);
+  }
+  v.write(F.GUEST_RIP, 0);
+  v.write(F.GUEST_RSP, 0x8000);
+}
+
+const Q_READ = 1;
+const Q_READABLE = 1 << 3;
+const Q_WRITABLE = 1 << 4;
+const Q_LINEAR_VALID = 1 << 7;
+const Q_TRANSLATED = 1 << 8;
+const DB_EXIT = (C.INTR_INFO_VALID | (C.INTR_TYPE_HARDWARE_EXCEPTION << 8) | 1) >>> 0;
+const loadDebugControls = (v: VmcsAccess, dr7: number) => {
+  v.write(F.VM_ENTRY_CONTROLS, v.read(F.VM_ENTRY_CONTROLS) | C.ENTRY_LOAD_DEBUG_CONTROLS);
+  v.write(F.GUEST_DR7, dr7);
+};
+
+export const EPT_AND_DEBUG_TESTS: GuestTest[] = [
+  // ---- VMFUNC 0: EPTP switching in the guest (SDM 3C 25.5.6.3) ----
+  {
+    name: 'VMFUNC 0 switches to the EPTP at list index 1 without a VM exit; the next read goes through the new EPT',
+    init: (v, m) => {
+      // Guest-physical 55000H is host 55000H under the first EPT and host 56000H under the second.
+      buildIdentityEpt(m, EPT2_ROOT).map(0x55000, 0, 0x56000, EPT_RWX_WB);
+      m.write32(guestPhysical(0x55000), 0x11111111);
+      m.write32(guestPhysical(0x56000), 0x22222222);
+      proc2(v, C.PROC2_ENABLE_VM_FUNCTIONS);
+      v.write(F.VM_FUNCTION_CONTROLS, 1);
+      v.write(F.EPTP_LIST_ADDRESS, EPTP_LIST);
+      m.write32(guestPhysical(EPTP_LIST), eptp(EPT_ROOT));
+      m.write32(guestPhysical(EPTP_LIST + 8), eptp(EPT2_ROOT));
+    },
+    // The first read fills the TLB through the first EPT: VMFUNC must not leave it in use.
+    guestMain: 'mov rbx, 0x55000\nmov esi, [rbx]\nxor eax, eax\nmov ecx, 1\nvmfunc\nmov edx, [rbx]\nvmcall',
+    onExit: {
+      reason: 18,
+      at: 21,
+      check: (v, { cpu }) => {
+        expect([cpu.getReg('rsi'), cpu.getReg('rdx')]).toEqual([0x11111111, 0x22222222]);
+        expect([v.read(F.EPT_POINTER), v.read(F.EPTP_INDEX)]).toEqual([eptp(EPT2_ROOT), 1]);
+      },
+    },
+  },
+  // ---- EPT with the guest's paging off (unrestricted guest in real-address mode) ----
+  {
+    name: 'a real-mode guest reading a page EPT does not map: EPT violation, guest-physical = linear, linear valid',
+    bits: 16,
+    init: (v, _m, ept) => {
+      realModeGuest(v);
+      ept.map(0x50000, 0, 0x50000, EPT_WB);
+    },
+    guestMain: 'mov ax, 0x5000\nmov ds, ax\nmov al, [0x10]\nvmcall',
+    onExit: {
+      reason: 48,
+      at: 5,
+      qualification: Q_READ | Q_LINEAR_VALID | Q_TRANSLATED,
+      check: (v) => {
+        expect(v.read(F.GUEST_PHYSICAL_ADDRESS)).toBe(0x50010);
+        expect(v.read(F.GUEST_LINEAR_ADDRESS)).toBe(0x50010);
+        expect(v.read(F.GUEST_CS_BASE)).toBe(GUEST_CODE);
+      },
+    },
+  },
+  {
+    name: 'a real-mode guest fetching from an execute-disabled page: EPT violation on the fetch',
+    bits: 16,
+    init: (v, _m, ept) => {
+      realModeGuest(v);
+      ept.map(GUEST_CODE, 0, GUEST_CODE, 3 | EPT_WB); // read/write, no execute
+    },
+    guestMain: 'nop',
+    onExit: {
+      reason: 48,
+      at: 0,
+      qualification: (1 << 2) | Q_READABLE | Q_WRITABLE | Q_LINEAR_VALID | Q_TRANSLATED,
+      check: (v) => expect(v.read(F.GUEST_PHYSICAL_ADDRESS)).toBe(GUEST_CODE),
+    },
+  },
+  {
+    name: 'a real-mode guest reads through EPT: guest-physical 50000H mapped to host 56000H',
+    bits: 16,
+    init: (v, m, ept) => {
+      realModeGuest(v);
+      ept.map(0x50000, 0, 0x56000, EPT_RWX_WB);
+      m.write32(guestPhysical(0x50010), 0x1111);
+      m.write32(guestPhysical(0x56010), 0x2222);
+    },
+    guestMain: 'mov ax, 0x5000\nmov ds, ax\nmov bx, [0x10]\nvmcall',
+    onExit: {
+      reason: 18,
+      at: 9,
+      check: (v, { cpu }) => {
+        expect(cpu.getReg('rbx') & 0xffff).toBe(0x2222);
+        expect(v.read(F.GUEST_CR0) & 0x80000001).toBe(0);
+      },
+    },
+  },
+  // ---- pending debug exceptions saved by a VM exit (SDM 3C 28.3.4) ----
+  {
+    name: 'a single-step trap of MOV SS held over a CPUID that exits: BS pending, blocking by MOV SS saved',
+    init: (v, m) => {
+      writeGuestTables(m, v);
+      v.write(F.GUEST_RFLAGS, 0x102); // TF
+      m.write32(guestPhysical(GUEST_RSP), 0x10);
+    },
+    guestMain: 'mov ss, [rsp]\ncpuid',
+    onExit: {
+      reason: 10,
+      at: 3,
+      pendingDebug: C.PENDING_DEBUG_BS,
+      interruptibility: C.INTERRUPTIBILITY_MOV_SS,
+      check: (_v, { cpu }) => expect(cpu.pendingDebugTraps).toBe(0),
+    },
+  },
+  {
+    name: 'a data breakpoint MOV SS hit, held over a CPUID that exits: B0 and the enabled-breakpoint bit pending',
+    init: (v, m) => {
+      writeGuestTables(m, v);
+      loadDebugControls(v, 0x000f0401); // L0, R/W0 = 11 (reads and writes), LEN0 = 11 (4 bytes) at DR0
+      m.write32(guestPhysical(GUEST_RSP), 0x10);
+    },
+    guestMain: `mov rax, ${GUEST_RSP}\nmov dr0, rax\nmov ss, [rsp]\ncpuid`,
+    onExit: {
+      reason: 10,
+      at: 13,
+      pendingDebug: C.PENDING_DEBUG_ENABLED_BREAKPOINT | 1,
+      interruptibility: C.INTERRUPTIBILITY_MOV_SS,
+    },
+  },
+  {
+    name: 'an exit with no trap held saves no pending debug exceptions and no MOV SS blocking',
+    init: (v) => v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_MOV_SS),
+    guestMain: 'nop\ncpuid',
+    onExit: { reason: 10, at: 1, pendingDebug: 0, interruptibility: 0 },
+  },
+  // ---- pending debug exceptions at VM entry (SDM 3C 26.6.3) ----
+  {
+    name: 'entry with BS pending and no blocking delivers #DB before the first instruction (exception bitmap: exit)',
+    init: (v) => {
+      v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, C.PENDING_DEBUG_BS);
+      v.write(F.EXCEPTION_BITMAP, 1 << 1);
+    },
+    guestMain: 'nop\nnop',
+    onExit: { reason: 0, at: 0, qualification: C.PENDING_DEBUG_BS, interruption: DB_EXIT, entered: false },
+  },
+  {
+    name: 'entry with BS pending delivers #DB through the guest IDT, DR6.BS set, when #DB does not exit',
+    init: (v, m) => {
+      writeGuestTables(m, v, 'mov rcx, dr6\nvmcall');
+      v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, C.PENDING_DEBUG_BS);
+    },
+    guestMain: 'mov eax, 1\nvmcall',
+    onExit: {
+      reason: 18,
+      at: 0x42000 + 3 - GUEST_CODE, // the handler's VMCALL
+      check: (_v, { cpu }) => {
+        expect(cpu.getReg('rcx') & 0x4000).toBe(0x4000);
+        expect(cpu.getReg('rax')).toBe(0); // the guest's first instruction never ran
+      },
+    },
+  },
+  {
+    name: 'entry with B0 pending under blocking by MOV SS holds the #DB until the first instruction completed',
+    init: (v) => {
+      loadDebugControls(v, 0x401); // L0 (an instruction breakpoint at DR0 = 0, never reached)
+      v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_MOV_SS);
+      v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, C.PENDING_DEBUG_ENABLED_BREAKPOINT | 1);
+      v.write(F.EXCEPTION_BITMAP, 1 << 1);
+    },
+    guestMain: 'nop\nnop',
+    onExit: { reason: 0, at: 1, qualification: 1, interruption: DB_EXIT },
+  },
+  {
+    name: 'pending debug exceptions without BS or bit 12 are not valid: nothing is delivered',
+    init: (v) => {
+      v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, 1);
+      v.write(F.EXCEPTION_BITMAP, 1 << 1);
+    },
+    guestMain: 'nop\nvmcall',
+    onExit: { reason: 18, at: 1 },
+  },
+  {
+    name: 'a vectoring entry (injected external interrupt) drops the pending debug exceptions',
+    init: (v, m) => {
+      writeGuestTables(m, v, 'vmcall');
+      v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, C.PENDING_DEBUG_BS);
+      v.write(F.EXCEPTION_BITMAP, 1 << 1);
+      v.write(F.VM_ENTRY_INTERRUPTION_INFORMATION, (C.INTR_INFO_VALID | 0x30) >>> 0);
+      v.write(F.GUEST_RFLAGS, 0x202); // an injected external interrupt needs IF = 1 (SDM 3C 27.3.1.4)
+    },
+    guestMain: 'nop',
+    onExit: { reason: 18, at: 0x42000 - GUEST_CODE, pendingDebug: 0 },
+  },
+];
+
+function runGuest(t: GuestTest) {
+  const machine = buildCpuMachine();
+  const { memory, cpu, vmx, attachment } = machine;
+  prepareGuest(machine, '', GUEST_CODE);
+  const bits = t.bits ?? 64;
+  memory.writeBytes(
+    guestPhysical(GUEST_CODE),
+    assemble(`bits ${bits}\n${t.guestMain}`, { org: bits === 16 ? 0 : GUEST_CODE }).bytes,
+  );
+  const v = vmx.vmcs;
+  v.write(F.GUEST_RSP, GUEST_RSP);
+  const ept = buildIdentityEpt(memory);
+  enableEpt(v, EPT_ROOT);
+  t.init(v, memory, ept);
+  expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
+  expect(attachment.enterGuest()).toBe(t.onExit.entered ?? true);
+  const stop = t.onExit.entered === false ? StopReason.VmExit : cpu.run({ maxInstructions: 1000 });
+  return { stop, machine };
+}
+
+describe('EPTP switching, EPT with paging off, pending debug exceptions (guest code)', () => {
+  it.each(EPT_AND_DEBUG_TESTS.map((t) => [t.name, t] as const))('%s', (_name, t) => {
+    const { stop, machine } = runGuest(t);
+    expect(stop).toBe(StopReason.VmExit);
+    const v = machine.vmx.vmcs;
+    expect(v.read(F.EXIT_REASON)).toBe(t.onExit.reason);
+    const base = t.bits === 16 ? 0 : GUEST_CODE;
+    expect(v.read(F.GUEST_RIP)).toBe(base + t.onExit.at);
+    if (t.onExit.qualification !== undefined) expect(v.read(F.EXIT_QUALIFICATION)).toBe(t.onExit.qualification);
+    if (t.onExit.interruption !== undefined)
+      expect(v.read(F.VM_EXIT_INTERRUPTION_INFORMATION)).toBe(t.onExit.interruption);
+    if (t.onExit.pendingDebug !== undefined)
+      expect(v.read(F.GUEST_PENDING_DEBUG_EXCEPTIONS)).toBe(t.onExit.pendingDebug);
+    if (t.onExit.interruptibility !== undefined)
+      expect(v.read(F.GUEST_INTERRUPTIBILITY_STATE)).toBe(t.onExit.interruptibility);
+    t.onExit.check?.(v, machine);
+    // Back in the host, without EPT.
+    expect(machine.cpu.getReg('rip')).toBe(0x401000);
+    expect(machine.cpu.paging.ept).toBe(null);
+    expect(machine.vmx.nonRoot).toBe(false);
+  });
+});
