@@ -88,6 +88,91 @@ describe('VMX interception', () => {
   });
 });
 
+describe('VMX interception: optional members', () => {
+  it('falls back to conditional(Pause) without pause(), and passes CPL and the TSC to pause()', () => {
+    const cpu = cpuWith('bits 64\n nop\n pause\n hlt');
+    const r = recorder(new Set(['conditional']));
+    cpu.interception = r.interception;
+    expect(cpu.run({ maxInstructions: 10 })).toBe(StopReason.VmExit);
+    expect(r.calls).toEqual(['conditional']);
+    const seen: number[][] = [];
+    const withPause = cpuWith('bits 64\n nop\n pause\n hlt');
+    withPause.interception = {
+      ...recorder(new Set()).interception,
+      pause: (cpl, tsc, length) => {
+        seen.push([cpl, tsc, length]);
+        return true;
+      },
+    };
+    expect(withPause.run({ maxInstructions: 10 })).toBe(StopReason.VmExit);
+    expect(seen).toEqual([[0, 1, 2]]); // the NOP retired: TSC 1
+    expect(withPause.getReg('rip')).toBe(0x1001);
+  });
+
+  it.each<[string, string, number]>([
+    ['RDTSCP', 'rdtscp', 0],
+    ['RDPID', 'rdpid rax', 1],
+    ['INVPCID', 'invpcid rax, [rbx]', 2],
+  ])('raises #UD for %s when instructionEnabled() says no, before consulting anything else', (_name, source, kind) => {
+    const cpu = cpuWith(`bits 64\n ${source}\n hlt`);
+    const r = recorder(new Set(['exception']));
+    const asked: number[] = [];
+    cpu.interception = {
+      ...r.interception,
+      exception: (vector) => {
+        r.calls.push(`exception ${vector}`);
+        return true;
+      },
+      instructionEnabled: (k) => {
+        asked.push(k);
+        return false;
+      },
+    };
+    expect(cpu.run({ maxInstructions: 10 })).toBe(StopReason.VmExit);
+    expect(asked).toEqual([kind]);
+    expect(r.calls).toEqual(['exception 6']);
+  });
+
+  it('runs VMFUNC through vmfunc(): #UD, an exit, or done (RIP advanced, EAX/ECX passed)', () => {
+    const results = [2, 1, 0];
+    const seen: number[][] = [];
+    for (const result of results) {
+      const cpu = cpuWith('bits 64\n mov eax, 0\n mov ecx, 3\n vmfunc\n hlt');
+      const r = recorder(new Set(['exception']));
+      cpu.interception = {
+        ...r.interception,
+        vmfunc: (eax, ecx, length) => {
+          seen.push([eax, ecx, length]);
+          return result;
+        },
+      };
+      const stop = cpu.run({ maxInstructions: 10 });
+      if (result === 2) expect([stop, r.calls]).toEqual([StopReason.VmExit, ['exception']]); // #UD
+      if (result === 1) expect([stop, cpu.getReg('rip')]).toEqual([StopReason.VmExit, 0x100a]);
+      if (result === 0) expect([stop, r.calls, cpu.getReg('rip')]).toEqual([StopReason.Halt, ['hlt'], 0x100e]);
+    }
+    expect(seen).toEqual([
+      [0, 3, 3],
+      [0, 3, 3],
+      [0, 3, 3],
+    ]);
+  });
+
+  it('without vmfunc(), VMFUNC goes to vmxInstruction()', () => {
+    const cpu = cpuWith('bits 64\n vmfunc\n hlt');
+    const r = recorder(new Set(['vmx']));
+    cpu.interception = r.interception;
+    expect(cpu.run({ maxInstructions: 10 })).toBe(StopReason.VmExit);
+    expect(r.calls).toEqual(['vmx']);
+  });
+
+  it('holds and hands over debug traps through pendingDebugTraps (B0-B3 and BS only)', () => {
+    const cpu = cpuWith('bits 64\n hlt');
+    cpu.pendingDebugTraps = 0xffffffff;
+    expect(cpu.pendingDebugTraps).toBe(0x400f);
+  });
+});
+
 describe('decode cache', () => {
   it('sees a store into the code it is running (self-modifying code)', () => {
     // The store rewrites the immediate of the next-but-one instruction, on the same page.

@@ -31,8 +31,8 @@ interface GuestTest {
   /** VMCS and memory set-up after the flat 64-bit baseline (and EPT, when `ept` is set). */
   readonly init: (v: VmcsAccess, memory: PhysicalMemory, ept: PageTableBuilder) => void;
   readonly guestMain: string;
-  /** 16 for a real-mode guest (the CS base is GUEST_CODE, RIP offsets from it), else 64. */
-  readonly bits?: 16 | 64;
+  /** 16 for a real-mode guest (the CS base is GUEST_CODE, RIP offsets from it), 32 or 64 (flat). */
+  readonly bits?: 16 | 32 | 64;
   readonly onExit: {
     readonly reason: number;
     /** Guest RIP the exit saved, as an offset from the guest's first instruction. */
@@ -69,7 +69,17 @@ function realModeGuest(v: VmcsAccess): void {
   v.write(F.GUEST_RSP, 0x8000);
 }
 
+/** Protected mode with paging off under "unrestricted guest": CR0.PE = 1, PG = 0, flat 32-bit segments. */
+function unpagedProtectedGuest(v: VmcsAccess): void {
+  proc2(v, C.PROC2_UNRESTRICTED_GUEST);
+  v.write(F.VM_ENTRY_CONTROLS, v.read(F.VM_ENTRY_CONTROLS) & ~C.ENTRY_IA32E_MODE_GUEST);
+  v.write(F.GUEST_CR0, 0x21); // PE, NE
+  v.write(F.GUEST_CR4, 0x2000);
+  v.write(F.GUEST_CS_ACCESS_RIGHTS, 0xc09b);
+}
+
 const Q_READ = 1;
+const Q_WRITE = 2;
 const Q_READABLE = 1 << 3;
 const Q_WRITABLE = 1 << 4;
 const Q_LINEAR_VALID = 1 << 7;
@@ -157,6 +167,24 @@ export const EPT_AND_DEBUG_TESTS: GuestTest[] = [
       check: (v, { cpu }) => {
         expect(cpu.getReg('rbx') & 0xffff).toBe(0x2222);
         expect(v.read(F.GUEST_CR0) & 0x80000001).toBe(0);
+      },
+    },
+  },
+  {
+    name: 'a 32-bit protected-mode guest with paging off writing a read-only EPT page: EPT violation on the write',
+    bits: 32,
+    init: (v, _m, ept) => {
+      unpagedProtectedGuest(v);
+      ept.map(0x52000, 0, 0x52000, 1 | EPT_WB);
+    },
+    guestMain: 'mov eax, 7\nmov [0x52004], eax\nvmcall',
+    onExit: {
+      reason: 48,
+      at: 5,
+      qualification: Q_WRITE | Q_READABLE | Q_LINEAR_VALID | Q_TRANSLATED,
+      check: (v) => {
+        expect(v.read(F.GUEST_PHYSICAL_ADDRESS)).toBe(0x52004);
+        expect(v.read(F.GUEST_LINEAR_ADDRESS)).toBe(0x52004);
       },
     },
   },
