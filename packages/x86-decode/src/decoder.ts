@@ -146,6 +146,150 @@ PREFIX_KIND[0xf2] = Pk.F2;
 for (let i = 0x40; i < 0x50; i++) PREFIX_KIND[i] = Pk.Rex;
 const XBEGIN = MNEMONIC_NAMES.indexOf('XBEGIN');
 
+// ---- the common-form fast path ----
+// Real code is mostly one-byte and 0F-map opcodes with at most a REX prefix and one of a few
+// operand layouts (MOV/ALU r/m with a register or an immediate, LEA, PUSH/POP, CALL/Jcc). For
+// those, `decodeFast` finds the code with one load from a per-mode table indexed by
+// (slot, REX.W, ModRM.mod = 11, ModRM.reg) - the only inputs a decode-tree walk can ask for once
+// 66/67/F2/F3 are absent - and fills the instruction in a small function V8 keeps in registers.
+// Everything else (other prefixes, VEX/EVEX, 16-bit code, rarer operands, the last 15 bytes of
+// the window) goes through the general path, which the fast path agrees with field for field.
+
+/** Operand layout of a fast-path code; the first four have a ModRM r/m operand. */
+enum Shape {
+  None = 0,
+  RmReg = 1,
+  RegRm = 2,
+  Rm = 3,
+  RmImm = 4,
+  NoOperands = 5,
+  Rel = 6,
+  OpReg = 7,
+  OpRegImm = 8,
+}
+
+/** Register classes whose every ModRM/opcode encoding names a register (no validity test needed). */
+function plainClass(cls: number): boolean {
+  return (
+    (cls >= RegisterClass.Gpr8 && cls <= RegisterClass.Gpr64) || cls === RegisterClass.Mm || cls === RegisterClass.Xmm
+  );
+}
+
+function isRmType(d: number): boolean {
+  const t = d & 0xff;
+  const cls = (d >> 8) & 0xff;
+  if (t === OperandType.ModrmRmMem) return cls === 0; // a vector class here is VSIB
+  return (t === OperandType.ModrmRm || t === OperandType.ModrmRmReg) && (cls === 0 || plainClass(cls));
+}
+
+function isImmType(d: number): boolean {
+  const t = d & 0xff;
+  return (
+    t === OperandType.Imm8 ||
+    t === OperandType.Imm8Sx ||
+    t === OperandType.Imm16 ||
+    t === OperandType.Imm32 ||
+    t === OperandType.Imm32Sx64 ||
+    t === OperandType.Imm64
+  );
+}
+
+/** The fast-path layout of `code`, or Shape.None when only the general path decodes it. */
+function fastShape(code: number): Shape {
+  const info = CODE_INFO[code]! << 3;
+  if ((INFO[info]! & (Attr.Nocs | Attr.Ignmod)) !== 0 || CODE_MNEMONIC[code] === XBEGIN) return Shape.None;
+  const n = INFO[info + 1]! & 0xff;
+  const d0 = INFO[info + 2]!;
+  const d1 = INFO[info + 3]!;
+  const reg = (d: number) => (d & 0xff) === OperandType.ModrmReg && plainClass((d >> 8) & 0xff);
+  const opReg = (d: number) => (d & 0xff) === OperandType.OpcodeReg && plainClass((d >> 8) & 0xff);
+  if (n === 0) return Shape.NoOperands;
+  if (n === 1) {
+    if (isRmType(d0)) return Shape.Rm;
+    if ((d0 & 0xff) === OperandType.Rel8 || (d0 & 0xff) === OperandType.Rel32) return Shape.Rel;
+    return opReg(d0) ? Shape.OpReg : Shape.None;
+  }
+  if (n !== 2) return Shape.None;
+  if (isRmType(d0) && reg(d1)) return Shape.RmReg;
+  if (reg(d0) && isRmType(d1)) return Shape.RegRm;
+  if (isRmType(d0) && isImmType(d1)) return Shape.RmImm;
+  if (opReg(d0) && isImmType(d1)) return Shape.OpRegImm;
+  return Shape.None;
+}
+
+/**
+ * Per-mode fast table: entry `(slot << 5) | (REX.W << 4) | (mod == 11) << 3 | ModRM.reg` for the
+ * one-byte and 0F maps is `code | shape << 12`, or 0 where the general path must decode. Filled
+ * one slot at a time, the first time a decoder of the mode meets the slot: a cold start pays for
+ * a few slots, not for 16,384 tree walks.
+ */
+class FastTable {
+  readonly entries = new Uint16Array(512 << 5);
+  readonly filled = new Uint8Array(512);
+  constructor(readonly mode64: boolean) {}
+
+  fill(slot: number): void {
+    this.filled[slot] = 1;
+    // escapes and prefixes are the general path's: 0F, 62 (EVEX), C4/C5 (VEX), 0F 38 / 0F 3A
+    if (slot === 0x0f || slot === 0x62 || slot === 0xc4 || slot === 0xc5 || slot === 0x138 || slot === 0x13a) return;
+    if (slot < 256 && PREFIX_KIND[slot] !== 0) return;
+    const mode64 = this.mode64;
+    const root = (mode64 ? SLOT_INFO_64 : SLOT_INFO_LEGACY)[slot]! >> 1;
+    for (let key = 0; key < 32; key++) {
+      const rexW = key >> 4;
+      if (rexW !== 0 && !mode64) continue;
+      let node = root;
+      while (node >= 0) {
+        let v = 0;
+        switch (DECODE_TREE[node]) {
+          case Sel.Mode:
+            v = mode64 ? 1 : 0;
+            break;
+          case Sel.W:
+            v = rexW;
+            break;
+          case Sel.Mod:
+            v = (key >> 3) & 1;
+            break;
+          case Sel.Reg:
+            v = key & 7;
+            break;
+          case Sel.Osz:
+            v = mode64 && rexW !== 0 ? 2 : 1;
+            break;
+          case Sel.Asz:
+          case Sel.OszD64:
+          case Sel.OszF64:
+            v = mode64 ? 2 : 1;
+            break;
+          case Sel.Rm:
+          case Sel.RexB:
+            v = -1; // depends on more than the key: general path
+            break;
+          // Pfx, L, P66: 0 without prefixes and outside VEX
+        }
+        if (v < 0) break;
+        node = DECODE_TREE[node + 1 + v]!;
+      }
+      if (node >= 0 || node === ~0) continue;
+      const code = ~node;
+      const shape = fastShape(code);
+      if (shape !== Shape.None) this.entries[(slot << 5) | key] = code | (shape << 12);
+    }
+  }
+}
+const fastTables: (FastTable | null)[] = [null, null];
+/** The fast table of 32- or 64-bit decoders, shared by all of them. */
+function fastTable(mode64: boolean): FastTable {
+  const i = mode64 ? 1 : 0;
+  let t = fastTables[i];
+  if (t == null) {
+    t = new FastTable(mode64);
+    fastTables[i] = t;
+  }
+  return t;
+}
+
 // 16-bit addressing (SDM 2 Table 2-1): base and index per ModRM.rm.
 const BASE16 = [Register.BX, Register.BX, Register.BP, Register.BP, Register.SI, Register.DI, Register.BP, Register.BX];
 const INDEX16 = [Register.SI, Register.DI, Register.SI, Register.DI, 0, 0, 0, 0];
@@ -192,6 +336,8 @@ export class Decoder {
   private end: number;
   /** SLOT_INFO_64 or SLOT_INFO_LEGACY. */
   private readonly slots: Int32Array;
+  /** The fast-path table of this mode; null for 16-bit code (no fast path). */
+  private readonly fast: FastTable | null;
   /** IP of the next instruction, low/high 32 bits. */
   ipLo: number;
   ipHi: number;
@@ -202,6 +348,7 @@ export class Decoder {
     }
     this.bitness = bitness;
     this.slots = bitness === 64 ? SLOT_INFO_64 : SLOT_INFO_LEGACY;
+    this.fast = bitness === 16 ? null : fastTable(bitness === 64);
     this.bytes = bytes;
     this.position = 0;
     this.end = 0;
@@ -264,6 +411,190 @@ export class Decoder {
    * without moving the decoder. `insn.length` is at least 1 (1 for an empty window: truncated).
    */
   decodeAt(insn: Instruction, offset: number, ipLo: number, ipHi: number): DecodeStatus {
+    if (this.end - offset >= 16 && this.fast !== null) {
+      const status = this.decodeFast(insn, offset, ipLo, ipHi);
+      if (status >= 0) return status;
+    }
+    return this.decodeFull(insn, offset, ipLo, ipHi);
+  }
+
+  /**
+   * The fast path (see buildFastTable): decodes a common form at `start` and returns Ok, or
+   * returns -1 having decided nothing (fields it wrote are rewritten by the general path). The
+   * caller guarantees 16 bytes from `start`, more than a fast form can take, so no read here
+   * needs a bound test.
+   */
+  private decodeFast(insn: Instruction, start: number, ipLo: number, ipHi: number): number {
+    const b = this.bytes;
+    const fast = this.fast!;
+    const mode64 = this.bitness === 64;
+    let p = start;
+    let c = b[p]!;
+    let rex = 0;
+    if (mode64 && (c & 0xf0) === 0x40) {
+      rex = c;
+      c = b[++p]!;
+    }
+    p++;
+    const slot = c === 0x0f ? 0x100 | b[p++]! : c;
+    let modrm = 0;
+    if ((this.slots[slot]! & 1) !== 0) modrm = b[p++]!;
+    const mod = modrm >> 6;
+    const rexW = (rex >> 3) & 1;
+    if (fast.filled[slot] === 0) fast.fill(slot);
+    const e = fast.entries[(slot << 5) | (rexW << 4) | (mod === 3 ? 8 : 0) | ((modrm >> 3) & 7)]!;
+    if (e === 0) return -1;
+    const code = e & 0xfff;
+    const shape = e >> 12;
+    const info = CODE_INFO[code]! << 3;
+    const attrs = INFO[info]!;
+    const operandSize = mode64 && (rexW !== 0 || (attrs & (Attr.F64 | Attr.D64)) !== 0) ? 8 : 4;
+    const d0 = INFO[info + 2]!;
+    const d1 = INFO[info + 3]!;
+    const opKind = insn.opKind;
+    const opReg = insn.opRegister;
+    let ripRel = false;
+    if (shape <= Shape.RmImm) {
+      // ---- the ModRM r/m operand: a register, or memory with 32/64-bit addressing ----
+      const k = shape === Shape.RegRm ? 1 : 0;
+      const d = k === 0 ? d0 : d1;
+      const cls = (d >> 8) & 0xff;
+      const rm = modrm & 7;
+      const rexB = rex & 1;
+      if (mod === 3) {
+        if (cls === 0) return -1; // an m-only form with a register: invalid, the general path says so
+        opKind[k] = OperandKind.Register;
+        opReg[k] = REG_OF[((cls === RegisterClass.Gpr8 && rex !== 0 ? Limit.Gpr8Rex : cls) << 5) | rm | (rexB << 3)]!;
+      } else {
+        let base = rm;
+        let index = -1;
+        let scale = 1;
+        if (rm === 4) {
+          const sib = b[p++]!;
+          scale = 1 << (sib >> 6);
+          index = ((sib >> 3) & 7) | ((rex & 2) << 2);
+          if (index === 4) index = -1;
+          base = sib & 7;
+          if (base === 5 && mod === 0) base = -1;
+          else base |= rexB << 3;
+        } else if (rm === 5 && mod === 0) {
+          base = -1;
+          ripRel = mode64;
+        } else base |= rexB << 3;
+        const regBase = mode64 ? Register.RAX : Register.EAX;
+        const memBase = ripRel ? Register.RIP : base >= 0 ? regBase + base : Register.None;
+        let disp = 0;
+        let dispSize = 0;
+        if (mod === 1) {
+          disp = (b[p++]! << 24) >> 24;
+          dispSize = 1;
+        } else if (mod === 2 || base === -1) {
+          disp = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+          p += 4;
+          dispSize = 4;
+        }
+        insn.memDisplacementLo = disp >>> 0;
+        insn.memDisplacementHi = mode64 && disp < 0 ? 0xffffffff : 0;
+        insn.memBase = memBase;
+        insn.memIndex = index >= 0 ? regBase + index : Register.None;
+        insn.memScale = scale;
+        insn.memDisplacementSize = dispSize;
+        insn.memSegment = DEFAULT_SEG[memBase]!;
+        insn.memSizeKind = INFO[info + 1]! >> 8;
+        opKind[k] = OperandKind.Memory;
+        opReg[k] = 0;
+      }
+      if (shape <= Shape.RegRm) {
+        // ---- the ModRM reg operand, in the other slot ----
+        const dr = k === 0 ? d1 : d0;
+        const rc = (dr >> 8) & 0xff;
+        opKind[1 - k] = OperandKind.Register;
+        opReg[1 - k] =
+          REG_OF[
+            ((rc === RegisterClass.Gpr8 && rex !== 0 ? Limit.Gpr8Rex : rc) << 5) | ((modrm >> 3) & 7) | ((rex & 4) << 1)
+          ]!;
+      }
+    } else if (shape === Shape.Rel) {
+      let rel: number;
+      if ((d0 & 0xff) === OperandType.Rel8) rel = (b[p++]! << 24) >> 24;
+      else {
+        rel = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+        p += 4;
+      }
+      // next IP + displacement over 64 bits (the sum is within (-2^31, 2^33)), wrapped to EIP
+      // with a 32-bit operand size
+      const sum = ipLo + (p - start) + rel;
+      insn.branchLo = sum >>> 0;
+      insn.branchHi = operandSize === 4 ? 0 : sum >= Limit.Two32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
+      opKind[0] = OperandKind.NearBranch;
+      opReg[0] = 0;
+    } else if (shape !== Shape.NoOperands) {
+      const rc = (d0 >> 8) & 0xff;
+      opKind[0] = OperandKind.Register;
+      opReg[0] =
+        REG_OF[((rc === RegisterClass.Gpr8 && rex !== 0 ? Limit.Gpr8Rex : rc) << 5) | (slot & 7) | ((rex & 1) << 3)]!;
+    }
+    if (shape === Shape.RmImm || shape === Shape.OpRegImm) {
+      // ---- the immediate, always the second operand here ----
+      const t = d1 & 0xff;
+      let lo: number;
+      let hi = 0;
+      let size = 4;
+      if (t === OperandType.Imm8) {
+        lo = b[p++]!;
+        size = 1;
+      } else if (t === OperandType.Imm8Sx) {
+        const v = (b[p++]! << 24) >> 24;
+        lo = v >>> 0;
+        hi = operandSize === 8 && v < 0 ? 0xffffffff : 0;
+        size = 1;
+      } else if (t === OperandType.Imm16) {
+        lo = b[p]! | (b[p + 1]! << 8);
+        p += 2;
+        size = 2;
+      } else {
+        const v = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+        p += 4;
+        lo = v >>> 0;
+        if (t === OperandType.Imm32Sx64) hi = v < 0 ? 0xffffffff : 0;
+        else if (t === OperandType.Imm64) {
+          hi = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+          p += 4;
+          size = 8;
+        }
+      }
+      insn.immediateLo = lo;
+      insn.immediateHi = hi;
+      insn.immediateSize = size;
+      opKind[1] = OperandKind.Immediate;
+      opReg[1] = 0;
+    }
+    const length = p - start;
+    if (ripRel) {
+      // RIP-relative: the displacement becomes the absolute address (next IP + disp32)
+      const sum = ipLo + length + (insn.memDisplacementLo | 0);
+      insn.memDisplacementLo = sum >>> 0;
+      insn.memDisplacementHi = sum >= Limit.Two32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
+    }
+    insn.bitness = this.bitness;
+    insn.ipLo = ipLo;
+    insn.ipHi = ipHi;
+    insn.operandSize = operandSize;
+    insn.addressSize = mode64 ? 8 : 4;
+    insn.status = DecodeStatus.Ok;
+    insn.code = code;
+    insn.length = length;
+    insn.opCount = INFO[info + 1]! & 0xff;
+    insn.prefixes = rex !== 0 ? Prefix.Rex : 0;
+    insn.segmentPrefix = Register.None;
+    insn.lastRepPrefix = 0;
+    insn.rex = rex;
+    insn.vectorLength = 0;
+    return DecodeStatus.Ok;
+  }
+
+  /** The general path: every prefix, map and operand form. */
+  private decodeFull(insn: Instruction, offset: number, ipLo: number, ipHi: number): DecodeStatus {
     const b = this.bytes;
     const bitness = this.bitness;
     const mode64 = bitness === 64;

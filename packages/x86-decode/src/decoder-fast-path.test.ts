@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Decoder } from './decoder.ts';
+import { findElfText } from './elf-text.ts';
+import { DecodeStatus, Instruction, OperandKind } from './instruction.ts';
+
+// The decoder takes a fast path for common forms only when 16 bytes remain in the window; with
+// the window cut to the 15 bytes an instruction can have, the same bytes go through the general
+// path. The two must agree on every field the instruction model defines as meaningful.
+
+const LONG = process.env.TYPEVISOR_LONG === '1';
+
+/** Every meaningful field of a decoded instruction, as text. */
+function fields(i: Instruction): string {
+  let s = `${i.status} ${i.code} ${i.length}`;
+  if (i.status !== DecodeStatus.Ok) return s;
+  s += ` ops=${i.opCount} os=${i.operandSize} as=${i.addressSize} pfx=${i.prefixes} seg=${i.segmentPrefix}`;
+  s += ` rep=${i.lastRepPrefix} rex=${i.rex} vl=${i.vectorLength} bits=${i.bitness} ip=${i.ipHi}:${i.ipLo}`;
+  for (let k = 0; k < i.opCount; k++) {
+    const kind = i.opKind[k]!;
+    s += ` [${kind}`;
+    if (kind === OperandKind.Register) s += `:${i.opRegister[k]}`;
+    if (kind === OperandKind.Memory || kind === OperandKind.MemoryStringSource) {
+      s += `:${i.memSegment},${i.memBase},${i.memIndex},${i.memScale},${i.memDisplacementHi}:${i.memDisplacementLo},`;
+      s += `${i.memDisplacementSize},${i.memSizeKind}`;
+    }
+    if (kind === OperandKind.Immediate) s += `:${i.immediateHi}:${i.immediateLo}/${i.immediateSize}`;
+    if (kind === OperandKind.NearBranch) s += `:${i.branchHi}:${i.branchLo}`;
+    s += ']';
+  }
+  return s;
+}
+
+/** Decodes `bytes` in order; for each instruction compares the open window with a 15-byte one. */
+function compare(bits: 32 | 64, bytes: Uint8Array, ipLo: number, ipHi: number): { count: number; bad: string[] } {
+  const open = new Decoder(bits, bytes);
+  const cut = new Decoder(bits, bytes);
+  const a = new Instruction();
+  const b = new Instruction();
+  const bad: string[] = [];
+  let count = 0;
+  for (let pos = 0; pos + 16 <= bytes.length; pos += a.length, count++) {
+    const lo = (ipLo + pos) >>> 0;
+    open.decodeAt(a, pos, lo, ipHi);
+    cut.setBuffer(bytes, pos, pos + 15);
+    cut.decodeAt(b, pos, lo, ipHi);
+    if (fields(a) !== fields(b) && bad.length < 5) bad.push(`${pos}: fast ${fields(a)} / general ${fields(b)}`);
+  }
+  return { count, bad };
+}
+
+function randomBytes(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+describe('Decoder fast path', () => {
+  const text = findElfText(new Uint8Array(readFileSync(process.execPath)))!;
+  const real = text.bytes.subarray(0, LONG ? text.bytes.length : 256 << 10);
+
+  it.each([64, 32] as const)('agrees with the general path on real code, field for field (%i-bit)', (bits) => {
+    const { count, bad } = compare(bits, real, text.address >>> 0, bits === 64 ? 0x7fff : 0);
+    expect(bad).toEqual([]);
+    expect(count).toBeGreaterThan(50_000);
+  });
+
+  it.each([64, 32] as const)('agrees with the general path on random bytes (%i-bit)', (bits) => {
+    // an IP near the top of the address space sends RIP-relative and branch targets across 2^32
+    const { bad } = compare(
+      bits,
+      randomBytes(LONG ? 8 << 20 : 256 << 10, bits),
+      0xfffff000,
+      bits === 64 ? 0xffffffff : 0,
+    );
+    expect(bad).toEqual([]);
+  });
+});
