@@ -3405,16 +3405,32 @@ export class Cpu implements TaskSwitchHost {
     const route = v86SoftwareInt(f, s.cr4, notRedirected);
     if (route === V86Int.Idt) return false;
     if (route === V86Int.Fault) this.fault(VECTOR_GP, 0);
-    // As real-mode INT n, on the virtual-8086 stack; the IVT read is a CPL-3 access.
-    this.readMem(vector * 4, 0, 4);
-    const target = this.vLo;
-    const image = route === V86Int.Redirect ? f & 0xffff : virtualFlagsImage(f);
-    this.push(2, image, 0);
-    this.push(2, s.segSelector[SEG_CS]!, 0);
-    this.push(2, (s.ripLo + insn.length) & 0xffff, 0);
-    s.setFlags(route === V86Int.Redirect ? f & ~(FLAG_IF | FLAG_TF) : f & ~(FLAG_VIF | FLAG_TF));
-    this.loadSegment(SEG_CS, target >>> 16, true);
-    s.ripLo = target & 0xffff;
+    // The interrupt hook sees a redirected INT n as it sees every other one: once, before
+    // delivery, with RIP past the instruction (CpuHooks.interrupt); true means handled.
+    const ipLo = s.ripLo;
+    const spLo = s.gpr32[8]!;
+    this.nextIp(insn);
+    if (this.hooks.interrupt !== undefined && this.hooks.interrupt(this, vector, -1, true) === true) return true;
+    try {
+      // As real-mode INT n, on the virtual-8086 stack; the IVT read is a CPL-3 access.
+      this.readMem(vector * 4, 0, 4);
+      const target = this.vLo;
+      const fl = s.getFlags();
+      const image = route === V86Int.Redirect ? fl & 0xffff : virtualFlagsImage(fl);
+      this.push(2, image, 0);
+      this.push(2, s.segSelector[SEG_CS]!, 0);
+      this.push(2, s.ripLo & 0xffff, 0);
+      s.setFlags(route === V86Int.Redirect ? fl & ~(FLAG_IF | FLAG_TF) : fl & ~(FLAG_VIF | FLAG_TF));
+      this.loadSegment(SEG_CS, target >>> 16, true);
+      s.ripLo = target & 0xffff;
+    } catch (e) {
+      // A #PF or segment fault on the IVT read or a push: the INT restarts with IP and SP as they were.
+      if (e === FAULT) {
+        s.ripLo = ipLo;
+        s.gpr32[8] = spLo;
+      }
+      throw e;
+    }
     return true;
   }
 

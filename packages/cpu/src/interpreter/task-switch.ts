@@ -198,6 +198,10 @@ export function switchTask(
   const last = (oldBase + (old32 ? TSS32_ES + 20 : TSS16_ES + 6)) >>> 0;
   host.systemWrite(first, 2, host.systemRead(first, 2));
   host.systemWrite(last, 2, host.systemRead(last, 2));
+  // The new TSS's previous-task link is written too when the switch nests; probe it as well
+  // (its first bytes may lie on a page of their own, below the state read above).
+  const nests = source === TaskSwitchSource.Call || source === TaskSwitchSource.IdtGate;
+  if (nests) host.systemWrite(newBase >>> 0, 2, host.systemRead(newBase >>> 0, 2));
   let flags = s.getFlags();
   if (source === TaskSwitchSource.Iret) flags &= ~FLAG_NT;
   if (source === TaskSwitchSource.Jmp || source === TaskSwitchSource.Iret) setBusy(host, oldSel, false);
@@ -219,7 +223,6 @@ export function switchTask(
   // Nesting (SDM 3A 8.4): CALL and task gates link back to the old task and set NT.
   let newFlags = incoming[1]!;
   if (!is32) newFlags = (s.getFlags() & 0xffff0000) | (newFlags & 0xffff);
-  const nests = source === TaskSwitchSource.Call || source === TaskSwitchSource.IdtGate;
   if (nests) {
     host.systemWrite(newBase >>> 0, 2, oldSel);
     newFlags |= FLAG_NT;
