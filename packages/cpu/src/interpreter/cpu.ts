@@ -5440,7 +5440,8 @@ export class Cpu implements TaskSwitchHost {
     const v86 = (flags & FLAG_VM) !== 0;
     const ist = long ? hi & 7 : 0;
     const inner = !conforming && dpl < this.cpl;
-    if (v86 && dpl !== 0) this.fault(VECTOR_GP, (csSel & ~3) + ext);
+    // SDM 2 "INT n": from virtual-8086 mode the handler must be non-conforming DPL-0 code.
+    if (v86 && (conforming || dpl !== 0)) this.fault(VECTOR_GP, (csSel & ~3) + ext);
     if (long) {
       // 64-bit: always push SS:RSP, stack aligned to 16 (SDM 3A 6.14.2).
       if (inner || ist !== 0) this.switchStack(inner ? dpl : this.cpl, ist, ext);

@@ -6,7 +6,7 @@ import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
 import { SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, SEG_TR } from '../state/cpu-state.ts';
 import { FLAG_VM } from '../state/flags.ts';
-import { put16, put32 } from '../test-support/protected-guest.ts';
+import { descriptor, gate, put16, put32 } from '../test-support/protected-guest.ts';
 import { StopReason } from './contracts.ts';
 import { Cpu } from './cpu.ts';
 import { CR4_VME } from './vme.ts';
@@ -29,6 +29,8 @@ interface Options {
   stack?: [number, number];
   /** Linear pages left not present under 32-bit paging (paging stays off when absent). */
   absentPages?: number[];
+  /** Extra set-up before the run (descriptor tables). */
+  setup?: (cpu: Cpu, memory: PhysicalMemory) => void;
 }
 
 /** A cpu in virtual-8086 mode with CR4.VME running `code`; INT 21H's IVT entry points at `handler`. */
@@ -61,6 +63,7 @@ function v86(code: string, o: Options) {
   cpu.setReg('rsp', sp);
   cpu.stateChanged();
   if (o.hook !== undefined) cpu.hooks.interrupt = o.hook;
+  o.setup?.(cpu, memory);
   const stop = cpu.run({ maxInstructions: 20 });
   return { cpu, stop, sym: (n: string) => Number(prog.symbols.get(n)) };
 }
@@ -134,6 +137,48 @@ describe('a fault while pushing the 8086 frame of a redirected INT n', () => {
     expect(cpu.getReg('cr2')).toBe(0x1ffe);
     expect(cpu.getReg('eip')).toBe(0);
     expect(cpu.getReg('esp')).toBe(0x1002);
+    expect(cpu.getReg('cs')).toBe(V86_CS);
+  });
+});
+
+describe('INT n from virtual-8086 mode through the IDT (SDM 2 "INT n" INTERRUPT-FROM-VIRTUAL-8086-MODE)', () => {
+  const GDT = 0x800;
+  const IDT = 0x4000;
+  it.each([
+    ['a conforming DPL-0 code segment', 0x9e, 0],
+    ['a non-conforming DPL-3 code segment', 0xfa, 0],
+    ['a conforming DPL-0 code segment, the event external', 0x9e, 1],
+  ])('a gate to %s raises #GP(selector + EXT)', (name, access, ext) => {
+    const { cpu, stop } = v86(ext ? 'nop\nhlt' : 'int 0x21\nhlt', {
+      iopl: 3,
+      notRedirected: true,
+      setup: (c, memory) => {
+        const [dlo, dhi] = descriptor(0, 0xfffff, access, 0xc);
+        put32(memory, GDT + 8, dlo);
+        put32(memory, GDT + 12, dhi);
+        c.state.gdtrBaseLo = GDT;
+        c.state.gdtrLimit = 0xf;
+        const [glo, ghi] = gate(0x08, 0, 0xe, 3);
+        put32(memory, IDT + 0x21 * 8, glo);
+        put32(memory, IDT + 0x21 * 8 + 4, ghi);
+        c.state.idtrBaseLo = IDT;
+        c.state.idtrLimit = 0x7ff;
+        if (name.includes('external')) {
+          let pending = true;
+          c.interrupts = {
+            hasInterrupt: () => pending,
+            acknowledge: () => {
+              pending = false;
+              return 0x21;
+            },
+          };
+          c.setReg('eflags', FLAG_VM | 0x3000 | 0x200 | 2);
+        }
+      },
+    });
+    expect(stop).toBe(StopReason.Exception);
+    expect(cpu.exceptionVector).toBe(13);
+    expect(cpu.exceptionErrorCode).toBe(0x08 | ext);
     expect(cpu.getReg('cs')).toBe(V86_CS);
   });
 });
