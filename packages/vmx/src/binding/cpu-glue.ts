@@ -142,8 +142,15 @@ export function deliverPendingDebug(cpu: GlueCpu, vmx: Vmx, p: VmxProcessorState
   if (injecting && !mtf) return false;
   if (p.activity === C.ACTIVITY_SHUTDOWN || p.activity === C.ACTIVITY_WAIT_FOR_SIPI) return false;
   const traps = bits & (C.PENDING_DEBUG_B0_B3 | C.PENDING_DEBUG_BS);
-  if (mtf || (p.interruptibility & C.INTERRUPTIBILITY_MOV_SS) !== 0) {
+  if (mtf) {
     cpu.pendingDebugTraps = traps;
+    return false;
+  }
+  if ((p.interruptibility & C.INTERRUPTIBILITY_MOV_SS) !== 0) {
+    // The CPU delivers a held trap after the next instruction on its debug path, which it takes
+    // with TF or a DR7 L0-G3 enable set (the entry checks tie BS to TF); without either the trap
+    // is lost, as a breakpoint nothing enables would be.
+    if ((p.rflags & RFLAGS_TF) !== 0 || (p.dr7 & DR7_ENABLES) !== 0) cpu.pendingDebugTraps = traps;
     return false;
   }
   return cpu.deliverDebugTraps(traps);
@@ -191,6 +198,8 @@ function recordNmiUnblocking(cpu: GlueCpu, vmx: Vmx): void {
 }
 
 const RSP = 4;
+const RFLAGS_TF = 1 << 8;
+const DR7_ENABLES = 0xff;
 const EFER_LMA = 1 << 10;
 const CR0_PE = 1;
 const RFLAGS_VM = 1 << 17;

@@ -264,6 +264,16 @@ export const EPT_AND_DEBUG_TESTS: GuestTest[] = [
     onExit: { reason: 0, at: 1, qualification: 1, interruption: DB_EXIT },
   },
   {
+    name: 'entry with B0 pending under blocking by MOV SS and no DR7 enable or TF loses the trap',
+    init: (v) => {
+      v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_MOV_SS);
+      v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, C.PENDING_DEBUG_ENABLED_BREAKPOINT | 1);
+      v.write(F.EXCEPTION_BITMAP, 1 << 1);
+    },
+    guestMain: 'nop\nnop\nvmcall',
+    onExit: { reason: 18, at: 2, pendingDebug: 0, interruptibility: 0 },
+  },
+  {
     name: 'pending debug exceptions without BS or bit 12 are not valid: nothing is delivered',
     init: (v) => {
       v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, 1);
