@@ -4312,6 +4312,10 @@ export class Cpu implements TaskSwitchHost {
     const s = this.state;
     const ipLo = s.ripLo;
     const ipHi = s.ripHi;
+    // A far CALL pushes CS, then the return offset: a #PF on the second push must not leave the
+    // stack pointer moved by the first.
+    const spLo = s.gpr32[8]!;
+    const spHi = s.gpr32[9]!;
     const tr = s.segSelector[SEG_TR];
     this.nextIp(insn);
     this.farInsnLength = insn.length;
@@ -4324,6 +4328,8 @@ export class Cpu implements TaskSwitchHost {
       if ((e === FAULT || e === ABORT) && !exited && s.segSelector[SEG_TR] === tr) {
         s.ripLo = ipLo;
         s.ripHi = ipHi;
+        s.gpr32[8] = spLo;
+        s.gpr32[9] = spHi;
       }
       throw e;
     }

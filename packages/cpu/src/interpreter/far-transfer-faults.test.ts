@@ -270,3 +270,32 @@ describe('stack-switch faults of an interrupt from CPL 3 carry EXT (SDM 2 "INT n
     },
   );
 });
+
+describe('a #PF on the second push of a far CALL at the same privilege (SDM 2 "CALL")', () => {
+  it.each([
+    ['to a code segment', 'fault: call 0x08:target'],
+    ['through a call gate to conforming code', 'fault: call 0x48:0'],
+  ])('%s leaves ESP and EIP on the CALL', (name, call) => {
+    const { cpu, stop, sym } = run32(`${call}\nhlt\ntarget: hlt\nkernel: hlt`, 0, (g) => {
+      if (name.includes('gate')) {
+        // 0x48: a DPL-0 call gate to 0x50, conforming ring-0 code.
+        const [lo, hi] = gate(0x50, g.sym('target'), 0xc, 0);
+        put32(g.memory, 0x800 + 0x48, lo);
+        put32(g.memory, 0x800 + 0x4c, hi);
+        const [clo, chi] = descriptor(0, 0xfffff, ACC_CODE_RX | 4, FLAG_G | FLAG_DB);
+        put32(g.memory, 0x800 + 0x50, clo);
+        put32(g.memory, 0x800 + 0x54, chi);
+        g.cpu.state.gdtrLimit = 0x57;
+      }
+      // CS goes to 6000H-6003H, the return EIP to 5FFCH on the page that is not present.
+      g.cpu.setReg('esp', 0x6004);
+      pageIdentity(g.memory, g.cpu, [0x5000]);
+    });
+    expect(stop).toBe(StopReason.Exception);
+    expect(cpu.exceptionVector).toBe(PF);
+    expect(cpu.getReg('cr2')).toBe(0x5ffc);
+    expect(cpu.getReg('eip')).toBe(sym('fault'));
+    expect(cpu.getReg('esp')).toBe(0x6004);
+    expect(cpu.getReg('cs')).toBe(0x08);
+  });
+});
