@@ -898,6 +898,20 @@ export class Cpu implements TaskSwitchHost {
   }
 
   /**
+   * Blocking by STI or by MOV SS at this instruction boundary: maskable interrupts, NMIs and the
+   * interrupt window wait until the next instruction completed. VM entry sets it from the guest's
+   * interruptibility state (SDM 3C 26.6.1: bits 0-1, unless the entry injects an event); it is
+   * exact between `run()` calls and at boundary VM exits, not during an instruction.
+   */
+  get eventShadow(): boolean {
+    return this.shadow;
+  }
+
+  set eventShadow(blocked: boolean) {
+    this.shadow = blocked;
+  }
+
+  /**
    * Delivers a #DB trap with the DR6 bits `bits` (B0-B3, BS) now, at an instruction boundary: a
    * pending debug exception VM entry delivers before the first guest instruction (SDM 3C 26.6.3,
    * "traps on the previous instruction"). Unlike {@link injectEvent} it is subject to the

@@ -82,6 +82,8 @@ export interface GlueCpu {
   cancelEventDelivery(): void;
   /** Debug traps (DR6 B0-B3, BS) held back by a MOV SS shadow, not yet delivered. */
   pendingDebugTraps: number;
+  /** Blocking by STI / MOV SS for the next instruction (events wait until it completed). */
+  eventShadow: boolean;
   /** Delivers a #DB trap with those DR6 bits now (exception bitmap applies); true = it ended in a VM exit. */
   deliverDebugTraps(bits: number): boolean;
 }
@@ -120,6 +122,19 @@ function savePendingDebug(cpu: GlueCpu, p: VmxProcessorState, ran: boolean): voi
   }
   p.pendingDebug = (traps | (traps & C.PENDING_DEBUG_B0_B3 ? C.PENDING_DEBUG_ENABLED_BREAKPOINT : 0)) >>> 0;
   if (ran) p.interruptibility |= C.INTERRUPTIBILITY_MOV_SS;
+}
+
+/**
+ * SDM 3C 26.6.1: after a VM entry that is not vectoring, blocking by STI (bit 0) or MOV SS (bit 1)
+ * of the interruptibility state holds events back until the first guest instruction completed; a
+ * vectoring entry leaves no such blocking (the bits then read 0 if an exit comes before any
+ * guest instruction). Injected type 7 (pending MTF) is not vectoring.
+ */
+export function loadEntryBlocking(cpu: GlueCpu, vmx: Vmx, p: VmxProcessorState): void {
+  const info = vmx.injectionInfo;
+  const vectoring = (info & VECTORING_VALID) !== 0 && ((info >>> 8) & 7) !== C.INTR_TYPE_OTHER_EVENT;
+  if (vectoring) p.interruptibility &= ~(C.INTERRUPTIBILITY_STI | C.INTERRUPTIBILITY_MOV_SS);
+  cpu.eventShadow = (p.interruptibility & (C.INTERRUPTIBILITY_STI | C.INTERRUPTIBILITY_MOV_SS)) !== 0;
 }
 
 /**
@@ -346,6 +361,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     exits.refresh();
     cpu.interception = exits;
     entryRetired = cpu.retired;
+    loadEntryBlocking(cpu, vmx, state);
   };
   // After VM entry: the injected event, else pending debug exceptions; true = that ended in a VM exit.
   const afterEntry = (): boolean => injectEntryEvent(cpu, vmx) || deliverPendingDebug(cpu, vmx, state);
@@ -364,6 +380,8 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     restore: () => {
       cpu.paging.ept = null;
       copyToCpu(state, cpu);
+      // SDM 3C 28.5: the host starts with no blocking by STI or MOV SS (a boundary exit may have found some).
+      cpu.eventShadow = false;
       // With "virtual NMIs" the guest's blocking bit was virtual-NMI blocking; the host's
       // physical NMI blocking was not touched by the guest (NMIs exit, SDM 3C 26.3).
       if (controls.virtualNmis) cpu.nmiBlocking = false;

@@ -188,6 +188,43 @@ export const EPT_AND_DEBUG_TESTS: GuestTest[] = [
       },
     },
   },
+  // ---- blocking by STI / MOV SS at VM entry (SDM 3C 26.6.1) ----
+  {
+    name: 'entry with blocking by STI holds the interrupt window until the first instruction completed',
+    init: (v) => {
+      v.write(
+        F.PRIMARY_PROCESSOR_BASED_CONTROLS,
+        v.read(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | C.PROC_INTERRUPT_WINDOW_EXITING,
+      );
+      v.write(F.GUEST_RFLAGS, 0x202);
+      v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_STI);
+    },
+    guestMain: 'nop\nnop',
+    onExit: { reason: 7, at: 1, interruptibility: 0 },
+  },
+  {
+    name: 'entry with blocking by MOV SS: an interrupt-window exit at the first boundary cannot happen',
+    init: (v) => {
+      v.write(
+        F.PRIMARY_PROCESSOR_BASED_CONTROLS,
+        v.read(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | C.PROC_INTERRUPT_WINDOW_EXITING,
+      );
+      v.write(F.GUEST_RFLAGS, 0x202);
+      v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_MOV_SS);
+    },
+    guestMain: 'nop\nnop',
+    onExit: { reason: 7, at: 1 },
+  },
+  {
+    name: 'an MTF exit before the first instruction keeps the entry’s STI blocking in the saved state',
+    init: (v) => {
+      v.write(F.VM_ENTRY_INTERRUPTION_INFORMATION, (C.INTR_INFO_VALID | (C.INTR_TYPE_OTHER_EVENT << 8)) >>> 0);
+      v.write(F.GUEST_RFLAGS, 0x202);
+      v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_STI);
+    },
+    guestMain: 'nop',
+    onExit: { reason: 37, at: 0, interruptibility: C.INTERRUPTIBILITY_STI },
+  },
   // ---- pending debug exceptions saved by a VM exit (SDM 3C 28.3.4) ----
   {
     name: 'a single-step trap of MOV SS held over a CPUID that exits: BS pending, blocking by MOV SS saved',
