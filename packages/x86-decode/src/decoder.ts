@@ -149,7 +149,7 @@ const XBEGIN = MNEMONIC_NAMES.indexOf('XBEGIN');
 // ---- the common-form fast path ----
 // Real code is mostly one-byte and 0F-map opcodes with at most a REX prefix and one of a few
 // operand layouts (MOV/ALU r/m with a register or an immediate, LEA, PUSH/POP, CALL/Jcc). For
-// those, `decodeFast` finds the code with one load from a per-mode table indexed by
+// those, `decodeAt` finds the code with one load from a per-mode table indexed by
 // (slot, REX.W, ModRM.mod = 11, ModRM.reg) - the only inputs a decode-tree walk can ask for once
 // 66/67/F2/F3 are absent - and fills the instruction in a small function V8 keeps in registers.
 // Everything else (other prefixes, VEX/EVEX, 16-bit code, rarer operands, the last 15 bytes of
@@ -219,17 +219,18 @@ function fastShape(code: number): Shape {
 
 /**
  * Per-mode fast table: entry `(slot << 5) | (REX.W << 4) | (mod == 11) << 3 | ModRM.reg` for the
- * one-byte and 0F maps is `code | shape << 12`, or 0 where the general path must decode. Filled
- * one slot at a time, the first time a decoder of the mode meets the slot: a cold start pays for
- * a few slots, not for 16,384 tree walks.
+ * one-byte and 0F maps is `code | shape << 12 | (operand size 8) << 16 | INFO_ROWS row << 17`,
+ * or 0 where the general path must decode, so the fast path needs no CODE_INFO or attrs load.
+ * Filled one slot at a time, the first time a decoder of the mode meets the slot (UNFILLED marks
+ * the others): a cold start pays for a few slots, not for 16,384 tree walks.
  */
+const UNFILLED = 1;
 class FastTable {
-  readonly entries = new Uint16Array(512 << 5);
-  readonly filled = new Uint8Array(512);
+  readonly entries = new Int32Array(512 << 5).fill(UNFILLED);
   constructor(readonly mode64: boolean) {}
 
   fill(slot: number): void {
-    this.filled[slot] = 1;
+    this.entries.fill(0, slot << 5, (slot + 1) << 5);
     // escapes and prefixes are the general path's: 0F, 62 (EVEX), C4/C5 (VEX), 0F 38 / 0F 3A
     if (slot === 0x0f || slot === 0x62 || slot === 0xc4 || slot === 0xc5 || slot === 0x138 || slot === 0x13a) return;
     if (slot < 256 && PREFIX_KIND[slot] !== 0) return;
@@ -274,7 +275,11 @@ class FastTable {
       if (node >= 0 || node === ~0) continue;
       const code = ~node;
       const shape = fastShape(code);
-      if (shape !== Shape.None) this.entries[(slot << 5) | key] = code | (shape << 12);
+      if (shape === Shape.None) continue;
+      const row = CODE_INFO[code]!;
+      // SDM 1 3.6.1 (64-bit mode): REX.W, or a form that defaults to or is fixed at 64 bits
+      const size8 = mode64 && (rexW !== 0 || (INFO[row << 3]! & (Attr.F64 | Attr.D64)) !== 0) ? 1 : 0;
+      this.entries[(slot << 5) | key] = code | (shape << 12) | (size8 << 16) | (row << 17);
     }
   }
 }
@@ -410,23 +415,14 @@ export class Decoder {
    * Decodes the instruction at `offset` of the current buffer, with the given IP, into `insn`
    * without moving the decoder. `insn.length` is at least 1 (1 for an empty window: truncated).
    */
-  decodeAt(insn: Instruction, offset: number, ipLo: number, ipHi: number): DecodeStatus {
-    if (this.end - offset >= 16 && this.fast !== null) {
-      const status = this.decodeFast(insn, offset, ipLo, ipHi);
-      if (status >= 0) return status;
-    }
-    return this.decodeFull(insn, offset, ipLo, ipHi);
-  }
-
-  /**
-   * The fast path (see buildFastTable): decodes a common form at `start` and returns Ok, or
-   * returns -1 having decided nothing (fields it wrote are rewritten by the general path). The
-   * caller guarantees 16 bytes from `start`, more than a fast form can take, so no read here
-   * needs a bound test.
-   */
-  private decodeFast(insn: Instruction, start: number, ipLo: number, ipHi: number): number {
+  decodeAt(insn: Instruction, start: number, ipLo: number, ipHi: number): DecodeStatus {
+    // The fast path (see FastTable) for the common forms; everything else, and any form whose
+    // bytes could reach past the window (fewer than 16 bytes left), goes to decodeFull. A fast
+    // form is at most 13 bytes, so no read here needs a bound test. Fields written before a
+    // hand-over are rewritten by the general path.
+    const fast = this.fast;
+    if (this.end - start < 16 || fast === null) return this.decodeFull(insn, start, ipLo, ipHi);
     const b = this.bytes;
-    const fast = this.fast!;
     const mode64 = this.bitness === 64;
     let p = start;
     let c = b[p]!;
@@ -438,17 +434,21 @@ export class Decoder {
     p++;
     const slot = c === 0x0f ? 0x100 | b[p++]! : c;
     let modrm = 0;
-    if ((this.slots[slot]! & 1) !== 0) modrm = b[p++]!;
+    if (HAS_MODRM[slot] !== 0) modrm = b[p++]!;
     const mod = modrm >> 6;
-    const rexW = (rex >> 3) & 1;
-    if (fast.filled[slot] === 0) fast.fill(slot);
-    const e = fast.entries[(slot << 5) | (rexW << 4) | (mod === 3 ? 8 : 0) | ((modrm >> 3) & 7)]!;
-    if (e === 0) return -1;
+    const key = (slot << 5) | ((rex & 8) << 1) | (mod === 3 ? 8 : 0) | ((modrm >> 3) & 7);
+    let e = fast.entries[key]!;
+    if (e <= UNFILLED) {
+      if (e === 0) return this.decodeFull(insn, start, ipLo, ipHi);
+      fast.fill(slot);
+      e = fast.entries[key]!;
+      if (e === 0) return this.decodeFull(insn, start, ipLo, ipHi);
+    }
     const code = e & 0xfff;
-    const shape = e >> 12;
-    const info = CODE_INFO[code]! << 3;
-    const attrs = INFO[info]!;
-    const operandSize = mode64 && (rexW !== 0 || (attrs & (Attr.F64 | Attr.D64)) !== 0) ? 8 : 4;
+    const shape = (e >> 12) & 15;
+    const info = (e >> 17) << 3;
+    const operandSize = (e & 0x10000) !== 0 ? 8 : 4;
+    const counts = INFO[info + 1]!; // opCount | memory size << 8
     const d0 = INFO[info + 2]!;
     const d1 = INFO[info + 3]!;
     const opKind = insn.opKind;
@@ -462,7 +462,8 @@ export class Decoder {
       const rm = modrm & 7;
       const rexB = rex & 1;
       if (mod === 3) {
-        if (cls === 0) return -1; // an m-only form with a register: invalid, the general path says so
+        // an m-only form with a register: invalid, as the general path reports
+        if (cls === 0) return this.decodeFull(insn, start, ipLo, ipHi);
         opKind[k] = OperandKind.Register;
         opReg[k] = REG_OF[((cls === RegisterClass.Gpr8 && rex !== 0 ? Limit.Gpr8Rex : cls) << 5) | rm | (rexB << 3)]!;
       } else {
@@ -499,8 +500,9 @@ export class Decoder {
         insn.memIndex = index >= 0 ? regBase + index : Register.None;
         insn.memScale = scale;
         insn.memDisplacementSize = dispSize;
-        insn.memSegment = DEFAULT_SEG[memBase]!;
-        insn.memSizeKind = INFO[info + 1]! >> 8;
+        // SDM 1 3.7.4: SS for an rBP/rSP base, else DS
+        insn.memSegment = base === 4 || base === 5 ? Register.SS : Register.DS;
+        insn.memSizeKind = counts >> 8;
         opKind[k] = OperandKind.Memory;
         opReg[k] = 0;
       }
@@ -576,7 +578,7 @@ export class Decoder {
       insn.memDisplacementLo = sum >>> 0;
       insn.memDisplacementHi = sum >= Limit.Two32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
     }
-    insn.bitness = this.bitness;
+    insn.bitness = mode64 ? 64 : 32;
     insn.ipLo = ipLo;
     insn.ipHi = ipHi;
     insn.operandSize = operandSize;
@@ -584,7 +586,7 @@ export class Decoder {
     insn.status = DecodeStatus.Ok;
     insn.code = code;
     insn.length = length;
-    insn.opCount = INFO[info + 1]! & 0xff;
+    insn.opCount = counts & 0xff;
     insn.prefixes = rex !== 0 ? Prefix.Rex : 0;
     insn.segmentPrefix = Register.None;
     insn.lastRepPrefix = 0;
