@@ -4378,9 +4378,17 @@ export class Cpu implements TaskSwitchHost {
     if (!(attr & AR_P)) this.fault(VECTOR_NP, sel & ~3);
     this.checkNewCsOffset(ipLo, ipHi, osz, lo, hi);
     if (rpl === this.cpl) {
-      this.addSp(2 * osz + imm);
-      this.loadCs(sel, lo, hi, rpl);
-      this.jumpTo(ipLo, ipHi, osz);
+      // The pop uses the caller's stack size, so ESP moves before CS loads; loading CS can still
+      // fault (#PF on its accessed-bit write), and then ESP goes back.
+      this.takeFarSnapshot();
+      try {
+        this.addSp(2 * osz + imm);
+        this.loadCs(sel, lo, hi, rpl);
+        this.jumpTo(ipLo, ipHi, osz);
+      } catch (e) {
+        if (e === FAULT) this.restoreFarSnapshot();
+        throw e;
+      }
       return;
     }
     // Outer privilege: pop SS:SP too (SDM 3A 5.8.6).

@@ -30,11 +30,12 @@ const PAGE_TABLE = 0x21000;
 /** PTE/PDE bits: present, writable, user. */
 const PRESENT_WRITABLE_USER = 7;
 
-/** 32-bit paging identity-mapping the first 4 MiB as user pages, except the pages in `absent`. */
-function pageIdentity(memory: PhysicalMemory, cpu: Cpu, absent: number[]): void {
+/** 32-bit paging identity-mapping the first 4 MiB as user pages, except the pages in `absent` (and `readOnly` without W). */
+function pageIdentity(memory: PhysicalMemory, cpu: Cpu, absent: number[], readOnly: number[] = []): void {
   put32(memory, PAGE_DIRECTORY, PAGE_TABLE | PRESENT_WRITABLE_USER);
   for (let i = 0; i < 1024; i++) {
-    put32(memory, PAGE_TABLE + 4 * i, absent.includes(i * 4096) ? 0 : (i * 4096) | PRESENT_WRITABLE_USER);
+    const bits = readOnly.includes(i * 4096) ? PRESENT_WRITABLE_USER & ~2 : PRESENT_WRITABLE_USER;
+    put32(memory, PAGE_TABLE + 4 * i, absent.includes(i * 4096) ? 0 : (i * 4096) | bits);
   }
   cpu.state.cr3Lo = PAGE_DIRECTORY;
   cpu.state.cr0 = (cpu.state.cr0 | 0x80000000) >>> 0;
@@ -297,5 +298,23 @@ describe('a #PF on the second push of a far CALL at the same privilege (SDM 2 "C
     expect(cpu.getReg('eip')).toBe(sym('fault'));
     expect(cpu.getReg('esp')).toBe(0x6004);
     expect(cpu.getReg('cs')).toBe(0x08);
+  });
+});
+
+describe('a #PF on the CS accessed-bit write of a same-privilege RETF or IRET (SDM 3A 3.4.5.1)', () => {
+  it.each([
+    ['RETF', 'push 0x08\npush target\nfault: retf'],
+    ['IRETD', 'pushfd\npush 0x08\npush target\nfault: iretd'],
+  ])('%s leaves ESP and EIP on the instruction when the GDT page is read-only under CR0.WP', (name, code) => {
+    const { cpu, stop, sym } = run32(`${code}\nhlt\ntarget: hlt\nkernel: hlt`, 0, (g) => {
+      pageIdentity(g.memory, g.cpu, [], [0]); // the GDT at 800H; descriptor 08H has its accessed bit clear
+      g.cpu.state.cr0 = (g.cpu.state.cr0 | 0x10000) >>> 0; // CR0.WP: supervisor writes honour R/W
+      g.cpu.stateChanged();
+    });
+    expect(stop).toBe(StopReason.Exception);
+    expect(cpu.exceptionVector).toBe(PF);
+    expect(cpu.exceptionErrorCode).toBe(0b011); // supervisor write to a present page
+    expect(cpu.getReg('eip')).toBe(sym('fault'));
+    expect(cpu.getReg('esp')).toBe(0x8000 - (name === 'RETF' ? 8 : 12));
   });
 });
