@@ -128,40 +128,57 @@ function savePendingDebug(cpu: GlueCpu, p: VmxProcessorState, ran: boolean): voi
  * SDM 3C 26.6.1: after a VM entry that is not vectoring, blocking by STI (bit 0) or MOV SS (bit 1)
  * of the interruptibility state holds events back until the first guest instruction completed; a
  * vectoring entry leaves no such blocking (the bits then read 0 if an exit comes before any
- * guest instruction). Injected type 7 (pending MTF) is not vectoring.
+ * guest instruction). Injected type 7 (pending MTF) is not vectoring. Returns the STI / MOV SS
+ * bits the VMCS held (pending debug exceptions still depend on them).
  */
-export function loadEntryBlocking(cpu: GlueCpu, vmx: Vmx, p: VmxProcessorState): void {
+export function loadEntryBlocking(cpu: GlueCpu, vmx: Vmx, p: VmxProcessorState): number {
   const info = vmx.injectionInfo;
   const vectoring = (info & VECTORING_VALID) !== 0 && ((info >>> 8) & 7) !== C.INTR_TYPE_OTHER_EVENT;
-  if (vectoring) p.interruptibility &= ~(C.INTERRUPTIBILITY_STI | C.INTERRUPTIBILITY_MOV_SS);
-  cpu.eventShadow = (p.interruptibility & (C.INTERRUPTIBILITY_STI | C.INTERRUPTIBILITY_MOV_SS)) !== 0;
+  const blocking = p.interruptibility & (C.INTERRUPTIBILITY_STI | C.INTERRUPTIBILITY_MOV_SS);
+  if (vectoring) p.interruptibility &= ~blocking;
+  cpu.eventShadow = !vectoring && blocking !== 0;
+  return blocking;
 }
 
 /**
  * SDM 3C 26.6.3 "Delivery of Pending Debug Exceptions after VM Entry": valid pending debug
  * exceptions (BS or bit 12 set) of a VM entry that is not vectoring, into the active or HLT state,
  * are delivered as a #DB before the first guest instruction (the exception bitmap applies; DR6
- * gets B0-B3/BS), or, under blocking by MOV SS, held until the first instruction completes. A
- * vectoring entry and the shutdown / wait-for-SIPI states drop them. A pending MTF VM exit
- * (injected type 7) has priority: the bits stay pending and its exit saves them again. Returns
- * true when the delivery ended in a VM exit.
+ * gets B0-B3/BS), or, under blocking by MOV SS, held until the first instruction completes. An
+ * injected INT3 / INTO (vector 3 or 4, software interrupt or exception) under blocking by MOV SS
+ * is followed by the #DB, as if the instruction ran in a MOV SS shadow with a trap held; other
+ * vectoring entries and the shutdown / wait-for-SIPI states drop them. A pending MTF VM exit
+ * (injected type 7) has priority: the bits stay pending and its exit saves them again.
+ * `blocking` is the entry's STI / MOV SS bits ({@link loadEntryBlocking}). Returns true when the
+ * delivery ended in a VM exit.
  */
-export function deliverPendingDebug(cpu: GlueCpu, vmx: Vmx, p: VmxProcessorState): boolean {
+export function deliverPendingDebug(
+  cpu: GlueCpu,
+  vmx: Vmx,
+  p: VmxProcessorState,
+  blocking = p.interruptibility,
+): boolean {
   cpu.pendingDebugTraps = 0;
   const bits = p.pendingDebug;
   if ((bits & (C.PENDING_DEBUG_BS | C.PENDING_DEBUG_ENABLED_BREAKPOINT)) === 0) return false;
   const info = vmx.injectionInfo;
   const injecting = (info & VECTORING_VALID) !== 0;
-  const mtf = injecting && ((info >>> 8) & 7) === C.INTR_TYPE_OTHER_EVENT;
-  // Vectoring entries: SDM 26.6.3 keeps them only for INT3/INTO injected under MOV SS blocking (not modelled).
-  if (injecting && !mtf) return false;
-  if (p.activity === C.ACTIVITY_SHUTDOWN || p.activity === C.ACTIVITY_WAIT_FOR_SIPI) return false;
+  const type = (info >>> 8) & 7;
+  const mtf = injecting && type === C.INTR_TYPE_OTHER_EVENT;
   const traps = bits & (C.PENDING_DEBUG_B0_B3 | C.PENDING_DEBUG_BS);
+  const movSs = (blocking & C.INTERRUPTIBILITY_MOV_SS) !== 0;
+  if (injecting && !mtf) {
+    // The injected event was delivered (no exit): the held trap follows an INT3 / INTO.
+    const vector = info & 0xff;
+    const software = type === C.INTR_TYPE_SOFTWARE_INTERRUPT || type === C.INTR_TYPE_SOFTWARE_EXCEPTION;
+    return movSs && software && (vector === 3 || vector === 4) && cpu.deliverDebugTraps(traps);
+  }
+  if (p.activity === C.ACTIVITY_SHUTDOWN || p.activity === C.ACTIVITY_WAIT_FOR_SIPI) return false;
   if (mtf) {
     cpu.pendingDebugTraps = traps;
     return false;
   }
-  if ((p.interruptibility & C.INTERRUPTIBILITY_MOV_SS) !== 0) {
+  if (movSs) {
     // The CPU delivers a held trap after the next instruction on its debug path, which it takes
     // with TF or a DR7 L0-G3 enable set (the entry checks tie BS to TF); without either the trap
     // is lost, as a breakpoint nothing enables would be.
@@ -355,16 +372,17 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
   // SDM 3C 29.3: under "enable EPT" every guest-physical address the CPU forms goes through
   // the EPT paging structures; in root operation none does.
   let entryRetired = 0;
+  let entryBlocking = 0;
   const enter = (): void => {
     cpu.paging.ept = configureEpt(vmx, ept) ? ept : null;
     copyToCpu(state, cpu);
     exits.refresh();
     cpu.interception = exits;
     entryRetired = cpu.retired;
-    loadEntryBlocking(cpu, vmx, state);
+    entryBlocking = loadEntryBlocking(cpu, vmx, state);
   };
   // After VM entry: the injected event, else pending debug exceptions; true = that ended in a VM exit.
-  const afterEntry = (): boolean => injectEntryEvent(cpu, vmx) || deliverPendingDebug(cpu, vmx, state);
+  const afterEntry = (): boolean => injectEntryEvent(cpu, vmx) || deliverPendingDebug(cpu, vmx, state, entryBlocking);
   const controls = new VmxControls(vmx.current);
   const exits = new NonRootExits(vmx, {
     save: () => {

@@ -320,6 +320,49 @@ export const EPT_AND_DEBUG_TESTS: GuestTest[] = [
     onExit: { reason: 18, at: 1 },
   },
   {
+    name: 'an injected INT3 under blocking by MOV SS is followed by the pending #DB (SDM 3C 26.6.3)',
+    init: (v, m) => {
+      writeGuestTables(m, v);
+      v.write(F.GUEST_RFLAGS, 0x102); // TF: BS pending is then required under MOV SS blocking
+      v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_MOV_SS);
+      v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, C.PENDING_DEBUG_BS);
+      v.write(F.EXCEPTION_BITMAP, 1 << 1);
+      v.write(
+        F.VM_ENTRY_INTERRUPTION_INFORMATION,
+        (C.INTR_INFO_VALID | (C.INTR_TYPE_SOFTWARE_EXCEPTION << 8) | 3) >>> 0,
+      );
+      v.write(F.VM_ENTRY_INSTRUCTION_LENGTH, 1);
+    },
+    guestMain: 'nop',
+    onExit: {
+      reason: 0,
+      at: 0x42000 - GUEST_CODE, // the #BP handler, reached before the #DB
+      qualification: C.PENDING_DEBUG_BS,
+      interruption: DB_EXIT,
+      entered: false,
+      check: (v) => {
+        expect(v.read(F.GUEST_RSP)).toBe(GUEST_RSP - 40); // the #BP frame
+        expect(v.read(F.IDT_VECTORING_INFORMATION)).toBe(0);
+      },
+    },
+  },
+  {
+    name: 'an injected #UD (a hardware exception) drops the pending debug exceptions under MOV SS blocking',
+    init: (v, m) => {
+      writeGuestTables(m, v, 'vmcall');
+      v.write(F.GUEST_RFLAGS, 0x102);
+      v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_MOV_SS);
+      v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, C.PENDING_DEBUG_BS);
+      v.write(F.EXCEPTION_BITMAP, 1 << 1);
+      v.write(
+        F.VM_ENTRY_INTERRUPTION_INFORMATION,
+        (C.INTR_INFO_VALID | (C.INTR_TYPE_HARDWARE_EXCEPTION << 8) | 6) >>> 0,
+      );
+    },
+    guestMain: 'nop',
+    onExit: { reason: 18, at: 0x42000 - GUEST_CODE },
+  },
+  {
     name: 'a vectoring entry (injected external interrupt) drops the pending debug exceptions',
     init: (v, m) => {
       writeGuestTables(m, v, 'vmcall');
