@@ -43,8 +43,8 @@ const BYTES_PER: Record<string, number> = {
   Uint8Array: 1,
 };
 
-/** Little-endian bytes of `values` stored as `type`, base64. */
-const base64Of = (type: string, values: number[]): string => {
+/** Little-endian bytes of `values` stored as `type`. */
+const bytesOf = (type: string, values: number[]): Buffer => {
   const width = BYTES_PER[type]!;
   const bytes = Buffer.alloc(values.length * width);
   values.forEach((v, i) => {
@@ -52,11 +52,30 @@ const base64Of = (type: string, values: number[]): string => {
     else if (width === 2) bytes.writeUInt16LE(v & 0xffff, i * 2);
     else bytes.writeUInt8(v, i);
   });
-  return bytes.toString('base64');
+  return bytes;
+};
+
+/**
+ * `bytes` as a JavaScript string literal of 16-bit units (little-endian byte pairs, the last
+ * padded), then its byte count: printable ASCII stands for itself, other units are \xNN or
+ * \uNNNN escapes, so the source stays ASCII and V8's scanner, not a JavaScript loop, turns the
+ * text into code units; unpacking is one charCodeAt per two bytes (base64 needed four table
+ * lookups per three bytes, the bulk of the import time).
+ */
+const unitsOf = (type: string, values: number[]): string => {
+  const bytes = bytesOf(type, values);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 2) {
+    const u = bytes[i]! | ((bytes[i + 1] ?? 0) << 8);
+    if (u >= 0x20 && u < 0x7f && u !== 0x22 && u !== 0x5c) text += String.fromCharCode(u);
+    else if (u < 0x100) text += `\\x${u.toString(16).padStart(2, '0')}`;
+    else text += `\\u${u.toString(16).padStart(4, '0')}`;
+  }
+  return `"${text}", ${bytes.length}`;
 };
 
 // Cold start (import + first decode) is dominated by the bytes V8 has to read and unpack, so
-// the tables are emitted as base64 of their little-endian bytes (a string literal parses far
+// the tables are emitted as strings of their little-endian bytes (a string literal parses far
 // faster than number literals), in the narrowest element type that holds them, and per-code
 // tables with few distinct rows are stored once per distinct row plus a one-byte row index.
 const arr = (name: string, type: string, values: number[], doc: string): string => {
@@ -70,7 +89,7 @@ const arr = (name: string, type: string, values: number[], doc: string): string 
           : v >= 0 && v < 2 ** (8 * width);
     if (!ok) throw new Error(`${name}: ${v} does not fit ${type}`);
   }
-  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpack(${type}, ${JSON.stringify(base64Of(type, values))});\n`;
+  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpack(${type}, ${unitsOf(type, values)});\n`;
 };
 
 /** A per-code table of `width` values per code, stored as its distinct rows + a row index per code (Uint8 while there are at most 256 rows). */
@@ -92,47 +111,31 @@ const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc
     index.push(r);
   }
   const indexType = rows.length <= 256 ? 'Uint8Array' : 'Uint16Array';
-  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpackRows(${type}, ${width}, ${JSON.stringify(base64Of(type, flat))}, ${indexType}, ${JSON.stringify(base64Of(indexType, index))});\n`;
+  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpackRows(${type}, ${width}, ${unitsOf(type, flat)}, ${indexType}, ${unitsOf(indexType, index)});\n`;
 };
 
-const PRELUDE = `// Little-endian bytes (every platform JavaScript runs on), base64-decoded once at load with a
-// table (Node 20's atob is far slower).
-const B64 = new Uint8Array(128);
-for (let i = 0; i < 64; i++) B64["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i)] = i;
-function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
-  const n = base64.length;
-  const pad = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
-  const size = (n / 4) * 3 - pad;
-  // one spare word so the last group needs no bounds test; views below use exactly \`size\` bytes
-  const out = new Uint8Array(size + 3);
-  let o = 0;
-  for (let i = 0; i < n; i += 4) {
-    const v =
-      (B64[base64.charCodeAt(i)]! << 18) |
-      (B64[base64.charCodeAt(i + 1)]! << 12) |
-      (B64[base64.charCodeAt(i + 2)]! << 6) |
-      B64[base64.charCodeAt(i + 3)]!;
-    out[o] = v >> 16;
-    out[o + 1] = (v >> 8) & 255;
-    out[o + 2] = v & 255;
-    o += 3;
-  }
-  return out.subarray(0, size);
-}
-function unpack<T>(ctor: { new (buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number }, base64: string): T {
-  const bytes = bytesOf(base64);
-  return new ctor(bytes.buffer, 0, bytes.length / ctor.BYTES_PER_ELEMENT);
+const PRELUDE = `// Little-endian bytes (every platform JavaScript runs on), two per string code unit.
+function unpack<T>(
+  ctor: { new (buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
+  units: string,
+  size: number,
+): T {
+  const out = new Uint16Array(units.length);
+  for (let i = 0; i < units.length; i++) out[i] = units.charCodeAt(i);
+  return new ctor(out.buffer, 0, size / ctor.BYTES_PER_ELEMENT);
 }
 /** Expands distinct rows of \`width\` values and a per-code row index into one value table. */
 function unpackRows<T extends Uint32Array, I extends Uint8Array | Uint16Array>(
   ctor: { new (buffer: ArrayBuffer, offset: number, length: number): T; new (length: number): T; BYTES_PER_ELEMENT: number },
   width: number,
-  rowsBase64: string,
+  rowUnits: string,
+  rowSize: number,
   indexCtor: { new (buffer: ArrayBuffer, offset: number, length: number): I; BYTES_PER_ELEMENT: number },
-  indexBase64: string,
+  indexUnits: string,
+  indexSize: number,
 ): T {
-  const rows = unpack(ctor, rowsBase64);
-  const index = unpack(indexCtor, indexBase64);
+  const rows = unpack(ctor, rowUnits, rowSize);
+  const index = unpack(indexCtor, indexUnits, indexSize);
   const out = new ctor(index.length * width);
   if (width === 1) {
     for (let c = 0; c < index.length; c++) out[c] = rows[index[c]!]!;
