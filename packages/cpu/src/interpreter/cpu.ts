@@ -4213,15 +4213,8 @@ export class Cpu implements TaskSwitchHost {
     d[1] = s.gpr32[8]!;
     d[2] = s.gpr32[9]!;
     d[3] = this.cpl;
-    for (let i = 0; i < 2; i++) {
-      const seg = i === 0 ? SEG_CS : SEG_SS;
-      const k = 4 + 5 * i;
-      d[k] = s.segSelector[seg]!;
-      d[k + 1] = s.segBaseLo[seg]!;
-      d[k + 2] = s.segBaseHi[seg]!;
-      d[k + 3] = s.segLimit[seg]!;
-      d[k + 4] = s.segAttr[seg]!;
-    }
+    saveSegmentCache(s, SEG_CS, d, 4);
+    saveSegmentCache(s, SEG_SS, d, 9);
   }
 
   /** Puts back the state {@link takeFarSnapshot} saved (a fault half-way through a far transfer). RIP is the caller's to restore. */
@@ -4231,15 +4224,8 @@ export class Cpu implements TaskSwitchHost {
     s.setFlags(d[0]!);
     s.gpr32[8] = d[1]!;
     s.gpr32[9] = d[2]!;
-    for (let i = 0; i < 2; i++) {
-      const seg = i === 0 ? SEG_CS : SEG_SS;
-      const k = 4 + 5 * i;
-      s.segSelector[seg] = d[k]!;
-      s.segBaseLo[seg] = d[k + 1]!;
-      s.segBaseHi[seg] = d[k + 2]!;
-      s.segLimit[seg] = d[k + 3]!;
-      s.segAttr[seg] = d[k + 4]!;
-    }
+    restoreSegmentCache(s, SEG_CS, d, 4);
+    restoreSegmentCache(s, SEG_SS, d, 9);
     this.setCpl(d[3]!);
     this.updateMode();
   }
@@ -5350,14 +5336,7 @@ export class Cpu implements TaskSwitchHost {
     d[3] = s.gpr32[8]!;
     d[4] = s.gpr32[9]!;
     d[5] = this.cpl;
-    for (let i = 0; i < 6; i++) {
-      const k = 6 + 5 * i;
-      d[k] = s.segSelector[i]!;
-      d[k + 1] = s.segBaseLo[i]!;
-      d[k + 2] = s.segBaseHi[i]!;
-      d[k + 3] = s.segLimit[i]!;
-      d[k + 4] = s.segAttr[i]!;
-    }
+    for (let i = 0; i < 6; i++) saveSegmentCache(s, i, d, 6 + 5 * i);
   }
 
   private restoreDeliverySnapshot(): void {
@@ -5368,14 +5347,7 @@ export class Cpu implements TaskSwitchHost {
     s.setFlags(d[2]!);
     s.gpr32[8] = d[3]!;
     s.gpr32[9] = d[4]!;
-    for (let i = 0; i < 6; i++) {
-      const k = 6 + 5 * i;
-      s.segSelector[i] = d[k]!;
-      s.segBaseLo[i] = d[k + 1]!;
-      s.segBaseHi[i] = d[k + 2]!;
-      s.segLimit[i] = d[k + 3]!;
-      s.segAttr[i] = d[k + 4]!;
-    }
+    for (let i = 0; i < 6; i++) restoreSegmentCache(s, i, d, 6 + 5 * i);
     this.stateChanged();
     this.cpl = d[5]!;
   }
@@ -5529,6 +5501,24 @@ export class Cpu implements TaskSwitchHost {
 const ABORT_STRING = ABORT;
 /** Parameters a call gate copies to the new stack (at most 31, SDM 3A 5.8.5); module scratch, no allocation. */
 const CALL_GATE_PARAMS = new Uint32Array(32);
+
+/** Copies segment register `seg` (selector and hidden base, limit, attributes) into `d[k..k+4]`. */
+function saveSegmentCache(s: CpuState, seg: number, d: Float64Array, k: number): void {
+  d[k] = s.segSelector[seg]!;
+  d[k + 1] = s.segBaseLo[seg]!;
+  d[k + 2] = s.segBaseHi[seg]!;
+  d[k + 3] = s.segLimit[seg]!;
+  d[k + 4] = s.segAttr[seg]!;
+}
+
+/** Loads segment register `seg` back from what {@link saveSegmentCache} put at `d[k..k+4]`. */
+function restoreSegmentCache(s: CpuState, seg: number, d: Float64Array, k: number): void {
+  s.segSelector[seg] = d[k]!;
+  s.segBaseLo[seg] = d[k + 1]!;
+  s.segBaseHi[seg] = d[k + 2]!;
+  s.segLimit[seg] = d[k + 3]!;
+  s.segAttr[seg] = d[k + 4]!;
+}
 
 /** POPA's popped values, committed after the last pop (module scratch: no per-instruction allocation). */
 const POPA_VALUES = new Uint32Array(8);

@@ -17,6 +17,7 @@ import {
   put16,
   put32,
 } from '../test-support/protected-guest.ts';
+import { oneShotInterrupt } from '../test-support/one-shot-interrupt.ts';
 import { StopReason } from './contracts.ts';
 import type { Cpu } from './cpu.ts';
 
@@ -253,14 +254,7 @@ describe('stack-switch faults of an interrupt from CPL 3 carry EXT (SDM 2 "INT n
         put16(g.memory, TSS + 8, ss0);
         g.cpu.setSegmentRaw(SEG_TR, 0x38, TSS, limit, 0x8b);
         if (kind === 'external') {
-          let pending = true;
-          g.cpu.interrupts = {
-            hasInterrupt: () => pending,
-            acknowledge: () => {
-              pending = false;
-              return 0x40;
-            },
-          };
+          g.cpu.interrupts = oneShotInterrupt(0x40);
           g.cpu.setReg('eflags', 0x202);
         }
       });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, SEG_TR } from '../state/cpu-state.ts';
 import { FLAG_VM } from '../state/flags.ts';
 import { descriptor, gate, put16, put32 } from '../test-support/protected-guest.ts';
+import { oneShotInterrupt } from '../test-support/one-shot-interrupt.ts';
 import { StopReason } from './contracts.ts';
 import { Cpu } from './cpu.ts';
 import { CR4_VME } from './vme.ts';
@@ -164,14 +165,7 @@ describe('INT n from virtual-8086 mode through the IDT (SDM 2 "INT n" INTERRUPT-
         c.state.idtrBaseLo = IDT;
         c.state.idtrLimit = 0x7ff;
         if (name.includes('external')) {
-          let pending = true;
-          c.interrupts = {
-            hasInterrupt: () => pending,
-            acknowledge: () => {
-              pending = false;
-              return 0x21;
-            },
-          };
+          c.interrupts = oneShotInterrupt(0x21);
           c.setReg('eflags', FLAG_VM | 0x3000 | 0x200 | 2);
         }
       },
