@@ -846,19 +846,35 @@ export class Cpu implements TaskSwitchHost {
     if (type === 2) this.nmiBlocked = true;
     this.halted = false;
     this.injecting = true;
+    // SDM 3C 27.6.1.2: a privileged software exception (INT1) skips the gate's DPL check.
+    return this.deliverAtBoundary(
+      vector & 0xff,
+      errorCode,
+      type === 4 || type === 6,
+      false,
+      type,
+      software ? instructionLength : 0,
+    );
+  }
+
+  /**
+   * Delivers an event outside `run()`'s instruction loop ({@link injectEvent},
+   * {@link deliverDebugTraps}); true when the delivery ended in a VM exit, otherwise the stop
+   * state from before is kept.
+   */
+  private deliverAtBoundary(
+    vector: number,
+    errorCode: number,
+    software: boolean,
+    fault: boolean,
+    type: number,
+    length: number,
+  ): boolean {
     const stopRequested = this.stopRequested;
     const stopReason = this.stopReason;
     this.stopRequested = false;
     try {
-      // SDM 3C 27.6.1.2: a privileged software exception (INT1) skips the gate's DPL check.
-      this.deliverEvent(
-        vector & 0xff,
-        errorCode,
-        type === 4 || type === 6,
-        false,
-        type,
-        software ? instructionLength : 0,
-      );
+      this.deliverEvent(vector, errorCode, software, fault, type, length);
     } catch (e) {
       if (e !== ABORT && e !== FAULT) throw e;
     }
@@ -920,21 +936,8 @@ export class Cpu implements TaskSwitchHost {
    */
   deliverDebugTraps(bits: number): boolean {
     this.halted = false;
-    const stopRequested = this.stopRequested;
-    const stopReason = this.stopReason;
-    this.stopRequested = false;
     this.pendingDr6 = bits & (DR6_B_MASK | DR6_BS);
-    try {
-      this.deliverEvent(VECTOR_DB, -1, false, true);
-    } catch (e) {
-      if (e !== ABORT && e !== FAULT) throw e;
-    }
-    const exited = this.stopRequested && this.stopReason === StopReason.VmExit;
-    if (!exited) {
-      this.stopRequested = stopRequested;
-      this.stopReason = stopReason;
-    }
-    return exited;
+    return this.deliverAtBoundary(VECTOR_DB, -1, false, true, EVENT_TYPE_HARDWARE_EXCEPTION, 0);
   }
 
   /**
