@@ -178,6 +178,9 @@ const EVENT_TYPE_SOFTWARE_EXCEPTION = 6;
 const FAULT_CLASS_VECTORS = 0x3b7ce1;
 /** DR6.BD: the #DB was a debug-register access with DR7.GD set (SDM 3B 17.2.3). */
 const DR6_BD = 1 << 13;
+/** {@link Cpu.eventBlocking}: blocking by STI / by MOV SS (VMX interruptibility-state bits 0 and 1). */
+const BLOCKING_STI = 1;
+const BLOCKING_MOV_SS = 2;
 /** DR6.BT: the #DB was the debug trap of a task switch into a TSS with T set (SDM 3B 17.2.3). */
 const DR6_BT = 1 << 15;
 /** DR7.GD: general detect (SDM 3B 17.2.4). */
@@ -469,6 +472,10 @@ export class Cpu implements TaskSwitchHost {
   private delayedDr6 = 0;
   /** The last instruction loaded SS (MOV SS / POP SS): debug traps wait one instruction. */
   private ssShadow = false;
+  /** The event shadow's kind ({@link BLOCKING_STI} / {@link BLOCKING_MOV_SS}), the `retired` count of the instruction that opened it, `eventsDelivered` then. */
+  private shadowKind = 0;
+  private shadowAt = -2;
+  private shadowEvents = 0;
   /** The state from before the event in delivery (see {@link cancelEventDelivery}). */
   private readonly deliverySnapshot = new Float64Array(40);
   /** CS, SS, RSP, RFLAGS and CPL from before a far CALL/RET/IRET that changes privilege (see {@link takeFarSnapshot}). */
@@ -914,17 +921,34 @@ export class Cpu implements TaskSwitchHost {
   }
 
   /**
-   * Blocking by STI or by MOV SS at this instruction boundary: maskable interrupts, NMIs and the
-   * interrupt window wait until the next instruction completed. VM entry sets it from the guest's
-   * interruptibility state (SDM 3C 26.6.1: bits 0-1, unless the entry injects an event); it is
-   * exact between `run()` calls and at boundary VM exits, not during an instruction.
+   * Blocking by STI (1) or by MOV SS / POP SS (2), in the layout of the VMX interruptibility
+   * state's bits 0-1 (SDM 3C 25.4.2), or 0: after STI (with IF clear before it) or a load of SS,
+   * events wait until the next instruction completed or an event was delivered. Exact at
+   * instruction boundaries and during the instruction in the shadow (a VM exit on it saves the
+   * blocking, SDM 3C 28.3.4). VM entry sets it from the guest's interruptibility state (SDM 3C
+   * 26.6.1; 0 when the entry injects an event).
    */
-  get eventShadow(): boolean {
-    return this.shadow;
+  get eventBlocking(): number {
+    return this.retired === this.shadowAt + 1 && this.eventsDelivered === this.shadowEvents ? this.shadowKind : 0;
   }
 
-  set eventShadow(blocked: boolean) {
-    this.shadow = blocked;
+  set eventBlocking(bits: number) {
+    const kind = bits & BLOCKING_MOV_SS ? BLOCKING_MOV_SS : bits & BLOCKING_STI;
+    if (kind === 0) {
+      this.shadow = false;
+      this.shadowAt = -2;
+      return;
+    }
+    this.beginShadow(kind);
+    this.shadowAt = this.retired - 1;
+  }
+
+  /** Opens the one-instruction event shadow of STI or MOV SS, remembering when (for {@link eventBlocking}). */
+  private beginShadow(kind: number): void {
+    this.shadow = true;
+    this.shadowKind = kind;
+    this.shadowAt = this.retired;
+    this.shadowEvents = this.eventsDelivered;
   }
 
   /**
@@ -2128,7 +2152,7 @@ export class Cpu implements TaskSwitchHost {
           this.readOp(insn, 1, 2);
           this.loadSegment(REG_INDEX[insn.opRegister[0]!]!, this.vLo, false);
           if (REG_INDEX[insn.opRegister[0]!] === SEG_SS) {
-            this.shadow = true;
+            this.beginShadow(BLOCKING_MOV_SS);
             this.ssShadow = true;
           }
           break;
@@ -2295,7 +2319,7 @@ export class Cpu implements TaskSwitchHost {
           this.loadSegment(REG_INDEX[insn.opRegister[0]!]!, this.vLo & 0xffff, false);
           this.addSp(osz);
           if (REG_INDEX[insn.opRegister[0]!] === SEG_SS) {
-            this.shadow = true;
+            this.beginShadow(BLOCKING_MOV_SS);
             this.ssShadow = true;
           }
           break;
@@ -3464,7 +3488,7 @@ export class Cpu implements TaskSwitchHost {
       return;
     }
     if (sti) {
-      if ((f & FLAG_IF) === 0) this.shadow = true; // SDM: interrupts stay blocked for one instruction
+      if ((f & FLAG_IF) === 0) this.beginShadow(BLOCKING_STI); // SDM: interrupts stay blocked for one instruction
       s.flagsValue |= FLAG_IF;
     } else s.flagsValue &= ~FLAG_IF;
   }

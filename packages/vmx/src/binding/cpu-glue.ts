@@ -82,8 +82,8 @@ export interface GlueCpu {
   cancelEventDelivery(): void;
   /** Debug traps (DR6 B0-B3, BS) held back by a MOV SS shadow, not yet delivered. */
   pendingDebugTraps: number;
-  /** Blocking by STI / MOV SS for the next instruction (events wait until it completed). */
-  eventShadow: boolean;
+  /** Blocking by STI (1) / MOV SS (2) in effect for the instruction at hand (interruptibility bits 0-1). */
+  eventBlocking: number;
   /** Delivers a #DB trap with those DR6 bits now (exception bitmap applies); true = it ended in a VM exit. */
   deliverDebugTraps(bits: number): boolean;
 }
@@ -105,38 +105,32 @@ export function injectEntryEvent(cpu: GlueCpu, vmx: Vmx): boolean {
 const VECTORING_VALID = 0x80000000;
 
 /**
- * SDM 3C 28.3.4: a VM exit saves the debug traps the CPU still holds (a trap of a MOV SS / POP
- * SS, held back past the instruction in its shadow, which the exit hit) as the guest's pending
+ * SDM 3C 28.3.4: a VM exit saves blocking by STI / MOV SS as the CPU has it for the instruction
+ * the exit hit (or the boundary it happened at), and the debug traps the CPU still holds (a trap
+ * of a MOV SS / POP SS, held back past the instruction in its shadow) as the guest's pending
  * debug exceptions: B0-B3 and BS, with bit 12 when a B0-B3 bit is set (the CPU reports matched
- * breakpoints only when an enabled one matched). The exit then happened in the MOV SS shadow:
- * blocking by MOV SS is saved too. `ran`: the guest completed an instruction since the entry
- * (otherwise the entry's blocking state still holds); STI blocking is not tracked by the CPU.
+ * breakpoints only when an enabled one matched).
  */
-function savePendingDebug(cpu: GlueCpu, p: VmxProcessorState, ran: boolean): void {
+function saveBlockingAndPendingDebug(cpu: GlueCpu, p: VmxProcessorState): void {
+  p.interruptibility =
+    ((p.interruptibility & ~(C.INTERRUPTIBILITY_STI | C.INTERRUPTIBILITY_MOV_SS)) | cpu.eventBlocking) >>> 0;
   const traps = cpu.pendingDebugTraps;
   cpu.pendingDebugTraps = 0;
-  if (ran) p.interruptibility &= ~(C.INTERRUPTIBILITY_STI | C.INTERRUPTIBILITY_MOV_SS);
-  if (traps === 0) {
-    p.pendingDebug = 0;
-    return;
-  }
-  p.pendingDebug = (traps | (traps & C.PENDING_DEBUG_B0_B3 ? C.PENDING_DEBUG_ENABLED_BREAKPOINT : 0)) >>> 0;
-  if (ran) p.interruptibility |= C.INTERRUPTIBILITY_MOV_SS;
+  p.pendingDebug =
+    traps === 0 ? 0 : (traps | (traps & C.PENDING_DEBUG_B0_B3 ? C.PENDING_DEBUG_ENABLED_BREAKPOINT : 0)) >>> 0;
 }
 
 /**
  * SDM 3C 26.6.1: after a VM entry that is not vectoring, blocking by STI (bit 0) or MOV SS (bit 1)
  * of the interruptibility state holds events back until the first guest instruction completed; a
- * vectoring entry leaves no such blocking (the bits then read 0 if an exit comes before any
- * guest instruction). Injected type 7 (pending MTF) is not vectoring. Returns the STI / MOV SS
- * bits the VMCS held (pending debug exceptions still depend on them).
+ * vectoring entry leaves no such blocking. Injected type 7 (pending MTF) is not vectoring.
+ * Returns the STI / MOV SS bits the VMCS held (pending debug exceptions still depend on them).
  */
 export function loadEntryBlocking(cpu: GlueCpu, vmx: Vmx, p: VmxProcessorState): number {
   const info = vmx.injectionInfo;
   const vectoring = (info & VECTORING_VALID) !== 0 && ((info >>> 8) & 7) !== C.INTR_TYPE_OTHER_EVENT;
   const blocking = p.interruptibility & (C.INTERRUPTIBILITY_STI | C.INTERRUPTIBILITY_MOV_SS);
-  if (vectoring) p.interruptibility &= ~blocking;
-  cpu.eventShadow = !vectoring && blocking !== 0;
+  cpu.eventBlocking = vectoring ? 0 : blocking;
   return blocking;
 }
 
@@ -371,14 +365,12 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
   const ept = createEptTarget();
   // SDM 3C 29.3: under "enable EPT" every guest-physical address the CPU forms goes through
   // the EPT paging structures; in root operation none does.
-  let entryRetired = 0;
   let entryBlocking = 0;
   const enter = (): void => {
     cpu.paging.ept = configureEpt(vmx, ept) ? ept : null;
     copyToCpu(state, cpu);
     exits.refresh();
     cpu.interception = exits;
-    entryRetired = cpu.retired;
     entryBlocking = loadEntryBlocking(cpu, vmx, state);
   };
   // After VM entry: the injected event, else pending debug exceptions; true = that ended in a VM exit.
@@ -388,7 +380,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
     save: () => {
       recordVectoring(cpu, vmx);
       copyFromCpu(cpu, state, tmp);
-      savePendingDebug(cpu, state, cpu.retired !== entryRetired);
+      saveBlockingAndPendingDebug(cpu, state);
     },
     // SDM 3C 25.5.6.3: EPTP switching takes effect for the next guest-physical access.
     eptpSwitched: () => {
@@ -399,7 +391,7 @@ export function attachVmxToCpu(cpu: GlueCpu, vmx: Vmx, state: VmxProcessorState)
       cpu.paging.ept = null;
       copyToCpu(state, cpu);
       // SDM 3C 28.5: the host starts with no blocking by STI or MOV SS (a boundary exit may have found some).
-      cpu.eventShadow = false;
+      cpu.eventBlocking = 0;
       // With "virtual NMIs" the guest's blocking bit was virtual-NMI blocking; the host's
       // physical NMI blocking was not touched by the guest (NMIs exit, SDM 3C 26.3).
       if (controls.virtualNmis) cpu.nmiBlocking = false;

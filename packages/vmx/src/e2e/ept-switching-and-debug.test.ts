@@ -225,6 +225,50 @@ export const EPT_AND_DEBUG_TESTS: GuestTest[] = [
     guestMain: 'nop',
     onExit: { reason: 37, at: 0, interruptibility: C.INTERRUPTIBILITY_STI },
   },
+  // ---- blocking by STI / MOV SS saved by a VM exit (SDM 3C 28.3.4) ----
+  {
+    name: 'an exit on the instruction after STI (IF was 0) saves blocking by STI',
+    init: () => {},
+    guestMain: 'sti\ncpuid',
+    onExit: { reason: 10, at: 1, interruptibility: C.INTERRUPTIBILITY_STI },
+  },
+  {
+    name: 'an exit on the instruction after MOV SS saves blocking by MOV SS (no trap pending)',
+    init: (v, m) => {
+      writeGuestTables(m, v);
+      m.write32(guestPhysical(GUEST_RSP), 0x10);
+    },
+    guestMain: 'mov ss, [rsp]\ncpuid',
+    onExit: { reason: 10, at: 3, interruptibility: C.INTERRUPTIBILITY_MOV_SS, pendingDebug: 0 },
+  },
+  {
+    name: 'STI with IF already 1 opens no shadow',
+    init: (v) => v.write(F.GUEST_RFLAGS, 0x202),
+    guestMain: 'sti\ncpuid',
+    onExit: { reason: 10, at: 1, interruptibility: 0 },
+  },
+  {
+    name: 'the STI shadow ends after one instruction',
+    init: () => {},
+    guestMain: 'sti\nnop\ncpuid',
+    onExit: { reason: 10, at: 2, interruptibility: 0 },
+  },
+  {
+    name: 'the STI shadow ends when the instruction in it faults and the fault is delivered',
+    init: (v, m) => writeGuestTables(m, v, 'cpuid'),
+    guestMain: 'sti\nud2',
+    onExit: { reason: 10, at: 0x42000 - GUEST_CODE, interruptibility: 0 },
+  },
+  {
+    name: 'an MTF exit at the boundary after STI saves blocking by STI',
+    init: (v) =>
+      v.write(
+        F.PRIMARY_PROCESSOR_BASED_CONTROLS,
+        v.read(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | C.PROC_MONITOR_TRAP_FLAG,
+      ),
+    guestMain: 'sti\nnop',
+    onExit: { reason: 37, at: 1, interruptibility: C.INTERRUPTIBILITY_STI },
+  },
   // ---- pending debug exceptions saved by a VM exit (SDM 3C 28.3.4) ----
   {
     name: 'a single-step trap of MOV SS held over a CPUID that exits: BS pending, blocking by MOV SS saved',
