@@ -4179,9 +4179,18 @@ export class Cpu implements TaskSwitchHost {
     const hi = this.vHi;
     const attr = Cpu.descAttr(hi);
     const dpl = (attr >> 5) & 3;
-    if (!(attr & AR_S) || !(attr & 8) || dpl > this.cpl) this.fault(VECTOR_GP, csSel & ~3);
-    if (!(attr & AR_P)) this.fault(VECTOR_NP, csSel & ~3);
     const conforming = (attr & 4) !== 0;
+    // SDM 2 "CALL"/"JMP" CALL-GATE, in this order: code with DPL <= CPL; a JMP never changes
+    // privilege (non-conforming code needs DPL = CPL); in IA-32e mode 64-bit code (L=1, D=0).
+    if (
+      !(attr & AR_S) ||
+      !(attr & 8) ||
+      dpl > this.cpl ||
+      (!isCall && !conforming && dpl !== this.cpl) ||
+      (long && (!(attr & AR_L) || attr & AR_DB))
+    )
+      this.fault(VECTOR_GP, csSel & ~3);
+    if (!(attr & AR_P)) this.fault(VECTOR_NP, csSel & ~3);
     this.checkNewCsOffset(offLo, offHi, gateSize, lo, hi);
     if (!isCall || conforming || dpl === this.cpl) {
       if (isCall) {

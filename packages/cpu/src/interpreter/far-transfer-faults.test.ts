@@ -195,41 +195,63 @@ describe('a fault on the outer SS of RETF and IRET (SDM 2 "RET", "IRET")', () =>
   );
 });
 
-describe('a 64-bit call gate whose TSS RSP0 is not canonical (SDM 2 "CALL": #SS when the pushes touch non-canonical addresses)', () => {
-  it('raises #SS(0) at CPL 3 with CS, SS, RSP and the CPL intact', () => {
-    // 0x08 64-bit ring-0 code, 0x10 ring-0 data, 0x18 64-bit call gate (16 bytes), 0x28 64-bit
-    // ring-3 code, 0x30 ring-3 data, 0x38 64-bit TSS (16 bytes).
-    const g = protectedGuest({
-      bits: 64,
-      gdt: [
-        descriptor(0, 0xfffff, ACC_CODE_RX, FLAG_G | FLAG_L),
-        descriptor(0, 0xfffff, ACC_DATA_RW, FLAG_G | FLAG_DB),
-        [0, 0],
-        [0, 0],
-        descriptor(0, 0xfffff, ACC_CODE_RX | 0x60, FLAG_G | FLAG_L),
-        descriptor(0, 0xfffff, ACC_DATA_RW | 0x60, FLAG_G | FLAG_DB),
-        descriptor(TSS, 0x67, 0x89, 0),
-        [0, 0],
-      ],
-      source: 'bits 64\nfault: call far [rel ptr]\nhlt\nkernel: hlt\nptr: dq 0\ndw 0x1b',
-    });
-    const [lo, hi] = gate(0x08, g.sym('kernel'), 0xc, 3);
-    put32(g.memory, 0x800 + 0x18, lo);
-    put32(g.memory, 0x800 + 0x1c, hi);
+/**
+ * A 64-bit guest at CPL 3 that does `call far` (or `jmp far`) through the 64-bit call gate 0x18 to
+ * `target`:kernel, with TSS.RSP0 = `rsp0` (lo, hi). GDT: 0x08 64-bit ring-0 code, 0x10 ring-0
+ * data, 0x18 the gate (16 bytes), 0x28 64-bit ring-3 code, 0x30 ring-3 data, 0x38 64-bit TSS
+ * (16 bytes), 0x48 32-bit ring-0 code.
+ */
+function run64(branch: 'call' | 'jmp', target: number, rsp0: [number, number]) {
+  const g = protectedGuest({
+    bits: 64,
+    gdt: [
+      descriptor(0, 0xfffff, ACC_CODE_RX, FLAG_G | FLAG_L),
+      descriptor(0, 0xfffff, ACC_DATA_RW, FLAG_G | FLAG_DB),
+      [0, 0],
+      [0, 0],
+      descriptor(0, 0xfffff, ACC_CODE_RX | 0x60, FLAG_G | FLAG_L),
+      descriptor(0, 0xfffff, ACC_DATA_RW | 0x60, FLAG_G | FLAG_DB),
+      descriptor(TSS, 0x67, 0x89, 0),
+      [0, 0],
+      descriptor(0, 0xfffff, ACC_CODE_RX, FLAG_G | FLAG_DB),
+    ],
+    source: `bits 64\nfault: ${branch} far [rel ptr]\nhlt\nkernel: hlt\nptr: dq 0\ndw 0x1b`,
+  });
+  const [lo, hi] = gate(target, g.sym('kernel'), 0xc, 3);
+  put32(g.memory, 0x800 + 0x18, lo);
+  put32(g.memory, 0x800 + 0x1c, hi);
+  put32(g.memory, TSS + 4, rsp0[0]);
+  put32(g.memory, TSS + 8, rsp0[1]);
+  g.cpu.setSegmentRaw(SEG_TR, 0x38, TSS, 0x67, 0x8b);
+  for (const seg of [SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS]) g.cpu.setSegmentRaw(seg, 0x33, 0, 0xffffffff, 0xc0f3);
+  g.cpu.setSegmentRaw(SEG_CS, 0x2b, 0, 0xffffffff, 0xa0fb);
+  const before = callerState(g.cpu);
+  const stop = g.cpu.run({ maxInstructions: 10 });
+  return { ...g, stop, before };
+}
+
+describe('faults of 64-bit call gates (SDM 2 "CALL", "JMP" in IA-32e mode)', () => {
+  it.each([
     // RSP0 = 0000_8000_0000_0020: the frame's lowest push lands on 0000_8000_0000_0000, not canonical.
-    put32(g.memory, TSS + 4, 0x20);
-    put32(g.memory, TSS + 8, 0x00008000);
-    g.cpu.setSegmentRaw(SEG_TR, 0x38, TSS, 0x67, 0x8b);
-    for (const seg of [SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS]) g.cpu.setSegmentRaw(seg, 0x33, 0, 0xffffffff, 0xc0f3);
-    g.cpu.setSegmentRaw(SEG_CS, 0x2b, 0, 0xffffffff, 0xa0fb);
-    const before = callerState(g.cpu);
-    const stop = g.cpu.run({ maxInstructions: 10 });
+    ['CALL with a TSS RSP0 whose frame is not canonical', 'call', 0x08, [0x20, 0x8000], SS, 0],
+    ['CALL to a 32-bit code segment', 'call', 0x48, [0x7000, 0], GP, 0x48],
+    ['JMP to non-conforming code of another privilege', 'jmp', 0x08, [0x7000, 0], GP, 0x08],
+  ] as const)('%s faults at CPL 3 with CS, SS, RSP and the CPL intact', (_name, branch, target, rsp0, vector, code) => {
+    const { cpu, stop, sym, before } = run64(branch, target, [rsp0[0], rsp0[1]]);
     expect(stop).toBe(StopReason.Exception);
-    expect(g.cpu.exceptionVector).toBe(SS);
-    expect(g.cpu.exceptionErrorCode).toBe(0);
-    expect(g.cpu.getReg('rip')).toBe(g.sym('fault'));
-    expect(callerState(g.cpu)).toEqual(before);
-    expect(g.cpu.cpl).toBe(3);
+    expect(cpu.exceptionVector).toBe(vector);
+    expect(cpu.exceptionErrorCode).toBe(code);
+    expect(cpu.getReg('rip')).toBe(sym('fault'));
+    expect(callerState(cpu)).toEqual(before);
+    expect(cpu.cpl).toBe(3);
+  });
+
+  it('CALL to 64-bit ring-0 code switches to RSP0 and pushes SS, RSP, CS, RIP as 8-byte slots', () => {
+    const { cpu, stop, sym } = run64('call', 0x08, [0x7000, 0]);
+    expect(stop).toBe(StopReason.Halt);
+    expect(cpu.cpl).toBe(0);
+    expect(cpu.getReg('rip')).toBe(sym('kernel') + 1);
+    expect(cpu.getReg('rsp')).toBe(0x7000 - 32);
   });
 });
 
@@ -310,5 +332,16 @@ describe('a #PF on the CS accessed-bit write of a same-privilege RETF or IRET (S
     expect(cpu.exceptionErrorCode).toBe(0b011); // supervisor write to a present page
     expect(cpu.getReg('eip')).toBe(sym('fault'));
     expect(cpu.getReg('esp')).toBe(0x8000 - (name === 'RETF' ? 8 : 12));
+  });
+});
+
+describe('a far JMP through a call gate never changes privilege (SDM 2 "JMP" CALL-GATE)', () => {
+  it('raises #GP(code selector) for non-conforming code whose DPL differs from the CPL', () => {
+    const { cpu, stop, sym, before } = run32('fault: jmp 0x33:0\nhlt\nkernel: hlt', 3);
+    expect(stop).toBe(StopReason.Exception);
+    expect(cpu.exceptionVector).toBe(GP);
+    expect(cpu.exceptionErrorCode).toBe(0x08);
+    expect(cpu.getReg('eip')).toBe(sym('fault'));
+    expect(callerState(cpu)).toEqual(before());
   });
 });
