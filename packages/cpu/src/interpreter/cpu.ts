@@ -252,8 +252,10 @@ export interface CpuHooks {
   syscall?: (cpu: Cpu) => void;
   /**
    * Every interrupt or exception before delivery (vector, error code or -1, software INT
-   * flag). Return true to mark it handled (it is then not delivered; for faults the hook must
-   * change state so the instruction does not fault again).
+   * flag), INT n redirected to the 8086 IVT in virtual-8086 mode included; for INT n, RIP is
+   * already past the instruction. Return true to mark it handled (it is then not delivered; for
+   * faults the hook must change state so the instruction does not fault again — else `run()`
+   * retries it forever, as no instruction retires).
    */
   interrupt?: (cpu: Cpu, vector: number, errorCode: number, software: boolean) => boolean | undefined;
   /** Port I/O observer: called after each IN (with the value read) and before each OUT. */
