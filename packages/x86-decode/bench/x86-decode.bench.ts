@@ -102,8 +102,24 @@ function icedFormatGas(): number {
 const count = oursDecode();
 const bytesPerInsn = SIZE / count;
 /**
- * Rates of `ours` and `theirs` sampled alternately (one 200 ms sample each per round), so that
- * load from other processes on this shared machine hits both sides alike; medians over the rounds.
+ * Units per second of CPU time (`process.cpuUsage`, user + system) of `batch` run for at least
+ * `ms` milliseconds of CPU time. On this shared machine wall-clock samples also count the time
+ * the process waits for a core, which other engineers' test runs make large and uneven.
+ */
+function cpuRate(batch: () => number, ms: number): number {
+  let units = 0;
+  const start = process.cpuUsage();
+  let used = 0;
+  do {
+    units += batch();
+    const d = process.cpuUsage(start);
+    used = (d.user + d.system) / 1000;
+  } while (used < ms);
+  return (units * 1000) / used;
+}
+/**
+ * Rates of `ours` and `theirs` sampled alternately (one 200 ms CPU-time sample each per round),
+ * so that load from other processes hits both sides alike; medians over the rounds.
  */
 function paired(ours: () => number, theirs: () => number, rounds = 9): [number, number] {
   measureRate(ours, { warmupMs: 300, samples: 1, sampleMs: 100 });
@@ -111,8 +127,8 @@ function paired(ours: () => number, theirs: () => number, rounds = 9): [number, 
   const a: number[] = [];
   const b: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    a.push(measureRate(ours, { warmupMs: 0, samples: 1, sampleMs: 200 }).perSecond);
-    b.push(measureRate(theirs, { warmupMs: 0, samples: 1, sampleMs: 200 }).perSecond);
+    a.push(cpuRate(ours, 200));
+    b.push(cpuRate(theirs, 200));
   }
   return [median(a), median(b)];
 }
