@@ -89,6 +89,7 @@ import {
   ConditionalExit,
   CrAccess,
   GatedInstruction,
+  TprShadowWrite,
   UnconditionalExit,
   VmfuncResult,
   type VmxInstructionHook,
@@ -254,8 +255,9 @@ export interface CpuHooks {
    * Every interrupt or exception before delivery (vector, error code or -1, software INT
    * flag), INT n redirected to the 8086 IVT in virtual-8086 mode included; for INT n, RIP is
    * already past the instruction. Return true to mark it handled (it is then not delivered; for
-   * faults the hook must change state so the instruction does not fault again — else `run()`
-   * retries it forever, as no instruction retires).
+   * faults the hook should change state so the instruction does not fault again; a fault answered
+   * again and again with nothing retiring uses up one instruction of `maxInstructions` per round,
+   * so `run()` still returns `InstructionLimit`).
    */
   interrupt?: (cpu: Cpu, vector: number, errorCode: number, software: boolean) => boolean | undefined;
   /** Port I/O observer: called after each IN (with the value read) and before each OUT. */
@@ -1030,6 +1032,12 @@ export class Cpu implements TaskSwitchHost {
     this.stopRequested = false;
     this.stopReason = StopReason.InstructionLimit;
     const start = this.retired;
+    // Faults taken with nothing retired since the previous one: a hook that answers "handled"
+    // for a fault without removing its cause would re-run the faulting instruction forever, so
+    // each such round uses up one instruction of the budget (one is free: step() over a faulting
+    // instruction still runs the handler's first instruction).
+    let stalls = 0;
+    let stallAt = -1;
     while (this.retired < limit && !this.stopRequested) {
       if (this.halted) {
         if (!this.wakeFromHalt()) {
@@ -1043,6 +1051,10 @@ export class Cpu implements TaskSwitchHost {
       } catch (e) {
         if (e === FAULT) {
           this.handlePendingFault();
+          if (this.retired !== stallAt) {
+            stallAt = this.retired;
+            stalls = 0;
+          } else if (++stalls > options.maxInstructions) break;
         } else if (e !== ABORT) throw e;
       }
     }
@@ -4636,7 +4648,27 @@ export class Cpu implements TaskSwitchHost {
         this.stateChanged();
         break;
       case 8:
-        s.cr8 = lo & 15;
+        // SDM 2 "MOV—Move to/from Control Registers": bits 63:4 of CR8 are reserved (#GP(0)),
+        // a fault the CR8-load exit above has priority over (SDM 3C 26.1.1).
+        if (hi !== 0 || lo >>> 4 !== 0) this.fault(VECTOR_GP, 0);
+        if (ic !== null && ic.writeTprShadow !== undefined) {
+          // SDM 3C 29.1.2: a TPR-below-threshold exit is trap-like, it saves the next RIP.
+          const ipLo = s.ripLo;
+          const ipHi = s.ripHi;
+          this.nextIp(insn);
+          const r = ic.writeTprShadow(lo);
+          if (r === TprShadowWrite.Exited) {
+            // The MOV completed before the exit: it counts as retired.
+            this.retired++;
+            s.tsc++;
+            this.vmExited();
+            throw ABORT;
+          }
+          s.ripLo = ipLo;
+          s.ripHi = ipHi;
+          if (r === TprShadowWrite.Written) break;
+        }
+        s.cr8 = lo;
         break;
       default:
         this.fault(VECTOR_UD);
@@ -4669,9 +4701,12 @@ export class Cpu implements TaskSwitchHost {
       case 4:
         lo = ic !== null ? ic.readShadowedCr(4, s.cr4) : s.cr4;
         break;
-      case 8:
-        lo = s.cr8;
+      case 8: {
+        // SDM 3C 29.3: with "use TPR shadow", MOV from CR8 reads VTPR[7:4].
+        const shadow = ic !== null && ic.readTprShadow !== undefined ? ic.readTprShadow() : -1;
+        lo = shadow >= 0 ? shadow : s.cr8;
         break;
+      }
       default:
         this.fault(VECTOR_UD);
     }
