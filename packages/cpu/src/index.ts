@@ -71,6 +71,7 @@ export {
   ConditionalExit,
   CrAccess,
   GatedInstruction,
+  TprShadowWrite,
   UnconditionalExit,
   VmfuncResult,
   type VmxInstructionHook,

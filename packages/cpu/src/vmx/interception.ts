@@ -179,6 +179,31 @@ export interface VmxInterception {
    * {@link ConditionalExit.Pause}.
    */
   pause?(cpl: number, tsc: number, instructionLength: number): boolean;
+  /**
+   * MOV from CR8 that did not exit ("CR8-store exiting" 0), with "use TPR shadow" (SDM 3C 29.3):
+   * return bits 7:4 of VTPR (byte 80H of the virtual-APIC page), which the destination receives
+   * in bits 3:0 (bits 63:4 cleared); return -1 when "use TPR shadow" is 0 and the cpu reads its
+   * own CR8. Absent: the cpu reads its own CR8.
+   */
+  readTprShadow?(): number;
+  /**
+   * MOV to CR8 that did not exit ("CR8-load exiting" 0) and passed its reserved-bit check, with
+   * "use TPR shadow" (SDM 3C 29.3): store `value` (0-15) into VTPR[7:4], clear the rest of VTPR,
+   * then perform TPR virtualization (29.1.2). A TPR-below-threshold VM exit is trap-like: the
+   * cpu calls this with RIP already past the MOV, so the exit saves the next instruction's RIP.
+   * Returns {@link TprShadowWrite}. Absent: the cpu writes its own CR8.
+   */
+  writeTprShadow?(value: number): TprShadowWrite;
+}
+
+/** What {@link VmxInterception.writeTprShadow} did. */
+export enum TprShadowWrite {
+  /** "use TPR shadow" is 0: the cpu writes its own CR8. */
+  NotShadowed = 0,
+  /** VTPR was written; no VM exit. */
+  Written = 1,
+  /** VTPR was written and the TPR-below-threshold VM exit (reason 43) happened. */
+  Exited = 2,
 }
 
 /** What {@link VmxInterception.vmfunc} did. */
