@@ -165,6 +165,7 @@ export {
 } from './exit/instruction-exits.ts';
 export { type BoundaryEvents, boundaryExit, NO_EXIT, preemptionTimerAfter } from './exit/event-exits.ts';
 export { PauseLoopDetector } from './exit/pause-loop.ts';
+export { readCr8Shadow, usesTprShadow, VTPR_OFFSET, writeCr8Shadow } from './exit/tpr-shadow.ts';
 export {
   conditionalInstructionInformation,
   type DecodedOperands,

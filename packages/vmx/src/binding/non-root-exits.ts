@@ -28,6 +28,7 @@ import {
   lmswExits,
 } from '../exit/instruction-exits.ts';
 import { PauseLoopDetector } from '../exit/pause-loop.ts';
+import { readCr8Shadow, usesTprShadow, writeCr8Shadow } from '../exit/tpr-shadow.ts';
 import {
   conditionalInstructionInformation,
   type DecodedOperands,
@@ -67,6 +68,10 @@ export interface CpuStateSync {
 const VMFUNC_DONE = 0;
 const VMFUNC_EXITED = 1;
 const VMFUNC_UNDEFINED = 2;
+/** `TprShadowWrite` of @typevisor/cpu: CR8 written, VTPR written, VTPR written and exit 43 taken. */
+const TPR_NOT_SHADOWED = 0;
+const TPR_WRITTEN = 1;
+const TPR_EXITED = 2;
 /** `GatedInstruction` of @typevisor/cpu, mapped to our table. */
 const GATED: readonly ExitingInstruction[] = ['RDTSCP', 'RDTSCP', 'INVPCID'];
 const S_PLE_GAP = slotOf(F.PLE_GAP);
@@ -322,6 +327,25 @@ export class NonRootExits {
     const v = this.vmx.current;
     const exits = cr === 3 ? cr3StoreExits(v) : cr === 8 ? cr8Exits(v, false) : false;
     return exits && this.exitWith(R.EXIT_REASON_CR_ACCESS, crAccessQualification(cr, 1, gpr), 0, instructionLength);
+  }
+
+  /** SDM 3C 29.3: MOV from CR8 that did not exit reads VTPR[7:4] with "use TPR shadow"; -1 without it. */
+  readTprShadow(): number {
+    const v = this.vmx.current;
+    return usesTprShadow(v) ? readCr8Shadow(v, this.vmx.memory) : -1;
+  }
+
+  /**
+   * SDM 3C 29.3: MOV to CR8 that did not exit writes VTPR with "use TPR shadow", then TPR
+   * virtualization (29.1.2) exits with "TPR below threshold" (no qualification; trap-like, the
+   * CPU has moved RIP past the MOV). Returns the CPU's `TprShadowWrite`.
+   */
+  writeTprShadow(value: number): number {
+    const v = this.vmx.current;
+    if (!usesTprShadow(v)) return TPR_NOT_SHADOWED;
+    if (!writeCr8Shadow(v, this.vmx.memory, value)) return TPR_WRITTEN;
+    this.exitWith(R.EXIT_REASON_TPR_BELOW_THRESHOLD, 0, 0, 0);
+    return TPR_EXITED;
   }
 
   readShadowedCr(cr: 0 | 4, actual: number): number {
