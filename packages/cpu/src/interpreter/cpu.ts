@@ -4656,6 +4656,10 @@ export class Cpu implements TaskSwitchHost {
           const ipLo = s.ripLo;
           const ipHi = s.ripHi;
           this.nextIp(insn);
+          // The exit also has priority over the MOV's single-step trap, which it saves as a
+          // pending debug exception (BS) with any trap a MOV SS shadow held (SDM 3C 29.1.2, 28.3.4).
+          const held = this.delayedDr6;
+          if (s.flagsValue & FLAG_TF) this.delayedDr6 = held | DR6_BS;
           const r = ic.writeTprShadow(lo);
           if (r === TprShadowWrite.Exited) {
             // The MOV completed before the exit: it counts as retired.
@@ -4664,6 +4668,7 @@ export class Cpu implements TaskSwitchHost {
             this.vmExited();
             throw ABORT;
           }
+          this.delayedDr6 = held;
           s.ripLo = ipLo;
           s.ripHi = ipHi;
           if (r === TprShadowWrite.Written) break;

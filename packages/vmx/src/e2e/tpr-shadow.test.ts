@@ -178,3 +178,24 @@ describe('use TPR shadow in guest code', () => {
     expect(vmx.nonRoot).toBe(false);
   });
 });
+
+describe('TPR-below-threshold exit and the single-step trap', () => {
+  it('saves the MOV to CR8 single-step trap as pending debug exceptions (BS), the exit taking priority', () => {
+    const machine = buildCpuMachine();
+    const { memory, cpu, vmx, attachment } = machine;
+    prepareGuest(machine, 'mov cr8, rax\nnop', GUEST_CODE);
+    memory.write32(guestPhysical(VTPR), VTPR_AT_ENTRY);
+    tprShadow(vmx.vmcs, 5);
+    vmx.vmcs.write(F.GUEST_RFLAGS, vmx.vmcs.read(F.GUEST_RFLAGS) | 0x100);
+    expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
+    expect(attachment.enterGuest()).toBe(true);
+    cpu.setReg('rax', 2);
+    expect(cpu.run({ maxInstructions: 100 })).toBe(StopReason.VmExit);
+    const v = vmx.vmcs;
+    expect(v.read(F.EXIT_REASON)).toBe(43);
+    expect(v.read(F.GUEST_RIP)).toBe(GUEST_CODE + 4);
+    expect(v.read(F.GUEST_PENDING_DEBUG_EXCEPTIONS)).toBe(0x4000);
+    expect(memory.read32(guestPhysical(VTPR))).toBe(0x20);
+    expect(cpu.pendingDebugTraps).toBe(0);
+  });
+});
