@@ -9,6 +9,7 @@ import { StopReason } from '@typevisor/cpu';
 import { guestPhysical, type PhysicalMemory } from '@typevisor/mmu';
 import { describe, expect, it } from 'vitest';
 import { buildCpuMachine, prepareGuest } from '../testing/cpu-machine.ts';
+import { setProcControls as proc } from '../testing/guest-exit-table.ts';
 import { GUEST_HANDLER, setGate, writeGuestTables } from '../testing/guest-tables.ts';
 import { buildIdentityEpt, EPT_WB, enableEpt } from '../testing/identity-ept.ts';
 import { ROOT64 } from '../testing/root-context.ts';
@@ -54,8 +55,6 @@ interface DeliveryExitTest {
   };
 }
 
-const proc = (v: VmcsAccess, bits: number) =>
-  v.write(F.PRIMARY_PROCESSOR_BASED_CONTROLS, (v.readLo(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | bits) >>> 0);
 const inject = (v: VmcsAccess, info: number, errorCode = 0) => {
   v.write(F.VM_ENTRY_INTERRUPTION_INFORMATION, info >>> 0);
   v.write(F.VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode);

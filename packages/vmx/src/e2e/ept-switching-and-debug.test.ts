@@ -1,18 +1,16 @@
-// Guest code on @typevisor/cpu exercising what VM entry and VM exit hand over besides registers,
-// written as { name, init, guestMain, onExit }:
-// - VMFUNC EPTP switching completing inside the guest, without a VM exit (SDM 3C 25.5.6.3);
-// - EPT under an unrestricted guest with paging off: guest-physical = linear, still translated
-//   through EPT (SDM 3C 29.3, 26.6 "unrestricted guest");
-// - pending debug exceptions: saved on a VM exit that hits the instruction in a MOV SS shadow
-//   (SDM 3C 28.3.4), delivered or held at VM entry (SDM 3C 26.6.3).
-import { StopReason } from '@typevisor/cpu';
 import { guestPhysical, type PageTableBuilder, type PhysicalMemory } from '@typevisor/mmu';
 import { assemble } from '@typevisor/x86-asm';
 import { describe, expect, it } from 'vitest';
-import { buildCpuMachine, type CpuMachine, prepareGuest } from '../testing/cpu-machine.ts';
+import { buildCpuMachine, prepareGuest } from '../testing/cpu-machine.ts';
+import {
+  expectGuestExit,
+  type GuestExitExpectation,
+  type GuestExitTest,
+  launchGuest,
+  orSecondaryControls as proc2,
+} from '../testing/guest-exit-table.ts';
 import { writeGuestTables } from '../testing/guest-tables.ts';
 import { buildIdentityEpt, EPT_RWX_WB, EPT_WB, enableEpt } from '../testing/identity-ept.ts';
-import { ROOT64 } from '../testing/root-context.ts';
 import * as C from '../vmcs/controls.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import type { VmcsAccess } from '../vmcs/vmcs.ts';
@@ -26,29 +24,14 @@ const EPTP_LIST = 0x7000;
 /** EPTP: write-back, 4-level. */
 const eptp = (root: number) => (root | 6 | (3 << 3)) >>> 0;
 
-interface GuestTest {
-  readonly name: string;
-  /** VMCS and memory set-up after the flat 64-bit baseline (and EPT, when `ept` is set). */
-  readonly init: (v: VmcsAccess, memory: PhysicalMemory, ept: PageTableBuilder) => void;
-  readonly guestMain: string;
+/** `init` gets the identity EPT map's builder as well. */
+type GuestTest = GuestExitTest<
+  GuestExitExpectation,
+  (v: VmcsAccess, memory: PhysicalMemory, ept: PageTableBuilder) => void
+> & {
   /** 16 for a real-mode guest (the CS base is GUEST_CODE, RIP offsets from it), 32 or 64 (flat). */
   readonly bits?: 16 | 32 | 64;
-  readonly onExit: {
-    readonly reason: number;
-    /** Guest RIP the exit saved, as an offset from the guest's first instruction. */
-    readonly at: number;
-    readonly qualification?: number;
-    readonly interruption?: number;
-    readonly pendingDebug?: number;
-    readonly interruptibility?: number;
-    /** Whether `enterGuest()` reports the guest running (false: the entry's own event exited). */
-    readonly entered?: boolean;
-    readonly check?: (v: VmcsAccess, machine: CpuMachine) => void;
-  };
-}
-
-const proc2 = (v: VmcsAccess, bits: number) =>
-  v.write(F.SECONDARY_PROCESSOR_BASED_CONTROLS, (v.readLo(F.SECONDARY_PROCESSOR_BASED_CONTROLS) | bits) >>> 0);
+};
 
 /** Real-address mode under "unrestricted guest": CS = GUEST_CODE >> 4, other segments 0, paging and protection off. */
 function realModeGuest(v: VmcsAccess): void {
@@ -422,7 +405,7 @@ export const EPT_AND_DEBUG_TESTS: GuestTest[] = [
 
 function runGuest(t: GuestTest) {
   const machine = buildCpuMachine();
-  const { memory, cpu, vmx, attachment } = machine;
+  const { memory, vmx } = machine;
   prepareGuest(machine, '', GUEST_CODE);
   const bits = t.bits ?? 64;
   memory.writeBytes(
@@ -434,31 +417,14 @@ function runGuest(t: GuestTest) {
   const ept = buildIdentityEpt(memory);
   enableEpt(v, EPT_ROOT);
   t.init(v, memory, ept);
-  expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
-  expect(attachment.enterGuest()).toBe(t.onExit.entered ?? true);
-  const stop = t.onExit.entered === false ? StopReason.VmExit : cpu.run({ maxInstructions: 1000 });
-  return { stop, machine };
+  return { stop: launchGuest(machine, 1000, t.onExit.entered ?? true), machine };
 }
 
 describe('EPTP switching, EPT with paging off, pending debug exceptions (guest code)', () => {
   it.each(EPT_AND_DEBUG_TESTS.map((t) => [t.name, t] as const))('%s', (_name, t) => {
     const { stop, machine } = runGuest(t);
-    expect(stop).toBe(StopReason.VmExit);
-    const v = machine.vmx.vmcs;
-    expect(v.read(F.EXIT_REASON)).toBe(t.onExit.reason);
-    const base = t.bits === 16 ? 0 : GUEST_CODE;
-    expect(v.read(F.GUEST_RIP)).toBe(base + t.onExit.at);
-    if (t.onExit.qualification !== undefined) expect(v.read(F.EXIT_QUALIFICATION)).toBe(t.onExit.qualification);
-    if (t.onExit.interruption !== undefined)
-      expect(v.read(F.VM_EXIT_INTERRUPTION_INFORMATION)).toBe(t.onExit.interruption);
-    if (t.onExit.pendingDebug !== undefined)
-      expect(v.read(F.GUEST_PENDING_DEBUG_EXCEPTIONS)).toBe(t.onExit.pendingDebug);
-    if (t.onExit.interruptibility !== undefined)
-      expect(v.read(F.GUEST_INTERRUPTIBILITY_STATE)).toBe(t.onExit.interruptibility);
-    t.onExit.check?.(v, machine);
+    expectGuestExit(stop, machine, t.onExit, t.bits === 16 ? 0 : GUEST_CODE);
     // Back in the host, without EPT.
-    expect(machine.cpu.getReg('rip')).toBe(0x401000);
     expect(machine.cpu.paging.ept).toBe(null);
-    expect(machine.vmx.nonRoot).toBe(false);
   });
 });

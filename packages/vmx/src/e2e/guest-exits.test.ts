@@ -1,13 +1,15 @@
-// One VM exit per test, caused by real guest code (assembled by @typevisor/x86-asm, run by
-// @typevisor/cpu in VMX non-root operation), written the way kvm-unit-tests writes its VMX
-// tests: { name, init (VMCS set-up), guestMain (the guest), onExit (reason, qualification,
-// saved guest state) }. The hypervisor here is TypeScript driving the Vmx API.
-import { type Cpu, StopReason } from '@typevisor/cpu';
 import { guestPhysical, type PhysicalMemory } from '@typevisor/mmu';
 import { describe, expect, it } from 'vitest';
 import { buildCpuMachine, PML4, prepareGuest } from '../testing/cpu-machine.ts';
+import {
+  expectGuestExit,
+  type GuestExitTest,
+  launchGuest,
+  setPinControls as pin,
+  setProc2Controls as proc2,
+  setProcControls as proc,
+} from '../testing/guest-exit-table.ts';
 import { buildIdentityEpt, enableEpt } from '../testing/identity-ept.ts';
-import { ROOT64 } from '../testing/root-context.ts';
 import * as C from '../vmcs/controls.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import type { VmcsAccess } from '../vmcs/vmcs.ts';
@@ -16,33 +18,6 @@ const GUEST_CODE = 0x20000;
 /** Where buildIdentityEpt puts the EPT PML4, and an EPTP list for VMFUNC. */
 const EPT_ROOT = 0x100000;
 const EPTP_LIST = 0x7000;
-
-interface GuestExitTest {
-  readonly name: string;
-  readonly init: (v: VmcsAccess, memory: PhysicalMemory) => void;
-  readonly guestMain: string;
-  readonly onExit: {
-    readonly reason: number;
-    /** Offset of the exiting instruction from the guest's start (the saved guest RIP). */
-    readonly at: number;
-    readonly length?: number;
-    readonly qualification?: number;
-    readonly interruption?: number;
-    /** VM-exit instruction-information field (SDM 3C 28.2.5). */
-    readonly info?: number;
-    /** Further checks on the VMCS and the CPU after the exit. */
-    readonly check?: (v: VmcsAccess, cpu: Cpu) => void;
-  };
-}
-
-const proc = (v: VmcsAccess, bits: number) =>
-  v.write(F.PRIMARY_PROCESSOR_BASED_CONTROLS, (v.readLo(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | bits) >>> 0);
-const proc2 = (v: VmcsAccess, bits: number) => {
-  proc(v, C.PROC_ACTIVATE_SECONDARY_CONTROLS);
-  v.write(F.SECONDARY_PROCESSOR_BASED_CONTROLS, (v.readLo(F.SECONDARY_PROCESSOR_BASED_CONTROLS) | bits) >>> 0);
-};
-const pin = (v: VmcsAccess, bits: number) =>
-  v.write(F.PIN_BASED_CONTROLS, (v.readLo(F.PIN_BASED_CONTROLS) | bits) >>> 0);
 
 export const GUEST_EXIT_TESTS: GuestExitTest[] = [
   { name: 'CPUID', init: () => {}, guestMain: 'nop\ncpuid', onExit: { reason: 10, at: 1, length: 2 } },
@@ -249,7 +224,7 @@ export const GUEST_EXIT_TESTS: GuestExitTest[] = [
       at: 10,
       qualification: 0x80000010,
       interruption: 0x80000b0e,
-      check: (v, cpu) => {
+      check: (v, { cpu }) => {
         expect(v.read(F.VM_EXIT_INTERRUPTION_ERROR_CODE)).toBe(0); // not present, read, supervisor
         expect(cpu.getReg('cr2')).toBe(0x5a5a000);
       },
@@ -270,7 +245,7 @@ export const GUEST_EXIT_TESTS: GuestExitTest[] = [
       at: 1,
       qualification: 0x2000,
       interruption: 0x80000301,
-      check: (v, cpu) => {
+      check: (v, { cpu }) => {
         expect(v.read(F.GUEST_DR7)).toBe(0x2400);
         expect(cpu.state.dr[12]! & 0x2000).toBe(0); // DR6.BD
       },
@@ -298,7 +273,7 @@ export const GUEST_EXIT_TESTS: GuestExitTest[] = [
       at: 11,
       qualification: 0x4000,
       interruption: 0x80000301,
-      check: (v, cpu) => {
+      check: (v, { cpu }) => {
         expect(cpu.state.dr[12]! & 0x4000).toBe(0); // the exit leaves DR6 alone (SDM 3C 28.1)
         expect(Number(v.read(F.GUEST_RFLAGS)) & 0x100).toBe(0x100);
       },
@@ -496,14 +471,14 @@ export const GUEST_EXIT_TESTS: GuestExitTest[] = [
       reason: 40,
       at: 5,
       length: 2,
-      check: (_v, cpu) => expect(cpu.getReg('rcx')).toBe(100 - 11),
+      check: (_v, { cpu }) => expect(cpu.getReg('rcx')).toBe(100 - 11),
     },
   },
   {
     name: 'PAUSE-loop exiting: one more tick of PLE_Window lets one more PAUSE run (the 13th exits)',
     init: (v) => ple(v, 3, 33),
     guestMain: 'mov ecx, 100\nspin:\npause\ndec ecx\njnz spin\nvmcall',
-    onExit: { reason: 40, at: 5, check: (_v, cpu) => expect(cpu.getReg('rcx')).toBe(100 - 12) },
+    onExit: { reason: 40, at: 5, check: (_v, { cpu }) => expect(cpu.getReg('rcx')).toBe(100 - 12) },
   },
 ];
 
@@ -576,38 +551,22 @@ const NO_EXIT_TESTS: GuestExitTest[] = [
     name: 'PAUSE-loop exiting: PAUSEs further apart than PLE_Gap each start a new loop and never exit',
     init: (v) => ple(v, 2, 0),
     guestMain: 'mov ecx, 100\nspin:\npause\ndec ecx\njnz spin\nvmcall',
-    onExit: { reason: 18, at: 11, check: (_v, cpu) => expect(cpu.getReg('rcx')).toBe(0) },
+    onExit: { reason: 18, at: 11, check: (_v, { cpu }) => expect(cpu.getReg('rcx')).toBe(0) },
   },
 ];
 GUEST_EXIT_TESTS.push(...NO_EXIT_TESTS);
 
 function runGuest(t: GuestExitTest) {
   const machine = buildCpuMachine();
-  const { memory, cpu, vmx, attachment } = machine;
   prepareGuest(machine, t.guestMain, GUEST_CODE);
-  t.init(vmx.vmcs, memory);
-  cpu.setReg('cr2', 0x5a5a000);
-  expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
-  expect(attachment.enterGuest()).toBe(true);
-  const stop = cpu.run({ maxInstructions: 10_000 });
-  return { stop, vmx, cpu };
+  t.init(machine.vmx.vmcs, machine.memory);
+  machine.cpu.setReg('cr2', 0x5a5a000);
+  return { stop: launchGuest(machine, 10_000), machine };
 }
 
 describe('VM exits caused by guest code', () => {
   it.each(GUEST_EXIT_TESTS.map((t) => [t.name, t] as const))('%s', (_name, t) => {
-    const { stop, vmx, cpu } = runGuest(t);
-    expect(stop).toBe(StopReason.VmExit);
-    const v = vmx.vmcs;
-    expect(v.read(F.EXIT_REASON)).toBe(t.onExit.reason);
-    expect(v.read(F.GUEST_RIP)).toBe(GUEST_CODE + t.onExit.at);
-    if (t.onExit.length !== undefined) expect(v.read(F.VM_EXIT_INSTRUCTION_LENGTH)).toBe(t.onExit.length);
-    if (t.onExit.qualification !== undefined) expect(v.read(F.EXIT_QUALIFICATION)).toBe(t.onExit.qualification);
-    if (t.onExit.interruption !== undefined)
-      expect(v.read(F.VM_EXIT_INTERRUPTION_INFORMATION)).toBe(t.onExit.interruption);
-    if (t.onExit.info !== undefined) expect(v.read(F.VM_EXIT_INSTRUCTION_INFORMATION)).toBe(t.onExit.info);
-    t.onExit.check?.(v, cpu);
-    // Back in the host: its RIP and a clean VMX root state.
-    expect(cpu.getReg('rip')).toBe(0x401000);
-    expect(vmx.nonRoot).toBe(false);
+    const { stop, machine } = runGuest(t);
+    expectGuestExit(stop, machine, t.onExit, GUEST_CODE);
   });
 });

@@ -3,11 +3,17 @@
 // virtual-APIC page) instead of the CPU's CR8, and a write that takes VTPR[7:4] below the TPR
 // threshold exits with reason 43 after the instruction. Written as { name, init, guestMain,
 // onExit } like the other guest-exit tables.
-import { type Cpu, StopReason } from '@typevisor/cpu';
-import { guestPhysical, type PhysicalMemory } from '@typevisor/mmu';
+import { StopReason } from '@typevisor/cpu';
+import { guestPhysical } from '@typevisor/mmu';
 import { describe, expect, it } from 'vitest';
 import { buildCpuMachine, prepareGuest } from '../testing/cpu-machine.ts';
-import { ROOT64 } from '../testing/root-context.ts';
+import {
+  expectGuestExit,
+  type GuestExitExpectation,
+  type GuestExitTest,
+  launchGuest,
+  setProcControls as proc,
+} from '../testing/guest-exit-table.ts';
 import * as C from '../vmcs/controls.ts';
 import { VmcsField as F } from '../vmcs/fields.ts';
 import type { VmcsAccess } from '../vmcs/vmcs.ts';
@@ -20,26 +26,12 @@ const REAL_CR8 = 9;
 /** VTPR before the guest runs: priority 5 in bits 7:4, and junk in bits 3:0 and 31:8. */
 const VTPR_AT_ENTRY = 0xdeadbe5a;
 
-interface TprShadowTest {
-  readonly name: string;
-  readonly init: (v: VmcsAccess, memory: PhysicalMemory) => void;
-  readonly guestMain: string;
-  readonly onExit: {
-    readonly reason: number;
-    /** Offset of the saved guest RIP from the guest's start. */
-    readonly at: number;
-    readonly qualification?: number;
-    readonly interruption?: number;
-    /** The 32-bit VTPR after the exit. */
-    readonly vtpr: number;
-    /** The CPU's CR8 after the exit. */
-    readonly cr8?: number;
-    readonly check?: (v: VmcsAccess, cpu: Cpu) => void;
-  };
+interface TprShadowExit extends GuestExitExpectation {
+  /** The 32-bit VTPR after the exit. */
+  readonly vtpr: number;
+  /** The CPU's CR8 after the exit. */
+  readonly cr8?: number;
 }
-
-const proc = (v: VmcsAccess, bits: number) =>
-  v.write(F.PRIMARY_PROCESSOR_BASED_CONTROLS, (v.readLo(F.PRIMARY_PROCESSOR_BASED_CONTROLS) | bits) >>> 0);
 
 /** "Use TPR shadow" with the virtual-APIC page at VIRTUAL_APIC and TPR threshold `threshold`. */
 const tprShadow = (v: VmcsAccess, threshold: number, extra = 0) => {
@@ -49,7 +41,7 @@ const tprShadow = (v: VmcsAccess, threshold: number, extra = 0) => {
 };
 
 // mov eax, imm32 = 5 bytes; mov cr8, rax / mov rax, cr8 = 4 bytes (REX.R); mov rax, -1 = 7 bytes.
-export const TPR_SHADOW_TESTS: TprShadowTest[] = [
+export const TPR_SHADOW_TESTS: GuestExitTest<TprShadowExit>[] = [
   {
     name: 'MOV to CR8 below the TPR threshold writes VTPR and exits 43 after the instruction',
     init: (v) => tprShadow(v, 5),
@@ -97,14 +89,14 @@ export const TPR_SHADOW_TESTS: TprShadowTest[] = [
       reason: 18,
       at: 11,
       vtpr: 0x123456a7,
-      check: (_v, cpu) => expect(cpu.getReg('rax')).toBe(0xa),
+      check: (_v, { cpu }) => expect(cpu.getReg('rax')).toBe(0xa),
     },
   },
   {
     name: 'MOV from CR8 reads back what a MOV to CR8 wrote into VTPR',
     init: (v) => tprShadow(v, 2),
     guestMain: 'mov eax, 7\nmov cr8, rax\nmov rbx, cr8\nvmcall',
-    onExit: { reason: 18, at: 13, vtpr: 0x70, check: (_v, cpu) => expect(cpu.getReg('rbx')).toBe(7) },
+    onExit: { reason: 18, at: 13, vtpr: 0x70, check: (_v, { cpu }) => expect(cpu.getReg('rbx')).toBe(7) },
   },
   {
     name: 'CR8-load exiting wins over the TPR shadow: exit 28 on the MOV, VTPR untouched',
@@ -140,7 +132,7 @@ export const TPR_SHADOW_TESTS: TprShadowTest[] = [
       at: 17,
       vtpr: 0,
       cr8: 3,
-      check: (_v, cpu) => {
+      check: (_v, { cpu }) => {
         expect(cpu.getReg('rbx')).toBe(REAL_CR8);
         expect(cpu.getReg('rcx')).toBe(3);
       },
@@ -148,49 +140,35 @@ export const TPR_SHADOW_TESTS: TprShadowTest[] = [
   },
 ];
 
-function runGuest(t: TprShadowTest) {
+function runGuest(t: GuestExitTest<TprShadowExit>) {
   const machine = buildCpuMachine();
-  const { memory, cpu, vmx, attachment } = machine;
   prepareGuest(machine, t.guestMain, GUEST_CODE);
-  memory.write32(guestPhysical(VTPR), VTPR_AT_ENTRY);
-  t.init(vmx.vmcs, memory);
-  cpu.setReg('cr8', REAL_CR8);
-  expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
-  expect(attachment.enterGuest()).toBe(true);
-  const stop = cpu.run({ maxInstructions: 1000 });
-  return { stop, vmx, cpu, memory };
+  machine.memory.write32(guestPhysical(VTPR), VTPR_AT_ENTRY);
+  t.init(machine.vmx.vmcs, machine.memory);
+  machine.cpu.setReg('cr8', REAL_CR8);
+  return { stop: launchGuest(machine, 1000), machine };
 }
 
 describe('use TPR shadow in guest code', () => {
   it.each(TPR_SHADOW_TESTS.map((t) => [t.name, t] as const))('%s', (_name, t) => {
-    const { stop, vmx, cpu, memory } = runGuest(t);
-    expect(stop).toBe(StopReason.VmExit);
-    const v = vmx.vmcs;
-    expect(v.read(F.EXIT_REASON)).toBe(t.onExit.reason);
-    expect(v.read(F.GUEST_RIP)).toBe(GUEST_CODE + t.onExit.at);
-    if (t.onExit.qualification !== undefined) expect(v.read(F.EXIT_QUALIFICATION)).toBe(t.onExit.qualification);
-    if (t.onExit.interruption !== undefined)
-      expect(v.read(F.VM_EXIT_INTERRUPTION_INFORMATION)).toBe(t.onExit.interruption);
-    expect(memory.read32(guestPhysical(VTPR))).toBe(t.onExit.vtpr);
+    const { stop, machine } = runGuest(t);
+    expectGuestExit(stop, machine, t.onExit, GUEST_CODE);
+    expect(machine.memory.read32(guestPhysical(VTPR))).toBe(t.onExit.vtpr);
     // The shadow never reaches the CPU's own TPR.
-    expect(cpu.getReg('cr8')).toBe(t.onExit.cr8 ?? REAL_CR8);
-    t.onExit.check?.(v, cpu);
-    expect(vmx.nonRoot).toBe(false);
+    expect(machine.cpu.getReg('cr8')).toBe(t.onExit.cr8 ?? REAL_CR8);
   });
 });
 
 describe('TPR-below-threshold exit and the single-step trap', () => {
   it('saves the MOV to CR8 single-step trap as pending debug exceptions (BS), the exit taking priority', () => {
     const machine = buildCpuMachine();
-    const { memory, cpu, vmx, attachment } = machine;
+    const { memory, cpu, vmx } = machine;
     prepareGuest(machine, 'mov cr8, rax\nnop', GUEST_CODE);
     memory.write32(guestPhysical(VTPR), VTPR_AT_ENTRY);
     tprShadow(vmx.vmcs, 5);
     vmx.vmcs.write(F.GUEST_RFLAGS, vmx.vmcs.read(F.GUEST_RFLAGS) | 0x100);
-    expect(vmx.vmlaunch(ROOT64).kind).toBe('entered');
-    expect(attachment.enterGuest()).toBe(true);
     cpu.setReg('rax', 2);
-    expect(cpu.run({ maxInstructions: 100 })).toBe(StopReason.VmExit);
+    expect(launchGuest(machine, 100)).toBe(StopReason.VmExit);
     const v = vmx.vmcs;
     expect(v.read(F.EXIT_REASON)).toBe(43);
     expect(v.read(F.GUEST_RIP)).toBe(GUEST_CODE + 4);
