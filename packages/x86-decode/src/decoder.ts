@@ -284,6 +284,8 @@ class FastTable {
   }
 }
 const fastTables: (FastTable | null)[] = [null, null];
+/** The fast path's zero-padded copy of a window's last (fewer than 16) bytes. */
+const TAIL = new Uint8Array(16);
 /** The fast table of 32- or 64-bit decoders, shared by all of them. */
 function fastTable(mode64: boolean): FastTable {
   const i = mode64 ? 1 : 0;
@@ -415,14 +417,23 @@ export class Decoder {
    * Decodes the instruction at `offset` of the current buffer, with the given IP, into `insn`
    * without moving the decoder. `insn.length` is at least 1 (1 for an empty window: truncated).
    */
-  decodeAt(insn: Instruction, start: number, ipLo: number, ipHi: number): DecodeStatus {
-    // The fast path (see FastTable) for the common forms; everything else, and any form whose
-    // bytes could reach past the window (fewer than 16 bytes left), goes to decodeFull. A fast
-    // form is at most 13 bytes, so no read here needs a bound test. Fields written before a
-    // hand-over are rewritten by the general path.
+  decodeAt(insn: Instruction, offset: number, ipLo: number, ipHi: number): DecodeStatus {
+    // The fast path (see FastTable) for the common forms; everything else goes to decodeFull. A
+    // fast form is at most 13 bytes, so no read here needs a bound test: with fewer than 16
+    // bytes left, the path reads a zero-padded copy of the tail (TAIL) and hands over when the
+    // form turns out longer than the bytes left (then only the general path can say truncated).
+    // A short buffer (a cold start's first decode) thus does not compile the general path.
+    // Fields written before a hand-over are rewritten by the general path.
     const fast = this.fast;
-    if (this.end - start < 16 || fast === null) return this.decodeFull(insn, start, ipLo, ipHi);
-    const b = this.bytes;
+    if (fast === null) return this.decodeFull(insn, offset, ipLo, ipHi);
+    const avail = this.end - offset;
+    let b = this.bytes;
+    let start = offset;
+    if (avail < 16) {
+      for (let i = 0; i < 16; i++) TAIL[i] = i < avail ? b[offset + i]! : 0;
+      b = TAIL;
+      start = 0;
+    }
     const mode64 = this.bitness === 64;
     let p = start;
     let c = b[p]!;
@@ -439,10 +450,10 @@ export class Decoder {
     const key = (slot << 5) | ((rex & 8) << 1) | (mod === 3 ? 8 : 0) | ((modrm >> 3) & 7);
     let e = fast.entries[key]!;
     if (e <= UNFILLED) {
-      if (e === 0) return this.decodeFull(insn, start, ipLo, ipHi);
+      if (e === 0) return this.decodeFull(insn, offset, ipLo, ipHi);
       fast.fill(slot);
       e = fast.entries[key]!;
-      if (e === 0) return this.decodeFull(insn, start, ipLo, ipHi);
+      if (e === 0) return this.decodeFull(insn, offset, ipLo, ipHi);
     }
     const code = e & 0xfff;
     const shape = (e >> 12) & 15;
@@ -463,7 +474,7 @@ export class Decoder {
       const rexB = rex & 1;
       if (mod === 3) {
         // an m-only form with a register: invalid, as the general path reports
-        if (cls === 0) return this.decodeFull(insn, start, ipLo, ipHi);
+        if (cls === 0) return this.decodeFull(insn, offset, ipLo, ipHi);
         opKind[k] = OperandKind.Register;
         opReg[k] = REG_OF[((cls === RegisterClass.Gpr8 && rex !== 0 ? Limit.Gpr8Rex : cls) << 5) | rm | (rexB << 3)]!;
       } else {
@@ -572,6 +583,7 @@ export class Decoder {
       opReg[1] = 0;
     }
     const length = p - start;
+    if (length > avail) return this.decodeFull(insn, offset, ipLo, ipHi);
     if (ripRel) {
       // RIP-relative: the displacement becomes the absolute address (next IP + disp32)
       const sum = ipLo + length + (insn.memDisplacementLo | 0);
