@@ -4302,9 +4302,12 @@ export class Cpu implements TaskSwitchHost {
     const trAttr = s.segAttr[SEG_TR]! & 0xf;
     const long = (s.efer & EFER_LMA_BIT) !== 0;
     const tss32 = trAttr === 0xb || trAttr === 0x9;
-    // The slot's offset and its last byte: RSPn/ISTn (8 bytes), ESPn:SSn (8), SPn:SSn (4).
+    // The slot's offset (TSSstackAddress) and the last byte the SDM checks against the limit: the
+    // last byte read — RSPn/ISTn +7, ESPn then SSn +5 (the 2 reserved bytes after SSn are not
+    // read), SPn then SSn +3 (SDM 2 "CALL" MORE-PRIVILEGE, "INT n" INTER-PRIVILEGE-LEVEL-INTERRUPT).
     const off = long ? (ist > 0 ? 0x24 + (ist - 1) * 8 : 4 + dpl * 8) : tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
-    if (off + (long || tss32 ? 7 : 3) > s.segLimit[SEG_TR]!) this.fault(VECTOR_TS, (s.segSelector[SEG_TR]! & ~3) | ext);
+    if (off + (long ? 7 : tss32 ? 5 : 3) > s.segLimit[SEG_TR]!)
+      this.fault(VECTOR_TS, (s.segSelector[SEG_TR]! & ~3) | ext);
     if (long) {
       this.readSystem(base + off, baseHi, 8);
       s.gpr32[8] = this.vLo;

@@ -135,10 +135,10 @@ describe('a fault while pushing onto the new stack of an inner call-gate CALL (S
     expect(cpu.getReg('esp')).toBe(0x6004 - 5 * 4);
   });
 
-  // SDM 2 "CALL" MORE-PRIVILEGE: #TS(TSS selector) when ESP0:SS0 (bytes 4-11) pass the TSS
+  // SDM 2 "CALL" MORE-PRIVILEGE: #TS(TSS selector) when ESP0:SS0 (bytes 4-9) pass the TSS
   // limit; #TS(SS selector) for a bad SS0; #SS(SS selector) for one that is not present.
   it.each([
-    ['a TSS whose limit ends inside the ring-0 stack slot', 0x0a, 0x10, TS, 0x38],
+    ['a TSS whose limit ends inside SS0', 8, 0x10, TS, 0x38],
     ['an SS0 that is not present', 0x67, 0x40, SS, 0x40],
     ['an SS0 with RPL 3 on a DPL-0 segment', 0x67, 0x13, TS, 0x10],
     ['a null SS0', 0x67, 0, TS, 0],
@@ -153,6 +153,37 @@ describe('a fault while pushing onto the new stack of an inner call-gate CALL (S
     expect(cpu.exceptionErrorCode).toBe(errorCode);
     expect(cpu.getReg('eip')).toBe(sym('fault'));
     expect(callerState(cpu)).toEqual(before());
+  });
+});
+
+describe('the TSS limit check on the inner stack slot (SDM 2 "CALL" MORE-PRIVILEGE, "INT n")', () => {
+  const program = 'push 0x5a\nfault:\ncall 0x33:0\nhlt\nkernel:\nhlt';
+  // The SDM checks the last byte the CPU reads: SS0, 2 bytes at TSSstackAddress + 4 (32-bit TSS,
+  // TSSstackAddress + 5) or + 2 (16-bit TSS, + 3). The 2 bytes past SS0 in a 32-bit TSS are
+  // reserved and not read, so a limit ending on SS0 is enough.
+  it.each([
+    ['a 32-bit TSS with limit 9 (ending on SS0) lets the CALL through to ring 0', 0x8b, 9, 4, 8, null],
+    ['a 32-bit TSS with limit 8 (SS0 cut in half) is #TS(TSS selector)', 0x8b, 8, 4, 8, 0x38],
+    ['a 16-bit TSS with limit 5 (ending on SS0) lets the CALL through to ring 0', 0x83, 5, 2, 4, null],
+    ['a 16-bit TSS with limit 4 (SS0 cut in half) is #TS(TSS selector)', 0x83, 4, 2, 4, 0x38],
+  ])('%s', (_name, type, limit, spAt, ssAt, tsError) => {
+    const { cpu, stop, sym } = run32(program, 3, (g) => {
+      if (type === 0x8b) put32(g.memory, TSS + spAt, 0x6000);
+      else put16(g.memory, TSS + spAt, 0x6000);
+      put16(g.memory, TSS + ssAt, 0x10);
+      g.cpu.setSegmentRaw(SEG_TR, 0x38, TSS, limit, type);
+    });
+    if (tsError === null) {
+      expect(stop).toBe(StopReason.Halt);
+      expect(cpu.cpl).toBe(0);
+      expect(cpu.getReg('ss')).toBe(0x10);
+      expect(cpu.getReg('eip')).toBe(sym('kernel') + 1);
+    } else {
+      expect(stop).toBe(StopReason.Exception);
+      expect(cpu.exceptionVector).toBe(TS);
+      expect(cpu.exceptionErrorCode).toBe(tsError);
+      expect(cpu.getReg('eip')).toBe(sym('fault'));
+    }
   });
 });
 
@@ -258,8 +289,8 @@ describe('faults of 64-bit call gates (SDM 2 "CALL", "JMP" in IA-32e mode)', () 
 describe('stack-switch faults of an interrupt from CPL 3 carry EXT (SDM 2 "INT n": error_code(sel, 0, EXT))', () => {
   const IDT = 0x4000;
   it.each([
-    ['INT 40H', 'software', 0x0a, 0x10, TS, 0x38],
-    ['an external interrupt', 'external', 0x0a, 0x10, TS, 0x39],
+    ['INT 40H', 'software', 8, 0x10, TS, 0x38],
+    ['an external interrupt', 'external', 8, 0x10, TS, 0x39],
     ['INT 40H', 'software', 0x67, 0x40, SS, 0x40],
     ['an external interrupt', 'external', 0x67, 0x40, SS, 0x41],
     ['an external interrupt', 'external', 0x67, 0x13, TS, 0x11],
