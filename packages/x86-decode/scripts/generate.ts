@@ -43,41 +43,41 @@ const BYTES_PER: Record<string, number> = {
   Uint8Array: 1,
 };
 
-/** Little-endian bytes of `values` stored as `type`. */
-const bytesOf = (type: string, values: number[]): Buffer => {
-  const width = BYTES_PER[type]!;
-  const bytes = Buffer.alloc(values.length * width);
-  values.forEach((v, i) => {
-    if (width === 4) bytes.writeUInt32LE(v >>> 0, i * 4);
-    else if (width === 2) bytes.writeUInt16LE(v & 0xffff, i * 2);
-    else bytes.writeUInt8(v, i);
-  });
-  return bytes;
-};
+/** Digits of the table text: '#' (0x23) + d, d in 0..91 ('\\' is escaped); d < 46 ends a value. */
+const DIGIT_BASE = 0x23;
+const DIGIT_FINAL = 46;
+const DIGIT_CONT = 92 - DIGIT_FINAL;
 
 /**
- * `bytes` as a JavaScript string literal of 16-bit units (little-endian byte pairs, the last
- * padded), then its byte count: printable ASCII stands for itself, other units are \xNN or
- * \uNNNN escapes, so the source stays ASCII and V8's scanner, not a JavaScript loop, turns the
- * text into code units; unpacking is one charCodeAt per two bytes (base64 needed four table
- * lookups per three bytes, the bulk of the import time).
+ * `values` as a JavaScript string literal of printable ASCII, one variable-length number per
+ * value: base-46 digits, most significant first, each but the last as '#' + 46 + digit, the
+ * last as '#' + digit (signed types zigzag-coded first: 2v, or -2v - 1 when negative). Most
+ * values here are small (zeros, ids, row numbers), so most take one or two characters where
+ * the earlier \xNN/\uNNNN text of the little-endian bytes took three per byte: less source
+ * for V8 to decode and scan at import, and unpacking is one charCodeAt per character.
  */
-const unitsOf = (type: string, values: number[]): string => {
-  const bytes = bytesOf(type, values);
+const digitsOf = (type: string, values: number[]): string => {
+  const signed = type === 'Int16Array' || type === 'Int32Array';
   let text = '';
-  for (let i = 0; i < bytes.length; i += 2) {
-    const u = bytes[i]! | ((bytes[i + 1] ?? 0) << 8);
-    if (u >= 0x20 && u < 0x7f && u !== 0x22 && u !== 0x5c) text += String.fromCharCode(u);
-    else if (u < 0x100) text += `\\x${u.toString(16).padStart(2, '0')}`;
-    else text += `\\u${u.toString(16).padStart(4, '0')}`;
+  for (const v of values) {
+    let u = signed ? (v < 0 ? -2 * v - 1 : 2 * v) : v;
+    let s = String.fromCharCode(DIGIT_BASE + (u % DIGIT_CONT));
+    u = Math.floor(u / DIGIT_CONT);
+    while (u > 0) {
+      s = String.fromCharCode(DIGIT_BASE + DIGIT_FINAL + (u % DIGIT_CONT)) + s;
+      u = Math.floor(u / DIGIT_CONT);
+    }
+    text += s;
   }
-  return `"${text}", ${bytes.length}`;
+  return `"${text.replaceAll('\\', '\\\\')}", ${values.length}`;
 };
 
 // Cold start (import + first decode) is dominated by the bytes V8 has to read and unpack, so
-// the tables are emitted as strings of their little-endian bytes (a string literal parses far
-// faster than number literals), in the narrowest element type that holds them, and per-code
+// the tables are emitted as digit strings (a string literal parses far faster than number
+// literals), unpacked into the narrowest element type that holds them, and per-code
 // tables with few distinct rows are stored once per distinct row plus a one-byte row index.
+const signedOf = (type: string): boolean => type === 'Int16Array' || type === 'Int32Array';
+
 const arr = (name: string, type: string, values: number[], doc: string): string => {
   const width = BYTES_PER[type]!;
   for (const v of values) {
@@ -89,7 +89,7 @@ const arr = (name: string, type: string, values: number[], doc: string): string 
           : v >= 0 && v < 2 ** (8 * width);
     if (!ok) throw new Error(`${name}: ${v} does not fit ${type}`);
   }
-  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpack(${type}, ${unitsOf(type, values)});\n`;
+  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpack(${type}, ${digitsOf(type, values)}, ${signedOf(type)});\n`;
 };
 
 /** A per-code table of `width` values per code, stored as its distinct rows + a row index per code (Uint8 while there are at most 256 rows). */
@@ -111,31 +111,41 @@ const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc
     index.push(r);
   }
   const indexType = rows.length <= 256 ? 'Uint8Array' : 'Uint16Array';
-  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpackRows(${type}, ${width}, ${unitsOf(type, flat)}, ${indexType}, ${unitsOf(indexType, index)});\n`;
+  return `/** ${doc} */\nexport const ${name}: ${type} = /* @__PURE__ */ unpackRows(${type}, ${width}, ${digitsOf(type, flat)}, ${indexType}, ${digitsOf(indexType, index)});\n`;
 };
 
-const PRELUDE = `// Little-endian bytes (every platform JavaScript runs on), two per string code unit.
-function unpack<T>(
-  ctor: { new (buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
-  units: string,
-  size: number,
+const PRELUDE = `/** A typed array of \`count\` values from their digit text (see digitsOf in scripts/generate.ts). */
+function unpack<T extends { [i: number]: number }>(
+  ctor: { new (length: number): T },
+  text: string,
+  count: number,
+  signed: boolean,
 ): T {
-  const out = new Uint16Array(units.length);
-  for (let i = 0; i < units.length; i++) out[i] = units.charCodeAt(i);
-  return new ctor(out.buffer, 0, size / ctor.BYTES_PER_ELEMENT);
+  const out = new ctor(count);
+  for (let i = 0, j = 0; i < count; i++) {
+    let d = text.charCodeAt(j++) - 0x23;
+    let v = 0;
+    while (d >= 46) {
+      v = v * 46 + d - 46;
+      d = text.charCodeAt(j++) - 0x23;
+    }
+    v = v * 46 + d;
+    out[i] = !signed ? v : v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+  }
+  return out;
 }
 /** Expands distinct rows of \`width\` values and a per-code row index into one value table. */
 function unpackRows<T extends Uint32Array, I extends Uint8Array | Uint16Array>(
-  ctor: { new (buffer: ArrayBuffer, offset: number, length: number): T; new (length: number): T; BYTES_PER_ELEMENT: number },
+  ctor: { new (length: number): T },
   width: number,
-  rowUnits: string,
-  rowSize: number,
-  indexCtor: { new (buffer: ArrayBuffer, offset: number, length: number): I; BYTES_PER_ELEMENT: number },
-  indexUnits: string,
-  indexSize: number,
+  rowText: string,
+  rowCount: number,
+  indexCtor: { new (length: number): I },
+  indexText: string,
+  indexCount: number,
 ): T {
-  const rows = unpack(ctor, rowUnits, rowSize);
-  const index = unpack(indexCtor, indexUnits, indexSize);
+  const rows = unpack(ctor, rowText, rowCount, false);
+  const index = unpack(indexCtor, indexText, indexCount, false);
   const out = new ctor(index.length * width);
   if (width === 1) {
     for (let c = 0; c < index.length; c++) out[c] = rows[index[c]!]!;
