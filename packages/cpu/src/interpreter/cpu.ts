@@ -4533,14 +4533,17 @@ export class Cpu implements TaskSwitchHost {
     const fl = this.vLo;
     const rpl = cs & 3;
     if (fl & FLAG_VM && this.cpl === 0 && osz === 4) {
-      // Return to virtual-8086 mode (SDM 2 "IRET"): pop ESP, SS, ES, DS, FS, GS.
+      // Return to virtual-8086 mode (SDM 2 "IRET" RETURN-TO-VIRTUAL-8086-MODE): #GP(0) for an EIP
+      // past the CS limit — FFFFH in v8086 mode — before anything is loaded; then pop ESP, SS,
+      // ES, DS, FS, GS.
+      if (ipLo > 0xffff) this.fault(VECTOR_GP, 0);
       const vals: number[] = [];
       for (let i = 3; i < 9; i++) {
         this.peek(i * 4, 4);
         vals.push(this.vLo);
       }
       s.setFlags(fl);
-      s.ripLo = ipLo & 0xffff;
+      s.ripLo = ipLo;
       const segs = [SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS];
       for (let i = 0; i < 5; i++) this.loadSegment(segs[i]!, vals[i + 1]! & 0xffff, false);
       this.loadSegment(SEG_CS, cs, true);

@@ -272,3 +272,55 @@ describe('interrupts from virtual-8086 mode through the IDT', () => {
     expect(cpu.getReg('esp')).toBe(0x1000);
   });
 });
+
+describe('IRETD to virtual-8086 mode (SDM 2 "IRET" RETURN-TO-VIRTUAL-8086-MODE)', () => {
+  /** A ring-0 IRETD with a v8086 frame (CS 3000H, SS:ESP 100H:2000H) returning to `eip`; a HLT at 3000:FFFFH. */
+  function iretToV86(eip: number) {
+    const g = protectedGuest({
+      bits: 32,
+      gdt: [
+        descriptor(0, 0xfffff, ACC_CODE_RX, FLAG_G | FLAG_DB),
+        descriptor(0, 0xfffff, ACC_DATA_RW, FLAG_G | FLAG_DB),
+      ],
+      source: `bits 32
+        mov esp, 0x8000
+        push 0
+        push 0
+        push 0
+        push 0
+        push 0x100
+        push 0x2000
+        push ${FLAG_VM | 2}
+        push 0x3000
+        push ${eip}
+      fault:
+        iretd`,
+    });
+    g.memory.writeBytes(guestPhysical(0x3ffff), new Uint8Array([0xf4]));
+    const stop = g.cpu.run({ maxInstructions: 20 });
+    return { ...g, stop };
+  }
+
+  it('raises #GP(0) when the EIP popped is past the v8086 CS limit (FFFFH), before anything changes', () => {
+    const { cpu, stop, sym } = iretToV86(0x1ffff);
+    expect(stop).toBe(StopReason.Exception);
+    expect(cpu.exceptionVector).toBe(GP);
+    expect(cpu.exceptionErrorCode).toBe(0);
+    expect(cpu.getReg('eip')).toBe(sym('fault'));
+    expect(cpu.getReg('esp')).toBe(0x8000 - 9 * 4);
+    expect(flagsOf(cpu) & FLAG_VM).toBe(0);
+    expect(cpu.cpl).toBe(0);
+    expect(cpu.getReg('cs')).toBe(0x08);
+  });
+
+  it('returns to the last byte inside the limit, EIP FFFFH (whose HLT, at CPL 3, then raises #GP(0))', () => {
+    const { cpu, stop } = iretToV86(0xffff);
+    expect(stop).toBe(StopReason.Exception);
+    expect(cpu.exceptionVector).toBe(GP);
+    expect(cpu.getReg('eip')).toBe(0xffff);
+    expect(flagsOf(cpu) & FLAG_VM).toBe(FLAG_VM);
+    expect(cpu.getReg('cs')).toBe(0x3000);
+    expect(cpu.getReg('ss')).toBe(0x100);
+    expect(cpu.getReg('esp')).toBe(0x2000);
+  });
+});
