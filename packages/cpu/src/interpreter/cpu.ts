@@ -1100,8 +1100,11 @@ export class Cpu implements TaskSwitchHost {
           continue;
         }
       }
-      // Debugging (DR7 enables, TF, RF) takes the slow path; otherwise this is the only cost.
-      const debugging = (s.dr[14]! & DR7_ENABLES) !== 0 || (s.flagsValue & (FLAG_TF | FLAG_RF)) !== 0;
+      // Debugging (DR7 enables, TF, RF) takes the slow path; otherwise this is the only cost. So
+      // does a trap held back by MOV SS (delayedDr6, non-zero only inside such a shadow): one a
+      // VM entry restored (SDM 3C 26.6.3) must be delivered after this instruction even when
+      // neither TF nor a DR7 enable is set.
+      const debugging = ((s.dr[14]! & DR7_ENABLES) | (s.flagsValue & (FLAG_TF | FLAG_RF)) | this.delayedDr6) !== 0;
       const stepping = debugging ? this.debugBefore() : false;
       const insn = this.fetch();
       // SDM 3A 5.3: every byte of the instruction must lie within the CS limit (#GP(0)).
@@ -1380,7 +1383,8 @@ export class Cpu implements TaskSwitchHost {
       (codeHooks === undefined || codeHooks.size === 0) &&
       // Single-step, RF and breakpoints are checked per instruction by the interpreter only.
       (this.state.flagsValue & (FLAG_TF | FLAG_RF)) === 0 &&
-      (this.state.dr[14]! & DR7_ENABLES) === 0
+      (this.state.dr[14]! & DR7_ENABLES) === 0 &&
+      this.delayedDr6 === 0
     );
   }
 

@@ -173,10 +173,9 @@ export function deliverPendingDebug(
     return false;
   }
   if (movSs) {
-    // The CPU delivers a held trap after the next instruction on its debug path, which it takes
-    // with TF or a DR7 L0-G3 enable set (the entry checks tie BS to TF); without either the trap
-    // is lost, as a breakpoint nothing enables would be.
-    if ((p.rflags & RFLAGS_TF) !== 0 || (p.dr7 & DR7_ENABLES) !== 0) cpu.pendingDebugTraps = traps;
+    // SDM 3C 26.6.3: held until the first guest instruction completes. The CPU takes its debug
+    // path for that instruction whenever a trap is held, TF and DR7 enables or not.
+    cpu.pendingDebugTraps = traps;
     return false;
   }
   return cpu.deliverDebugTraps(traps);
@@ -224,8 +223,6 @@ function recordNmiUnblocking(cpu: GlueCpu, vmx: Vmx): void {
 }
 
 const RSP = 4;
-const RFLAGS_TF = 1 << 8;
-const DR7_ENABLES = 0xff;
 const EFER_LMA = 1 << 10;
 const CR0_PE = 1;
 const RFLAGS_VM = 1 << 17;

@@ -328,14 +328,38 @@ export const EPT_AND_DEBUG_TESTS: GuestTest[] = [
     onExit: { reason: 0, at: 1, qualification: 1, interruption: DB_EXIT },
   },
   {
-    name: 'entry with B0 pending under blocking by MOV SS and no DR7 enable or TF loses the trap',
+    name: 'entry with B0 pending under blocking by MOV SS and no DR7 enable or TF still delivers the #DB after the first instruction',
     init: (v) => {
       v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_MOV_SS);
       v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, C.PENDING_DEBUG_ENABLED_BREAKPOINT | 1);
       v.write(F.EXCEPTION_BITMAP, 1 << 1);
     },
     guestMain: 'nop\nnop\nvmcall',
-    onExit: { reason: 18, at: 2, pendingDebug: 0, interruptibility: 0 },
+    onExit: {
+      reason: 0,
+      at: 1,
+      qualification: 1,
+      interruption: DB_EXIT,
+      check: (_v, { cpu }) => expect(cpu.pendingDebugTraps).toBe(0),
+    },
+  },
+  {
+    name: 'entry with B0 pending under blocking by MOV SS, TF and DR7 clear, delivers #DB (DR6.B0) through the guest IDT after the first instruction',
+    init: (v, m) => {
+      writeGuestTables(m, v, 'mov rcx, dr6\nvmcall');
+      v.write(F.GUEST_INTERRUPTIBILITY_STATE, C.INTERRUPTIBILITY_MOV_SS);
+      v.write(F.GUEST_PENDING_DEBUG_EXCEPTIONS, C.PENDING_DEBUG_ENABLED_BREAKPOINT | 1);
+    },
+    guestMain: 'mov eax, 1\nmov ebx, 2\nvmcall',
+    onExit: {
+      reason: 18,
+      at: 0x42000 + 3 - GUEST_CODE, // the handler's VMCALL
+      check: (_v, { cpu }) => {
+        expect(cpu.getReg('rcx') & 0xf).toBe(1); // B0
+        expect(cpu.getReg('rax')).toBe(1); // the first instruction ran
+        expect(cpu.getReg('rbx')).toBe(0); // the second did not: the #DB came between them
+      },
+    },
   },
   {
     name: 'pending debug exceptions without BS or bit 12 are not valid: nothing is delivered',
