@@ -474,8 +474,6 @@ export class Cpu implements TaskSwitchHost {
   private dataHits = 0;
   /** Debug traps held back by a MOV SS / POP SS shadow, delivered after the next instruction. */
   private delayedDr6 = 0;
-  /** The last instruction loaded SS (MOV SS / POP SS): debug traps wait one instruction. */
-  private ssShadow = false;
   /** The event shadow's kind ({@link BLOCKING_STI} / {@link BLOCKING_MOV_SS}), the `retired` count of the instruction that opened it, `eventsDelivered` then. */
   private shadowKind = 0;
   private shadowAt = -2;
@@ -1157,7 +1155,6 @@ export class Cpu implements TaskSwitchHost {
     if (flags & FLAG_RF) s.flagsValue = flags & ~FLAG_RF;
     this.dataHits = 0;
     this.dataWatch = enabled !== 0 && enabledDataBreakpoints(dr[14]!) !== 0;
-    this.ssShadow = false;
     return (flags & FLAG_TF) !== 0;
   }
 
@@ -1174,7 +1171,8 @@ export class Cpu implements TaskSwitchHost {
     let bits = this.delayedDr6 | (stepping && !delivered ? DR6_BS : 0);
     if ((this.dataHits & enabledBreakpoints(s.dr[14]!)) !== 0) bits |= this.dataHits;
     this.dataHits = 0;
-    if (this.ssShadow) {
+    // The instruction just retired loaded SS (MOV SS / POP SS opened its shadow): traps wait one instruction.
+    if (this.shadowKind === BLOCKING_MOV_SS && this.shadowAt === this.retired - 1) {
       this.delayedDr6 = bits;
       return;
     }
@@ -2171,7 +2169,6 @@ export class Cpu implements TaskSwitchHost {
           this.loadSegment(REG_INDEX[insn.opRegister[0]!]!, this.vLo, false);
           if (REG_INDEX[insn.opRegister[0]!] === SEG_SS) {
             this.beginShadow(BLOCKING_MOV_SS);
-            this.ssShadow = true;
           }
           break;
         }
@@ -2338,7 +2335,6 @@ export class Cpu implements TaskSwitchHost {
           this.addSp(osz);
           if (REG_INDEX[insn.opRegister[0]!] === SEG_SS) {
             this.beginShadow(BLOCKING_MOV_SS);
-            this.ssShadow = true;
           }
           break;
         }
