@@ -1,2 +1,2 @@
-export { measureRate, type MeasureOptions, type Rate } from './measure.ts';
+export { type BenchClock, clockNow, measureRate, type MeasureOptions, type Rate } from './measure.ts';
 export { formatLine, printLine, type Figure } from './report.ts';
