@@ -53,7 +53,7 @@ const IMPLICIT_OPERANDS = new Set(['vmrun', 'vmload', 'vmsave', 'invlpga', 'clze
 // Instructions with an implicit rAX/rDI address: a non-default address size is an `addrNN` prefix.
 const ADDRESS_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu']);
 // VEX conversions from a 128/256-bit memory source to an XMM register: GAS marks the source width.
-const VEX_NARROWING = new Set(['vcvtpd2dq', 'vcvttpd2dq', 'vcvtpd2ps']);
+const VEX_NARROWING = new Set(['vcvtpd2dq', 'vcvttpd2dq', 'vcvtpd2ps', 'vcvtneps2bf16']);
 // String forms whose SSE namesakes keep their Intel name (MOVSD, CMPSD).
 const STRING_D_NAMES: Readonly<Record<string, string>> = { movsd: 'movsl', cmpsd: 'cmpsl' };
 // Instructions GAS writes without a size letter at the mode's default operand size and with

@@ -10,12 +10,7 @@ const EXCLUDED: readonly (readonly [string, RegExp])[] = [['AMX (excluded by the
 
 /** Not decoded yet: README "Known disagreement classes". Matched on iced's CPUID feature names. */
 const GAPS: readonly (readonly [string, RegExp])[] = [
-  ['AMD FMA4', /^FMA4$/],
   ['AMD VPERMIL2PS/PD (VEX, CPUID XOP)', /^XOP$/],
-  ['AVX-NE-CONVERT', /^AVX_NE_CONVERT$/],
-  ['AVX-VNNI-INT16', /^AVX_VNNI_INT16$/],
-  ['CMPccXADD', /^CMPCCXADD$/],
-  ['SHA512 / SM3 / SM4 (VEX)', /^AVX\+(SHA512|SM3|SM4)$/],
   ['VIA PadLock / Zhaoxin', /^PADLOCK_/],
   ['Key Locker', /^(AESKLE|KL)/],
   [
