@@ -9,16 +9,7 @@ import { type SweepCase, sweepIcedCodes } from './iced-code-sweep.ts';
 const EXCLUDED: readonly (readonly [string, RegExp])[] = [['AMX (excluded by the issue)', /^AMX_/]];
 
 /** Not decoded yet: README "Known disagreement classes". Matched on iced's CPUID feature names. */
-const GAPS: readonly (readonly [string, RegExp])[] = [
-  ['AMD VPERMIL2PS/PD (VEX, CPUID XOP)', /^XOP$/],
-  ['VIA PadLock / Zhaoxin', /^PADLOCK_/],
-  ['Key Locker', /^(AESKLE|KL)/],
-  [
-    'newer system instructions behind mandatory prefixes (0F 01, 0F AE, 0F C7, 0F 00 /6, 0F 38 F8/F9)',
-    /^(CET_SS|OSS|MCOMMIT|WAITPKG|PTWRITE|TDX|SEV_SNP|SEV_ES|RMPQUERY|TSXLDTRK|INVLPGB|UINTR|FRED|MSRLIST|WRMSRNS|HRESET|LKGS|ENQCMD|MOVDIRI|MOVDIR64B)$/,
-  ],
-  ['66 before F3 0F AE /0-3 (iced ignores it, here invalid)', /^FSGSBASE$/],
-];
+const GAPS: readonly (readonly [string, RegExp])[] = [['AMD VPERMIL2PS/PD (VEX, CPUID XOP)', /^XOP$/]];
 
 /**
  * Codes iced-x86's decoder never produces with default options, although their opcode
