@@ -6,6 +6,7 @@ import {
   gprBytes,
   lockPrefixText,
   memorySizeNeeded,
+  PADLOCK_MNEMONICS,
   shownSegment,
   X87_IMPLICIT_ST1,
 } from './formatter-rules.ts';
@@ -49,11 +50,11 @@ const W_WIDENS_GPR32 = new Set([
 ]);
 // SVM and related instructions whose rAX/ECX operands GAS does not write (their address size
 // shows as an `addrNN` prefix instead).
-const IMPLICIT_OPERANDS = new Set(['vmrun', 'vmload', 'vmsave', 'invlpga', 'clzero', 'skinit']);
+const IMPLICIT_OPERANDS = new Set(['vmrun', 'vmload', 'vmsave', 'invlpga', 'clzero', 'skinit', 'pvalidate', 'invlpgb']);
 // Instructions with an implicit rAX/rDI address: a non-default address size is an `addrNN` prefix.
-const ADDRESS_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu']);
+const ADDRESS_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu', ...PADLOCK_MNEMONICS]);
 // VEX conversions from a 128/256-bit memory source to an XMM register: GAS marks the source width.
-const VEX_NARROWING = new Set(['vcvtpd2dq', 'vcvttpd2dq', 'vcvtpd2ps']);
+const VEX_NARROWING = new Set(['vcvtpd2dq', 'vcvttpd2dq', 'vcvtpd2ps', 'vcvtneps2bf16']);
 // String forms whose SSE namesakes keep their Intel name (MOVSD, CMPSD).
 const STRING_D_NAMES: Readonly<Record<string, string>> = { movsd: 'movsl', cmpsd: 'cmpsl' };
 // Instructions GAS writes without a size letter at the mode's default operand size and with
@@ -154,6 +155,8 @@ const U_IMPLICIT_OPS = 1;
 const U_VEX_NARROW = 2;
 const U_GETSEC = 4;
 const U_ADDRESS_SHOWN = 8;
+/** LKGS: GAS names the 16-bit selector register whatever the operand size (`lkgs %r15w`). */
+const U_SELECTOR16 = 16;
 
 const ATT_MNEMONIC: string[] = [];
 const ATT_TRAITS: number[] = [];
@@ -189,6 +192,7 @@ function addMnemonic(m: string): void {
   if (VEX_NARROWING.has(m)) u |= U_VEX_NARROW;
   if (m === 'getsecq') u |= U_GETSEC;
   if (ADDRESS_SHOWN.has(m)) u |= U_ADDRESS_SHOWN;
+  if (m === 'lkgs') u |= U_SELECTOR16;
   ATT_TRAITS2.push(u);
   if (/^(stos|lods|scas|ins|outs)[bwdq]$/.test(m)) t |= T_STRING_REG;
   if (m === 'call' || m === 'jmp') t |= T_CALL_JMP;
@@ -461,6 +465,7 @@ export class AttFormatter {
             insn.opRegister[0]! <= Register.GS
           )
             text = REG_TEXT[gprOfSize(insn.opRegister[1]!, insn.operandSize)]!;
+          else if ((traits2 & U_SELECTOR16) !== 0) text = REG_TEXT[gprOfSize(insn.opRegister[k]!, 2)]!;
           if ((traits & T_CALL_JMP) !== 0) text = `*${text}`;
           break;
         case OperandKind.Memory:

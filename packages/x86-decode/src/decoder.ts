@@ -820,6 +820,8 @@ export class Decoder {
     let ripRel = 0; // 0 none, 8 = RIP, 4 = EIP
     let rel = 0; // branch displacement, applied once the length is known
     let hasRel = false;
+    let is4Slot = -1;
+    let is4Cls = 0;
     const opKind = insn.opKind;
     const opReg = insn.opRegister;
     for (let k = 0; k < opCount; k++) {
@@ -923,8 +925,10 @@ export class Decoder {
           if (r === 0) return this.invalid(insn, start, p);
           break;
         case OperandType.Is4Reg:
-          if (p >= lim) return this.fail(insn, start, p, lim);
-          r = REG_OF[(cls8 << 5) | ((b[p++]! >> 4) & (mode64 ? 15 : 7))]!;
+          // imm8[7:4] is the instruction's last byte even when the operand comes before the
+          // ModRM one (FMA4 VEX.W1 forms): read once every other operand byte is consumed.
+          is4Slot = k;
+          is4Cls = cls8;
           break;
         case OperandType.FixedReg:
           r = d >>> 16;
@@ -1067,6 +1071,10 @@ export class Decoder {
       }
       opKind[k] = kind;
       opReg[k] = r;
+    }
+    if (is4Slot >= 0) {
+      if (p >= lim) return this.fail(insn, start, p, lim);
+      opReg[is4Slot] = REG_OF[(is4Cls << 5) | ((b[p++]! >> 4) & (mode64 ? 15 : 7))]!;
     }
     if (isVex && !usesVvvv && vvvvFull !== 0) return this.invalid(insn, start, p);
     // SDM 2 VPGATHERDD: #UD if destination, index and mask registers are not all different

@@ -22,6 +22,28 @@ export const X87_IMPLICIT_ST1: ReadonlySet<string> = new Set([
   'fdivrp',
 ]);
 
+/**
+ * VIA PadLock / Zhaoxin instructions: their operands are implicit rSI/rDI/rCX/rAX sized by the
+ * address size, which both formatters show as an `addrNN` prefix when it is not the mode's default.
+ */
+export const PADLOCK_MNEMONICS: readonly string[] = [
+  'xstore',
+  'xstore_alt',
+  'xcryptecb',
+  'xcryptcbc',
+  'xcryptctr',
+  'xcryptcfb',
+  'xcryptofb',
+  'ccs_encrypt',
+  'ccs_hash',
+  'montmul',
+  'xsha1',
+  'xsha256',
+  'xsha512',
+  'xsha512_alt',
+  'undoc',
+];
+
 /** Bytes of a general register (1, 2, 4, 8), 0 for any other register. */
 export const gprBytes = (r: number): number =>
   r <= Register.R15L ? 1 : r <= Register.R15W ? 2 : r <= Register.R15D ? 4 : r <= Register.R15 ? 8 : 0;

@@ -8,7 +8,13 @@ import {
   ATTR_FMT_SHORT,
   ATTR_FMT_SIZE,
 } from './decoder.ts';
-import { branchAndRepPrefixText, lockPrefixText, shownSegment, X87_IMPLICIT_ST1 } from './formatter-rules.ts';
+import {
+  branchAndRepPrefixText,
+  lockPrefixText,
+  PADLOCK_MNEMONICS,
+  shownSegment,
+  X87_IMPLICIT_ST1,
+} from './formatter-rules.ts';
 import { CODE_ATTRS, CODE_OPS, MNEMONIC_NAMES } from './generated/tables.ts';
 import { DecodeStatus, type Instruction, OperandKind, PREFIX_OPERAND_SIZE } from './instruction.ts';
 import { MemorySize, OperandType, RegisterClass } from './operand-type.ts';
@@ -18,8 +24,9 @@ import { Register, registerName } from './register.ts';
 const RENAMES: Readonly<Record<string, string>> = { retf: 'ret far', sal: 'shl', iretw: 'iret' };
 // Instructions whose text does not show the operand size: iced prefixes `data16/32/64` when it is not the default.
 const SIZE_HIDDEN = new Set(['push', 'pop', 'call', 'jmp', 'ret', 'ret far', 'enter', 'leave']);
-// Instructions with an implicit rAX/rDI address: iced shows a non-default address size as a prefix.
-const ADDR_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu']);
+// Instructions with an implicit rAX/rDI address (and the VIA PadLock ones, whose implicit rSI/rDI/rCX
+// operands follow the address size): iced shows a non-default address size as a prefix.
+const ADDR_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu', ...PADLOCK_MNEMONICS]);
 const CMP_PSEUDO = new Set(['cmpps', 'cmppd', 'cmpss', 'cmpsd', 'vcmpps', 'vcmppd', 'vcmpss', 'vcmpsd']);
 
 // Memory size keywords as iced-x86's Intel formatter prints them.

@@ -141,6 +141,11 @@ describe('agreement with iced-x86', () => {
     [16, 'ea 00 10 00 20'],
     [64, 'c7 f8 00 00 00 00'],
     [16, 'c7 f8 00 00'],
+    [64, 'c4 e3 f9 68 54 48 10 30'], // FMA4 W1: is4 register byte after SIB and disp8
+    [64, 'c4 e3 79 68 54 48 10 30'], // FMA4 W0: the same with r/m third
+    [32, 'c4 e3 e9 6b c1 f0'], // FMA4 scalar, is4 bit 7 ignored outside 64-bit mode
+    [64, 'c4 e2 79 e0 10'], // cmpoxadd
+    [64, 'c4 e2 79 e0 d0'], // cmpoxadd with a register destination: invalid
   ] as const)('agrees on %i-bit %s', (bits, bytes) => {
     const r = compareWithIced(bits, hex(bytes), 0x1000);
     expect(r.disagreements.map((d) => `${d.hex}: iced ${d.theirs} / ours ${d.ours}`)).toEqual([]);

@@ -106,9 +106,7 @@ export function compareWithIced(bitness: 16 | 32 | 64, bytes: Uint8Array, ip: nu
 }
 
 // iced-x86 EncodingKind: Legacy 0, VEX 1, EVEX 2, XOP 3, D3NOW 4, MVEX 5
-const PADLOCK = /^(xstore|xcrypt\w+|montmul|xsha1|xsha256|xsha512|ccs_hash|ccs_encrypt|xrng2|xmodexp)$/;
-const NEWER_VEX = /^(vpdpw(su|us|uu)|vbcstne|vcvtne|cmp\w*xadd$|vsha512|vsm3|vsm4)/;
-const FMA4 = /^(vfn?m(add|sub)(sub|add)?(ps|pd|ss|sd)|vpermil2p[sd])$/;
+const VPERMIL2 = /^vpermil2p[sd]$/;
 
 /** The documented class of an instruction we do not decode yet (README "Known disagreements"). */
 export function knownClass(encoding: number, icedText: string): string {
@@ -119,10 +117,7 @@ export function knownClass(encoding: number, icedText: string): string {
   const mnemonic = icedText
     .replace(/^((rep|repne|lock|xacquire|xrelease|bnd|notrack|data\d+|addr\d+) )*/, '')
     .split(' ')[0]!;
-  if (encoding === 1 && FMA4.test(mnemonic)) return 'FMA4 (AMD, VEX)';
-  if (encoding === 0 && PADLOCK.test(mnemonic)) return 'VIA PadLock / Zhaoxin';
-  if (encoding === 1 && NEWER_VEX.test(mnemonic))
-    return 'newer VEX ISAs (AVX-NE-CONVERT, AVX-VNNI-INT16, CMPccXADD, SHA512, SM3/SM4)';
+  if (encoding === 1 && VPERMIL2.test(mnemonic)) return 'VPERMIL2PS/PD (AMD, VEX)';
   return '';
 }
 
