@@ -10,7 +10,7 @@ import {
   shownSegment,
   X87_IMPLICIT_ST1,
 } from './formatter-rules.ts';
-import { CODE_ATTRS, CODE_OPS, MNEMONIC_NAMES } from './generated/tables.ts';
+import { decodeTables } from './generated/tables.ts';
 import { DecodeStatus, type Instruction, OperandKind, PREFIX_OPERAND_SIZE } from './instruction.ts';
 import { MemorySize, OperandType } from './operand-type.ts';
 import { Register, registerName } from './register.ts';
@@ -158,13 +158,20 @@ const U_ADDRESS_SHOWN = 8;
 /** LKGS: GAS names the 16-bit selector register whatever the operand size (`lkgs %r15w`). */
 const U_SELECTOR16 = 16;
 
+// The formatter's tables come from decodeTables on the first construction (build*Tables), so an
+// import that never formats does not unpack them.
+let CODE_ATTRS: Uint32Array;
+let CODE_OPS: Uint32Array;
+
 const ATT_MNEMONIC: string[] = [];
 const ATT_TRAITS: number[] = [];
 const ATT_TRAITS2: number[] = [];
 
 function buildAttTables(): void {
   for (let r = 0; r < 249; r++) REG_TEXT.push(`%${registerName(r)}`);
-  for (const raw of MNEMONIC_NAMES) addMnemonic(raw.toLowerCase());
+  CODE_ATTRS = decodeTables.CODE_ATTRS;
+  CODE_OPS = decodeTables.CODE_OPS;
+  for (const raw of decodeTables.MNEMONIC_NAMES) addMnemonic(raw.toLowerCase());
 }
 
 function addMnemonic(m: string): void {

@@ -1,4 +1,4 @@
-import { CODE_COUNT, CODE_NAMES, CPU_FEATURE_NAMES, MNEMONIC_NAMES } from './generated/tables.ts';
+import { CODE_COUNT, decodeTables } from './generated/tables.ts';
 
 export { CODE_COUNT };
 
@@ -7,29 +7,29 @@ export { CODE_COUNT };
  * Codes are numbered in data-file order and never renumbered; 0 is `INVALID`.
  */
 export function codeName(code: number): string {
-  return CODE_NAMES[code] ?? 'INVALID';
+  return decodeTables.CODE_NAMES[code] ?? 'INVALID';
 }
 
 let codeIndex: Map<string, number> | undefined;
 /** The code with this name (see {@link codeName}), or -1. */
 export function findCode(name: string): number {
-  codeIndex ??= new Map(CODE_NAMES.map((n, i) => [n, i]));
+  codeIndex ??= new Map(decodeTables.CODE_NAMES.map((n, i) => [n, i]));
   return codeIndex.get(name) ?? -1;
 }
 
 /** A mnemonic id's SDM spelling in upper case (`MOV`, `VADDPS`); `INVALID` for 0. */
 export function mnemonicName(mnemonic: number): string {
-  return MNEMONIC_NAMES[mnemonic] ?? 'INVALID';
+  return decodeTables.MNEMONIC_NAMES[mnemonic] ?? 'INVALID';
 }
 
 let mnemonicIndex: Map<string, number> | undefined;
 /** The mnemonic id of an SDM spelling (case-insensitive), or -1. */
 export function findMnemonic(name: string): number {
-  mnemonicIndex ??= new Map(MNEMONIC_NAMES.map((n, i) => [n, i]));
+  mnemonicIndex ??= new Map(decodeTables.MNEMONIC_NAMES.map((n, i) => [n, i]));
   return mnemonicIndex.get(name.toUpperCase()) ?? -1;
 }
 
 /** A CPUID feature id's name (`SSE2`, `AVX2`, `8086`). */
 export function cpuFeatureName(feature: number): string {
-  return CPU_FEATURE_NAMES[feature] ?? 'NONE';
+  return decodeTables.CPU_FEATURE_NAMES[feature] ?? 'NONE';
 }

@@ -1,12 +1,11 @@
 import {
   CODE_INFO,
-  CODE_MNEMONIC,
   DECODE_ROOTS,
   DECODE_TREE,
+  decodeTables,
   HAS_MODRM,
   INFO_ROWS,
   INFO_STRIDE,
-  MNEMONIC_NAMES,
 } from './generated/tables.ts';
 import { DecodeStatus, type Instruction, OperandKind } from './instruction.ts';
 import { OperandType, RegisterClass } from './operand-type.ts';
@@ -144,7 +143,14 @@ PREFIX_KIND[0xf0] = Pk.Lock;
 PREFIX_KIND[0xf3] = Pk.F3;
 PREFIX_KIND[0xf2] = Pk.F2;
 for (let i = 0x40; i < 0x50; i++) PREFIX_KIND[i] = Pk.Rex;
-const XBEGIN = MNEMONIC_NAMES.indexOf('XBEGIN');
+// XBEGIN's mnemonic id, found on the first rel form: the names and the per-code mnemonic ids are
+// built on first use (decodeTables), and the first decode of most programs needs neither.
+let xbeginMnemonic = -1;
+/** Whether `code` is XBEGIN, whose rel operand the fast path does not decode (SDM 2 XBEGIN). */
+function isXbegin(code: number): boolean {
+  if (xbeginMnemonic < 0) xbeginMnemonic = decodeTables.MNEMONIC_NAMES.indexOf('XBEGIN');
+  return decodeTables.CODE_MNEMONIC[code] === xbeginMnemonic;
+}
 
 // ---- the common-form fast path ----
 // Real code is mostly one-byte and 0F-map opcodes with at most a REX prefix and one of a few
@@ -197,7 +203,7 @@ function isImmType(d: number): boolean {
 /** The fast-path layout of `code`, or Shape.None when only the general path decodes it. */
 function fastShape(code: number): Shape {
   const info = CODE_INFO[code]! << 3;
-  if ((INFO[info]! & (Attr.Nocs | Attr.Ignmod)) !== 0 || CODE_MNEMONIC[code] === XBEGIN) return Shape.None;
+  if ((INFO[info]! & (Attr.Nocs | Attr.Ignmod)) !== 0) return Shape.None;
   const n = INFO[info + 1]! & 0xff;
   const d0 = INFO[info + 2]!;
   const d1 = INFO[info + 3]!;
@@ -206,7 +212,8 @@ function fastShape(code: number): Shape {
   if (n === 0) return Shape.NoOperands;
   if (n === 1) {
     if (isRmType(d0)) return Shape.Rm;
-    if ((d0 & 0xff) === OperandType.Rel8 || (d0 & 0xff) === OperandType.Rel32) return Shape.Rel;
+    if ((d0 & 0xff) === OperandType.Rel8 || (d0 & 0xff) === OperandType.Rel32)
+      return isXbegin(code) ? Shape.None : Shape.Rel;
     return opReg(d0) ? Shape.OpReg : Shape.None;
   }
   if (n !== 2) return Shape.None;
@@ -1104,8 +1111,7 @@ export class Decoder {
       // sum is within (-2^31, 2^33): carry or borrow into the high half without a division
       let hi = sum >= Limit.Two32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
       // XBEGIN's target is computed in EIP even with a 16-bit operand size (SDM 2 XBEGIN)
-      const width =
-        ripRel !== 0 ? ripRel : operandSize === 2 && CODE_MNEMONIC[code] === XBEGIN ? (mode64 ? 8 : 4) : operandSize;
+      const width = ripRel !== 0 ? ripRel : operandSize === 2 && isXbegin(code) ? (mode64 ? 8 : 4) : operandSize;
       if (width === 4) hi = 0;
       else if (width === 2) {
         hi = 0;

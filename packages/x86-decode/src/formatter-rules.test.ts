@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CODE_ATTRS } from './generated/tables.ts';
+import { decodeTables } from './generated/tables.ts';
 import { Decoder } from './decoder.ts';
 import { branchAndRepPrefixText, lockPrefixText, memorySizeNeeded, shownSegment } from './formatter-rules.ts';
 import { Instruction, OperandKind } from './instruction.ts';
@@ -23,7 +23,7 @@ describe('formatter rules shared by the Intel and AT&T formatters', () => {
     [64, 'f2 0f 2a 00', true], // cvtsi2sd xmm0,dword [rax]: fmt:size
   ] as const)('memorySizeNeeded on %i-bit %s is %s', (bits, hex, needed) => {
     const insn = decode(bits, hex);
-    expect(memorySizeNeeded(insn, memOperand(insn), CODE_ATTRS[insn.code]!)).toBe(needed);
+    expect(memorySizeNeeded(insn, memOperand(insn), decodeTables.CODE_ATTRS[insn.code]!)).toBe(needed);
   });
 
   it.each([
@@ -38,10 +38,12 @@ describe('formatter rules shared by the Intel and AT&T formatters', () => {
 
   it('shows HLE hints only on a locked memory operation and the last of F2/F3 as REP', () => {
     const xacquire = decode(64, 'f2 f0 01 00');
-    expect(lockPrefixText(xacquire, CODE_ATTRS[xacquire.code]!, hasMemory(xacquire), false)).toBe('xacquire lock ');
+    expect(lockPrefixText(xacquire, decodeTables.CODE_ATTRS[xacquire.code]!, hasMemory(xacquire), false)).toBe(
+      'xacquire lock ',
+    );
     const repne = decode(64, 'f3 f2 a6');
-    expect(branchAndRepPrefixText(repne, CODE_ATTRS[repne.code]!, false)).toBe('repne ');
+    expect(branchAndRepPrefixText(repne, decodeTables.CODE_ATTRS[repne.code]!, false)).toBe('repne ');
     const bnd = decode(64, 'f2 e8 00 00 00 00');
-    expect(branchAndRepPrefixText(bnd, CODE_ATTRS[bnd.code]!, false)).toBe('bnd ');
+    expect(branchAndRepPrefixText(bnd, decodeTables.CODE_ATTRS[bnd.code]!, false)).toBe('bnd ');
   });
 });

@@ -2,7 +2,7 @@
 // instruction shows, which segment override is worth printing, and whether the operands already
 // tell a memory operand's size. The Intel and AT&T formatters spell the results differently.
 import { ATTR_BND, ATTR_FMT_SIZE, ATTR_HLE, ATTR_NOTRACK, ATTR_REP, ATTR_REPNE, ATTR_XRELEASE } from './decoder.ts';
-import { CODE_OPS } from './generated/tables.ts';
+import { decodeTables } from './generated/tables.ts';
 import { type Instruction, OperandKind, PREFIX_LOCK, PREFIX_REP, PREFIX_REPNE } from './instruction.ts';
 import { MEMORY_SIZE_BYTES, OperandType, RegisterClass } from './operand-type.ts';
 import { Register } from './register.ts';
@@ -50,7 +50,7 @@ export const gprBytes = (r: number): number =>
 
 /** Whether operand type `type` appears among the form's operands. */
 export function formHasOperandType(code: number, type: OperandType): boolean {
-  for (let k = 0; k < 5; k++) if ((CODE_OPS[code * 5 + k]! & 0xff) === type) return true;
+  for (let k = 0; k < 5; k++) if ((decodeTables.CODE_OPS[code * 5 + k]! & 0xff) === type) return true;
   return false;
 }
 
@@ -110,14 +110,14 @@ export function shownSegment(insn: Instruction, hasString: boolean): Register {
 export function memorySizeNeeded(insn: Instruction, k: number, attrs: number): boolean {
   if ((attrs & ATTR_FMT_SIZE) !== 0) return true;
   const code = insn.code;
-  const d = CODE_OPS[code * 5 + k]!;
+  const d = decodeTables.CODE_OPS[code * 5 + k]!;
   const cls = (d >> 8) & 0xff;
   if (cls >= RegisterClass.Mm && cls !== RegisterClass.St) return false;
   if ((d & 0xff) === OperandType.Moffs) return false;
   const bytes = MEMORY_SIZE_BYTES[insn.memSizeKind] ?? -1;
   for (let j = 0; j < insn.opCount; j++) {
     if (j === k || insn.opKind[j] !== OperandKind.Register) continue;
-    if ((CODE_OPS[code * 5 + j]! & 0xff) === OperandType.FixedReg) continue;
+    if ((decodeTables.CODE_OPS[code * 5 + j]! & 0xff) === OperandType.FixedReg) continue;
     const r = insn.opRegister[j]!;
     if (r >= Register.MM0 || (r >= Register.XMM0 && r < Register.BND0)) return false;
     if (r <= Register.R15 && gprBytes(r) === bytes) return false;

@@ -41,6 +41,5 @@ export { IntelFormatter } from './intel-formatter.ts';
 export { AttFormatter } from './att-formatter.ts';
 export { type ElfText, findElfText, isElf } from './elf-text.ts';
 export { OperandType, RegisterClass } from './operand-type.ts';
-/** The generated instruction tables (read-only typed arrays), for encoders and tools. */
-export * as decodeTables from './generated/tables.ts';
+export { type DecodeTables, decodeTables } from './generated/tables.ts';
 export { type DisassembleOptions, disassembleEach, disassembleLines } from './disassemble.ts';

@@ -1,4 +1,4 @@
-import { CODE_CPU, CODE_INFO, CODE_MNEMONIC, FLAG_ROWS, INFO_ROWS, INFO_STRIDE } from './generated/tables.ts';
+import { CODE_INFO, decodeTables, INFO_ROWS, INFO_STRIDE } from './generated/tables.ts';
 import { MEMORY_SIZE_BYTES } from './operand-type.ts';
 import { Register } from './register.ts';
 
@@ -146,32 +146,32 @@ export class Instruction {
 
   /** Mnemonic id (`mnemonicName(id)`); 0 = invalid. */
   get mnemonic(): number {
-    return CODE_MNEMONIC[this.code]!;
+    return decodeTables.CODE_MNEMONIC[this.code]!;
   }
 
   /** RFLAGS bits (`FLAG_*`) the instruction reads. */
   get flagsRead(): number {
-    return FLAG_ROWS[flagRow(this.code)]!;
+    return decodeTables.FLAG_ROWS[flagRow(this.code)]!;
   }
 
   /** RFLAGS bits the instruction modifies in any way (includes cleared, set and undefined). */
   get flagsWritten(): number {
-    return FLAG_ROWS[flagRow(this.code) + 1]!;
+    return decodeTables.FLAG_ROWS[flagRow(this.code) + 1]!;
   }
 
   /** RFLAGS bits left undefined. */
   get flagsUndefined(): number {
-    return FLAG_ROWS[flagRow(this.code) + 2]!;
+    return decodeTables.FLAG_ROWS[flagRow(this.code) + 2]!;
   }
 
   /** RFLAGS bits always cleared. */
   get flagsCleared(): number {
-    return FLAG_ROWS[flagRow(this.code) + 3]!;
+    return decodeTables.FLAG_ROWS[flagRow(this.code) + 3]!;
   }
 
   /** RFLAGS bits always set. */
   get flagsSet(): number {
-    return FLAG_ROWS[flagRow(this.code) + 4]!;
+    return decodeTables.FLAG_ROWS[flagRow(this.code) + 4]!;
   }
 
   /** Size in bytes of the memory operand (0 for `m` operands without a size, e.g. LEA, INVLPG). */
@@ -181,7 +181,7 @@ export class Instruction {
 
   /** CPUID feature the form needs (`cpuFeatureName(id)`). */
   get cpuFeature(): number {
-    return CODE_CPU[this.code]!;
+    return decodeTables.CODE_CPU[this.code]!;
   }
 
   /** Address of the next instruction as a number; exact when below 2^53. */

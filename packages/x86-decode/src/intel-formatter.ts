@@ -15,10 +15,15 @@ import {
   shownSegment,
   X87_IMPLICIT_ST1,
 } from './formatter-rules.ts';
-import { CODE_ATTRS, CODE_OPS, MNEMONIC_NAMES } from './generated/tables.ts';
+import { decodeTables } from './generated/tables.ts';
 import { DecodeStatus, type Instruction, OperandKind, PREFIX_OPERAND_SIZE } from './instruction.ts';
 import { MemorySize, OperandType, RegisterClass } from './operand-type.ts';
 import { Register, registerName } from './register.ts';
+
+// The formatter's tables come from decodeTables on the first construction (build*Tables), so an
+// import that never formats does not unpack them.
+let CODE_ATTRS: Uint32Array;
+let CODE_OPS: Uint32Array;
 
 // iced/XED spellings that differ from the SDM mnemonic in the data file
 const RENAMES: Readonly<Record<string, string>> = { retf: 'ret far', sal: 'shl', iretw: 'iret' };
@@ -89,7 +94,9 @@ function buildFormatTables(): void {
   if (REG_NAMES.length !== 0) return;
   for (let r = 0; r < 249; r++) REG_NAMES.push(registerName(r));
   for (let r = Register.ES; r <= Register.GS; r++) SEGMENT_TEXT[r] = `${registerName(r)}:`;
-  FORMAT_MNEMONIC = MNEMONIC_NAMES.map((m) => RENAMES[m.toLowerCase()] ?? m.toLowerCase());
+  CODE_ATTRS = decodeTables.CODE_ATTRS;
+  CODE_OPS = decodeTables.CODE_OPS;
+  FORMAT_MNEMONIC = decodeTables.MNEMONIC_NAMES.map((m) => RENAMES[m.toLowerCase()] ?? m.toLowerCase());
   MNEMONIC_TRAITS = FORMAT_MNEMONIC.map(mnemonicTraits);
 }
 

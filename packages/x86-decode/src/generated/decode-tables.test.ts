@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+// What the import and the first decode unpack, counted through the table codec in a fresh module
+// graph: cold start depends on the tables nobody asked for staying packed.
+async function freshPackage() {
+  vi.resetModules();
+  const calls: string[] = [];
+  vi.doMock('../table-codec.ts', async (importOriginal) => {
+    const codec = await importOriginal<typeof import('../table-codec.ts')>();
+    return {
+      unpack: ((...args: Parameters<typeof codec.unpack>) => {
+        calls.push(`unpack ${args[0].name} ${args[2]}`);
+        return codec.unpack(...args);
+      }) as typeof codec.unpack,
+      unpackRows: ((...args: Parameters<typeof codec.unpackRows>) => {
+        calls.push(`unpackRows ${args[0].name} ${args[6]}`);
+        return codec.unpackRows(...args);
+      }) as typeof codec.unpackRows,
+    };
+  });
+  const pkg = await import('../index.ts');
+  return { pkg, calls };
+}
+
+afterEach(() => {
+  vi.doUnmock('../table-codec.ts');
+  vi.resetModules();
+});
+
+describe('decodeTables', () => {
+  it('unpacks only the decode tree and the INFO rows at import, and nothing more for a first decode', async () => {
+    const { pkg, calls } = await freshPackage();
+    expect(calls).toHaveLength(5);
+    const insn = new pkg.Instruction();
+    new pkg.Decoder(64, new Uint8Array([0x48, 0x8b, 0x07])).decodeOut(insn);
+    expect(insn.length).toBe(3);
+    expect(calls).toHaveLength(5);
+  });
+
+  it('builds a lazy table on its first read and returns the same array afterwards', async () => {
+    const { pkg, calls } = await freshPackage();
+    const before = calls.length;
+    const ops = pkg.decodeTables.CODE_OPS;
+    expect(calls.slice(before)).toEqual([`unpackRows Uint32Array ${pkg.CODE_COUNT}`]);
+    expect(pkg.decodeTables.CODE_OPS).toBe(ops);
+    expect(ops).toHaveLength(pkg.CODE_COUNT * 5);
+    expect(calls).toHaveLength(before + 1);
+  });
+
+  it('unpacks the formatter tables when the first formatter is made, not before', async () => {
+    const { pkg, calls } = await freshPackage();
+    const before = calls.length;
+    const insn = new pkg.Instruction();
+    new pkg.Decoder(64, new Uint8Array([0x48, 0x8b, 0x07])).decodeOut(insn);
+    expect(calls).toHaveLength(before);
+    expect(new pkg.IntelFormatter().format(insn)).toBe('mov rax,[rdi]');
+    // CODE_ATTRS and CODE_OPS (a row index per code each), CODE_MNEMONIC
+    expect(calls.slice(before).sort()).toEqual([
+      `unpack Uint16Array ${pkg.CODE_COUNT}`,
+      `unpackRows Uint32Array ${pkg.CODE_COUNT}`,
+      `unpackRows Uint32Array ${pkg.CODE_COUNT}`,
+    ]);
+  });
+
+  it('is frozen and has every table of the generated module', async () => {
+    const { pkg } = await freshPackage();
+    expect(Object.isFrozen(pkg.decodeTables)).toBe(true);
+    expect(Object.keys(pkg.decodeTables).sort()).toEqual(
+      [
+        'ATTR_NAMES',
+        'CODE_ATTRS',
+        'CODE_COUNT',
+        'CODE_CPU',
+        'CODE_INFO',
+        'CODE_MNEMONIC',
+        'CODE_NAMES',
+        'CODE_OPS',
+        'CPU_FEATURE_NAMES',
+        'DECODE_ROOTS',
+        'DECODE_TREE',
+        'FLAG_ROWS',
+        'HAS_MODRM',
+        'INFO_ROWS',
+        'INFO_STRIDE',
+        'MNEMONIC_NAMES',
+      ].sort(),
+    );
+    expect(pkg.decodeTables.CODE_NAMES).toHaveLength(pkg.CODE_COUNT);
+    expect(pkg.decodeTables.CODE_MNEMONIC).toHaveLength(pkg.CODE_COUNT);
+    expect(pkg.decodeTables.MNEMONIC_NAMES[pkg.decodeTables.CODE_MNEMONIC[1]!]).toBe('ADD');
+  });
+});
