@@ -72,10 +72,13 @@ const digitsOf = (type: string, values: number[]): string => {
   return `"${text.replaceAll('\\', '\\\\')}", ${values.length}`;
 };
 
-// Cold start (import + first decode) is dominated by the bytes V8 has to read and unpack, so
-// the tables are emitted as digit strings (a string literal parses far faster than number
-// literals), unpacked into the narrowest element type that holds them, and per-code
-// tables with few distinct rows are stored once per distinct row plus a one-byte row index.
+// Cold start (import + first decode) is dominated by the bytes V8 has to read and unpack. Tables
+// built on first use are digit strings (a string literal parses far faster than number
+// literals, and these are the shortest text), unpacked into the narrowest element type that
+// holds them; per-code tables with few distinct rows are stored once per distinct row plus a
+// one-byte row index. The tables unpacked at import (EAGER) are JSON number arrays instead:
+// JSON.parse reads them natively, where the digit loop ran in the interpreter and then had V8
+// compile it with TurboFan in the middle of the import (about 40 M machine instructions more).
 const signedOf = (type: string): boolean => type === 'Int16Array' || type === 'Int32Array';
 
 const arr = (name: string, type: string, values: number[], doc: string): string => {
@@ -89,7 +92,10 @@ const arr = (name: string, type: string, values: number[], doc: string): string 
           : v >= 0 && v < 2 ** (8 * width);
     if (!ok) throw new Error(`${name}: ${v} does not fit ${type}`);
   }
-  return table(name, type, `unpack(${type}, ${digitsOf(type, values)}, ${signedOf(type)})`, doc);
+  const init = EAGER.has(name)
+    ? `parseValues(${type}, "[${values.join(',')}]")`
+    : `unpack(${type}, ${digitsOf(type, values)}, ${signedOf(type)})`;
+  return table(name, type, init, doc);
 };
 
 /** A per-code table of `width` values per code, stored as its distinct rows + a row index per code (Uint8 while there are at most 256 rows). */
@@ -111,6 +117,7 @@ const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc
     index.push(r);
   }
   const indexType = rows.length <= 256 ? 'Uint8Array' : 'Uint16Array';
+  if (EAGER.has(name)) return arr(name, type, values, doc);
   return table(
     name,
     type,
@@ -157,7 +164,7 @@ function constant(name: string, value: number, doc: string): string {
   return `/** ${doc} */\nexport const ${name} = ${value};\n\n`;
 }
 
-const PRELUDE = "import { unpack, unpackRows } from '../table-codec.ts';\n\n";
+const PRELUDE = "import { parseValues, unpack, unpackRows } from '../table-codec.ts';\n\n";
 
 export function generateSource(): string {
   members = [];

@@ -1,7 +1,13 @@
-// The decoder tables' text encoding, read back at import (the writer is digitsOf in
-// scripts/generate.ts). Each value is a run of printable characters from '#' (0x23): digits
-// 46..91 continue the number, a digit 0..45 ends it (base 46, most significant first); signed
-// tables are zigzag-coded.
+// The decoder tables' text encodings, read back at import or on first use (the writers are arr
+// and digitsOf in scripts/generate.ts). Tables unpacked at import are JSON number arrays. The
+// tables built on first use are digit text: each value is a run of printable characters from
+// '#' (0x23): digits 46..91 continue the number, a digit 0..45 ends it (base 46, most
+// significant first); signed tables are zigzag-coded.
+
+/** A typed array of the values of a JSON number array (`"[1,-2,3]"`), parsed natively by `JSON.parse`. */
+export function parseValues<T>(ctor: { new (values: ArrayLike<number>): T }, json: string): T {
+  return new ctor(JSON.parse(json) as number[]);
+}
 
 /** A typed array of `count` values from their digit text (see digitsOf in scripts/generate.ts). */
 export function unpack<T extends { [i: number]: number }>(
