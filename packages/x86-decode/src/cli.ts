@@ -2,8 +2,8 @@
 // typevisor-disasm [--bits 16|32|64] [--ip ADDR] [--syntax intel|att] FILE | --hex "90 48 8b 07"
 // A CLI, so Node APIs are allowed here (and only here in src/).
 import { readFileSync } from 'node:fs';
-import { disassembleEach } from './disassemble.ts';
-import { findElfText } from './elf-text.ts';
+// the package's own entry: the built CLI imports dist/index.js instead of a copy of the library
+import { disassembleEach, findElfText } from './index.ts';
 
 const USAGE = 'usage: typevisor-disasm [--bits 16|32|64] [--ip ADDR] [--syntax intel|att] (FILE | --hex "90 48 8b 07")';
 
