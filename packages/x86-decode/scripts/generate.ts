@@ -43,43 +43,10 @@ const BYTES_PER: Record<string, number> = {
   Uint8Array: 1,
 };
 
-/** Digits of the table text: '#' (0x23) + d, d in 0..91 ('\\' is escaped); d < 46 ends a value. */
-const DIGIT_BASE = 0x23;
-const DIGIT_FINAL = 46;
-const DIGIT_CONT = 92 - DIGIT_FINAL;
-
-/**
- * `values` as a JavaScript string literal of printable ASCII, one variable-length number per
- * value: base-46 digits, most significant first, each but the last as '#' + 46 + digit, the
- * last as '#' + digit (signed types zigzag-coded first: 2v, or -2v - 1 when negative). Most
- * values here are small (zeros, ids, row numbers), so most take one or two characters where
- * the earlier \xNN/\uNNNN text of the little-endian bytes took three per byte: less source
- * for V8 to decode and scan at import, and unpacking is one charCodeAt per character.
- */
-const digitsOf = (type: string, values: number[]): string => {
-  const signed = type === 'Int16Array' || type === 'Int32Array';
-  let text = '';
-  for (const v of values) {
-    let u = signed ? (v < 0 ? -2 * v - 1 : 2 * v) : v;
-    let s = String.fromCharCode(DIGIT_BASE + (u % DIGIT_CONT));
-    u = Math.floor(u / DIGIT_CONT);
-    while (u > 0) {
-      s = String.fromCharCode(DIGIT_BASE + DIGIT_FINAL + (u % DIGIT_CONT)) + s;
-      u = Math.floor(u / DIGIT_CONT);
-    }
-    text += s;
-  }
-  return `"${text.replaceAll('\\', '\\\\')}", ${values.length}`;
-};
-
-// Cold start (import + first decode) is dominated by the bytes V8 has to read and unpack. Tables
-// built on first use are digit strings (a string literal parses far faster than number
-// literals, and these are the shortest text), unpacked into the narrowest element type that
-// holds them; per-code tables with few distinct rows are stored once per distinct row plus a
-// one-byte row index. The tables unpacked at import (EAGER) are JSON number arrays instead:
-// JSON.parse reads them natively, where the digit loop ran in the interpreter and then had V8
-// compile it with TurboFan in the middle of the import (about 40 M machine instructions more).
-const signedOf = (type: string): boolean => type === 'Int16Array' || type === 'Int32Array';
+// Cold start (import + first decode) is dominated by the bytes V8 has to read and the work
+// done at import. Each table is a JSON number array in a string literal (JSON.parse reads it
+// natively, src/table-codec.ts) of the narrowest element type that holds it; per-code tables
+// with few distinct rows are stored once per distinct row plus a one-byte row index.
 
 const arr = (name: string, type: string, values: number[], doc: string): string => {
   const width = BYTES_PER[type]!;
@@ -92,10 +59,7 @@ const arr = (name: string, type: string, values: number[], doc: string): string 
           : v >= 0 && v < 2 ** (8 * width);
     if (!ok) throw new Error(`${name}: ${v} does not fit ${type}`);
   }
-  const init = EAGER.has(name)
-    ? `parseValues(${type}, "[${values.join(',')}]")`
-    : `unpack(${type}, ${digitsOf(type, values)}, ${signedOf(type)})`;
-  return table(name, type, init, doc);
+  return table(name, type, `parseValues(${type}, "[${values.join(',')}]")`, doc);
 };
 
 /** A per-code table of `width` values per code, stored as its distinct rows + a row index per code (Uint8 while there are at most 256 rows). */
@@ -121,7 +85,7 @@ const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc
   return table(
     name,
     type,
-    `unpackRows(${type}, ${width}, ${digitsOf(type, flat)}, ${indexType}, ${digitsOf(indexType, index)})`,
+    `parseRows(${type}, ${width}, "[${flat.join(',')}]", ${indexType}, "[${index.join(',')}]")`,
     doc,
   );
 };
@@ -164,7 +128,7 @@ function constant(name: string, value: number, doc: string): string {
   return `/** ${doc} */\nexport const ${name} = ${value};\n\n`;
 }
 
-const PRELUDE = "import { parseValues, unpack, unpackRows } from '../table-codec.ts';\n\n";
+const PRELUDE = "import { parseRows, parseValues } from '../table-codec.ts';\n\n";
 
 export function generateSource(): string {
   members = [];
