@@ -2,7 +2,8 @@
 // .text of the Node.js binary running the bench), for typevisor and for iced-x86 in the same
 // run, plus cold start (import + first decode) in fresh processes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -160,20 +161,40 @@ function coldStart(script: string, type: 'module' | 'commonjs'): number {
   const out = execFileSync(process.execPath, ['--input-type', type, '-e', script], { encoding: 'utf8' });
   return Number(out.trim());
 }
+/** The cold-start script: `performance.now()` around the import of `entry` and one decode of `48 8b 07`. */
+const importAndDecode = (entry: string): string =>
+  `const t = performance.now(); const m = await import(${JSON.stringify(entry)}); const i = new m.Instruction(); new m.Decoder(64, new Uint8Array([0x48, 0x8b, 0x07])).decodeOut(i); if (i.length !== 3) throw new Error('bad'); console.log(performance.now() - t);`;
 if (existsSync(dist)) {
-  const ourScript = `const t = performance.now(); const m = await import(${JSON.stringify(dist)}); const i = new m.Instruction(); new m.Decoder(64, new Uint8Array([0x48, 0x8b, 0x07])).decodeOut(i); if (i.length !== 3) throw new Error('bad'); console.log(performance.now() - t);`;
+  const ourScript = importAndDecode(dist);
+  // Node's own cost of a first import() of an ES module: a package of the same shape (a
+  // package.json with "type": "module", the same two exports) that does nothing.
+  const stubDir = mkdtempSync(join(tmpdir(), 'x86-decode-cold-'));
+  writeFileSync(join(stubDir, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(
+    join(stubDir, 'index.js'),
+    'export class Instruction { length = 0; }\nexport class Decoder { constructor(bits, bytes) { this.n = bytes.length; } decodeOut(i) { i.length = this.n; } }\n',
+  );
+  const stubScript = importAndDecode(join(stubDir, 'index.js'));
   const icedScript = `const t = performance.now(); const m = require(${JSON.stringify(require.resolve('iced-x86'))}); const i = new m.Instruction(); new m.Decoder(64, new Uint8Array([0x48, 0x8b, 0x07]), 0).decodeOut(i); if (i.length !== 3) throw new Error('bad'); console.log(performance.now() - t);`;
-  // alternate the two, 9 fresh processes each, and report the medians
+  // alternate the three, 15 fresh processes each, and report the medians
   const ours: number[] = [];
+  const stub: number[] = [];
   const theirs: number[] = [];
-  for (let i = 0; i < 9; i++) {
+  const load = loadavg()[0]!;
+  for (let i = 0; i < 15; i++) {
     ours.push(coldStart(ourScript, 'module'));
+    stub.push(coldStart(stubScript, 'module'));
     theirs.push(coldStart(icedScript, 'commonjs'));
   }
+  rmSync(stubDir, { recursive: true });
   printLine(
     'cold start (import + first decode)',
     { value: median(ours), unit: 'ms' },
     { name: 'iced-x86', figure: { value: median(theirs), unit: 'ms' }, lowerIsBetter: true },
+  );
+  printLine('cold start, own share (minus an empty module)', { value: median(ours) - median(stub), unit: 'ms' });
+  console.log(
+    `# cold start: 15 alternating fresh processes each; empty module ${median(stub).toFixed(1)} ms; load average ${load.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}`,
   );
 } else {
   console.log('cold start: run `pnpm build` first (measured on dist/)');
