@@ -64,6 +64,8 @@ const arr = (name: string, type: string, values: number[], doc: string): string 
 
 /** A per-code table of `width` values per code, stored as its distinct rows + a row index per code (Uint8 while there are at most 256 rows). */
 const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc: string): string => {
+  // read at import: the per-code values themselves, so the import runs no expansion loop
+  if (EAGER.has(name)) return arr(name, type, values, doc);
   const rows: string[] = [];
   const rowIndex = new Map<string, number>();
   const index: number[] = [];
@@ -81,7 +83,6 @@ const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc
     index.push(r);
   }
   const indexType = rows.length <= 256 ? 'Uint8Array' : 'Uint16Array';
-  if (EAGER.has(name)) return arr(name, type, values, doc);
   return table(
     name,
     type,
@@ -100,7 +101,7 @@ const namesOf = (name: string, names: readonly string[], doc: string): string =>
 // A table a hand-written module reads at import must be named here.
 const EAGER = new Set(['INFO_ROWS', 'CODE_INFO', 'DECODE_TREE', 'DECODE_ROOTS', 'HAS_MODRM']);
 
-/** The `DecodeTables` interface members and the `decodeTables` object's entries, in file order. */
+/** The `DecodeTables` interface members and the `decodeTables` object's constants and getters, in file order. */
 let members: string[] = [];
 let getters: string[] = [];
 /**
