@@ -1,4 +1,5 @@
 import {
+  CODE_COUNT,
   CODE_INFO,
   DECODE_ROOTS,
   DECODE_TREE,
@@ -98,6 +99,7 @@ enum Limit {
 // The per-code facts the decoder needs come from the generated INFO_ROWS, one 8-value row per
 // distinct form shape: [attrs, opCount | memSize << 8, op0, op1, op2, op3, op4, flag row].
 const INFO = INFO_ROWS;
+if (CODE_COUNT > 0xffff) throw new Error('fast-table entries hold a code in 16 bits');
 if (INFO_STRIDE !== 8) throw new Error('generated INFO_STRIDE must be 8 (decodeAt indexes rows with << 3)');
 
 // Per (map, opcode) slot: decode-tree root << 1 | 1 if a ModRM byte follows (one load for both).
@@ -224,25 +226,104 @@ function fastShape(code: number): Shape {
   return Shape.None;
 }
 
+/** How a fast-path register operand turns its encoding number `n` (0..15) into a Register. */
+enum RegKind {
+  /** `base + n` (GPR16/32/64, XMM). */
+  Plain = 0,
+  /** `base + (n & 7)`: MMX ignores REX.B/REX.R. */
+  Low3 = 1,
+  /** 8-bit GPRs: AL + n, and under any REX prefix 4..7 name SPL..DIL, so 4..15 move up by 4 (SDM 2 3.7.2.1). */
+  Gpr8 = 2,
+}
+
+/** Immediate (or rel) encoding of a fast-path form, in bits 25-27 of an entry's first word. */
+enum ImmKind {
+  None = 0,
+  Imm8 = 1,
+  Imm8Sx = 2,
+  Imm16 = 3,
+  Imm32 = 4,
+  Imm32Sx64 = 5,
+  Imm64 = 6,
+  Rel8 = 7,
+}
+
+/** Bit layout of a fast entry's first word (the second holds the memory size and the register fields). */
+enum Entry {
+  ShapeShift = 16,
+  Size8 = 1 << 20,
+  HasModrm = 1 << 21,
+  CountShift = 22,
+  ImmShift = 25,
+  /** Second word: first register field (r/m or opcode register) at bit 8, the ModRM.reg one at bit 19. */
+  RegAShift = 8,
+  RegBShift = 19,
+}
+
+/** The 11-bit register field of a fast entry for an operand descriptor `d`: base register | RegKind << 8. */
+function regField(d: number): number {
+  const cls = (d >> 8) & 0xff;
+  if (cls === RegisterClass.Gpr8) return Register.AL | (RegKind.Gpr8 << 8);
+  if (cls === RegisterClass.Mm) return Register.MM0 | (RegKind.Low3 << 8);
+  return REG_OF[cls << 5]! | (RegKind.Plain << 8);
+}
+
+/** ImmKind of an immediate or rel operand descriptor. */
+function immKind(d: number): ImmKind {
+  switch (d & 0xff) {
+    case OperandType.Imm8:
+      return ImmKind.Imm8;
+    case OperandType.Imm8Sx:
+      return ImmKind.Imm8Sx;
+    case OperandType.Imm16:
+      return ImmKind.Imm16;
+    case OperandType.Imm32:
+    case OperandType.Rel32:
+      return ImmKind.Imm32;
+    case OperandType.Imm32Sx64:
+      return ImmKind.Imm32Sx64;
+    case OperandType.Imm64:
+      return ImmKind.Imm64;
+    case OperandType.Rel8:
+      return ImmKind.Rel8;
+  }
+  return ImmKind.None;
+}
+
 /**
- * Per-mode fast table: entry `(slot << 5) | (REX.W << 4) | (mod == 11) << 3 | ModRM.reg` for the
- * one-byte and 0F maps is `code | shape << 12 | (operand size 8) << 16 | INFO_ROWS row << 17`,
- * or 0 where the general path must decode, so the fast path needs no CODE_INFO or attrs load.
- * Filled one slot at a time, the first time a decoder of the mode meets the slot (UNFILLED marks
- * the others): a cold start pays for a few slots, not for 16,384 tree walks.
+ * Per-mode fast table of two 32-bit words per key `(slot << 5) | (REX.W << 4) | (mod == 11) << 3 |
+ * ModRM.reg`, for the one-byte and 0F maps. The key is formed from the byte after the opcode
+ * whether or not it is a ModRM byte (a form without one has the same entry under all 16 of its
+ * keys), so one load finds the form. First word: `code | shape << 16 | (operand size 8) << 20 |
+ * (has ModRM) << 21 | opCount << 22 | ImmKind << 25`, or Fill.General where the general path must decode;
+ * second word: `memory size | r/m or opcode register field << 8 | ModRM.reg register field << 19`
+ * (see regField). Everything the fast path needs is here: it reads no other table. Filled one slot
+ * at a time, the first time a decoder of the mode meets the slot (Fill.Unfilled marks the others): a
+ * cold start pays for a few slots, not for 16,384 tree walks.
  */
-const UNFILLED = 1;
+enum Fill {
+  /** The general path decodes the key. */
+  General = -1,
+  /** The key's slot is not filled yet. */
+  Unfilled = 0,
+}
 class FastTable {
-  readonly entries = new Int32Array(512 << 5).fill(UNFILLED);
-  constructor(readonly mode64: boolean) {}
+  readonly entries = new Int32Array(512 << 6).fill(Fill.Unfilled);
+  /** 32 or 64: a number, not the boolean mode64, which V8 tests as an arbitrary value at every use. */
+  readonly bits: number;
+  constructor(readonly mode64: boolean) {
+    this.bits = mode64 ? 64 : 32;
+  }
 
   fill(slot: number): void {
-    this.entries.fill(0, slot << 5, (slot + 1) << 5);
+    this.entries.fill(Fill.General, slot << 6, (slot + 1) << 6);
     // escapes and prefixes are the general path's: 0F, 62 (EVEX), C4/C5 (VEX), 0F 38 / 0F 3A
     if (slot === 0x0f || slot === 0x62 || slot === 0xc4 || slot === 0xc5 || slot === 0x138 || slot === 0x13a) return;
     if (slot < 256 && PREFIX_KIND[slot] !== 0) return;
     const mode64 = this.mode64;
-    const root = (mode64 ? SLOT_INFO_64 : SLOT_INFO_LEGACY)[slot]! >> 1;
+    const info = (mode64 ? SLOT_INFO_64 : SLOT_INFO_LEGACY)[slot]!;
+    const root = info >> 1;
+    const hasModrm = (info & 1) !== 0;
     for (let key = 0; key < 32; key++) {
       const rexW = key >> 4;
       if (rexW !== 0 && !mode64) continue;
@@ -283,12 +364,49 @@ class FastTable {
       const code = ~node;
       const shape = fastShape(code);
       if (shape === Shape.None) continue;
-      const row = CODE_INFO[code]!;
+      const row = CODE_INFO[code]! << 3;
+      const counts = INFO[row + 1]!;
+      const d0 = INFO[row + 2]!;
+      const d1 = INFO[row + 3]!;
+      // an m-only r/m operand with ModRM.mod = 11 is invalid, as the general path reports
+      if (shape <= Shape.RmImm && (key & 8) !== 0 && (((shape === Shape.RegRm ? d1 : d0) >> 8) & 0xff) === 0) continue;
+      // a ModRM byte that names memory but no operand: the general path measures it
+      if (hasModrm && shape > Shape.RmImm && (key & 8) === 0) continue;
+      let regA = 0;
+      let regB = 0;
+      let imm = ImmKind.None;
+      if (shape === Shape.RmReg || shape === Shape.Rm || shape === Shape.RmImm) regA = regField(d0);
+      if (shape === Shape.RmReg) regB = regField(d1);
+      if (shape === Shape.RegRm) {
+        regA = regField(d1);
+        regB = regField(d0);
+      }
+      if (shape === Shape.OpReg || shape === Shape.OpRegImm) regA = regField(d0);
+      if (shape === Shape.RmImm || shape === Shape.OpRegImm) imm = immKind(d1);
+      if (shape === Shape.Rel) imm = immKind(d0);
       // SDM 1 3.6.1 (64-bit mode): REX.W, or a form that defaults to or is fixed at 64 bits
-      const size8 = mode64 && (rexW !== 0 || (INFO[row << 3]! & (Attr.F64 | Attr.D64)) !== 0) ? 1 : 0;
-      this.entries[(slot << 5) | key] = code | (shape << 12) | (size8 << 16) | (row << 17);
+      const size8 = mode64 && (rexW !== 0 || (INFO[row]! & (Attr.F64 | Attr.D64)) !== 0);
+      const w0 =
+        code |
+        (shape << Entry.ShapeShift) |
+        (size8 ? Entry.Size8 : 0) |
+        (hasModrm ? Entry.HasModrm : 0) |
+        ((counts & 7) << Entry.CountShift) |
+        (imm << Entry.ImmShift);
+      const w1 = (counts >> 8) | (regA << Entry.RegAShift) | (regB << Entry.RegBShift);
+      // (without a ModRM byte the tree asks for neither mod nor reg: all 16 keys get this entry)
+      this.entries[((slot << 5) | key) << 1] = w0;
+      this.entries[(((slot << 5) | key) << 1) + 1] = w1;
     }
   }
+}
+/** Register of a fast-path operand: `field` is regField()'s value (in its low 11 bits), `n` the encoding 0..15. */
+function fastReg(field: number, n: number, rex: number): number {
+  const kind = (field >> 8) & 3;
+  const base = field & 0xff;
+  if (kind === RegKind.Plain) return base + n;
+  if (kind === RegKind.Low3) return base + (n & 7);
+  return base + (rex !== 0 && n >= 4 ? n + 4 : n);
 }
 const fastTables: (FastTable | null)[] = [null, null];
 /** The fast path's zero-padded copy of a window's last (fewer than 16) bytes. */
@@ -307,6 +425,180 @@ function fastTable(mode64: boolean): FastTable {
 // 16-bit addressing (SDM 2 Table 2-1): base and index per ModRM.rm.
 const BASE16 = [Register.BX, Register.BX, Register.BP, Register.BP, Register.SI, Register.DI, Register.BP, Register.BX];
 const INDEX16 = [Register.SI, Register.DI, Register.SI, Register.DI, 0, 0, 0, 0];
+
+/**
+ * The fast path: decodes a common form (see FastTable) at `b[start]`, which must have 16
+ * readable bytes, into `insn`, and returns its length, or 0 (writing nothing) when only the
+ * general path decodes the form. It calls nothing on its hot path (the one call, filling a
+ * slot, is followed by nothing but a retry), so V8 keeps its values in registers.
+ */
+function fastDecode(
+  insn: Instruction,
+  b: Uint8Array,
+  start: number,
+  ipLo: number,
+  ipHi: number,
+  fast: FastTable,
+): number {
+  const bits = fast.bits;
+  const mode64 = bits === 64;
+  let p = start;
+  let c = b[p]!;
+  let rex = 0;
+  if (mode64 && (c & 0xf0) === 0x40) {
+    rex = c;
+    c = b[++p]!;
+  }
+  p++;
+  const slot = c === 0x0f ? 0x100 | b[p++]! : c;
+  // the key takes mod and reg from the next byte; the entry says whether it is a ModRM byte
+  const next = b[p]!;
+  const key = ((slot << 5) | ((rex & 8) << 1) | (next >= 0xc0 ? 8 : 0) | ((next >> 3) & 7)) << 1;
+  const entries = fast.entries;
+  const e = entries[key]!;
+  if (e <= Fill.Unfilled) {
+    if (e === Fill.General) return 0;
+    // nothing is live after this call, so the hot path keeps its values in registers
+    fast.fill(slot);
+    return fastDecode(insn, b, start, ipLo, ipHi, fast);
+  }
+  const x = entries[key + 1]!;
+  const shape = (e >> Entry.ShapeShift) & 15;
+  const operandSize = (e & Entry.Size8) !== 0 ? 8 : 4;
+  const opKind = insn.opKind;
+  const opReg = insn.opRegister;
+  let ripRel = false;
+  if ((e & Entry.HasModrm) !== 0) p++;
+  if (shape <= Shape.RmImm) {
+    // ---- the ModRM r/m operand: a register, or memory with 32/64-bit addressing ----
+    const k = shape === Shape.RegRm ? 1 : 0;
+    const rm = next & 7;
+    const rexB = rex & 1;
+    if (next >= 0xc0) {
+      opKind[k] = OperandKind.Register;
+      opReg[k] = fastReg(x >> Entry.RegAShift, rm | (rexB << 3), rex);
+    } else {
+      const mod = next >> 6;
+      let base = rm;
+      let index = -1;
+      let scale = 1;
+      if (rm === 4) {
+        const sib = b[p++]!;
+        scale = 1 << (sib >> 6);
+        index = ((sib >> 3) & 7) | ((rex & 2) << 2);
+        if (index === 4) index = -1;
+        base = sib & 7;
+        if (base === 5 && mod === 0) base = -1;
+        else base |= rexB << 3;
+      } else if (rm === 5 && mod === 0) {
+        base = -1;
+        ripRel = mode64;
+      } else base |= rexB << 3;
+      const regBase = mode64 ? Register.RAX : Register.EAX;
+      const memBase = ripRel ? Register.RIP : base >= 0 ? regBase + base : Register.None;
+      let disp = 0;
+      let dispSize = 0;
+      if (mod === 1) {
+        disp = (b[p++]! << 24) >> 24;
+        dispSize = 1;
+      } else if (mod === 2 || base === -1) {
+        disp = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+        p += 4;
+        dispSize = 4;
+      }
+      insn.memDisplacementLo = disp >>> 0;
+      insn.memDisplacementHi = mode64 && disp < 0 ? 0xffffffff : 0;
+      insn.memBase = memBase;
+      insn.memIndex = index >= 0 ? regBase + index : Register.None;
+      insn.memScale = scale;
+      insn.memDisplacementSize = dispSize;
+      // SDM 1 3.7.4: SS for an rBP/rSP base, else DS
+      insn.memSegment = base === 4 || base === 5 ? Register.SS : Register.DS;
+      insn.memSizeKind = x & 0xff;
+      opKind[k] = OperandKind.Memory;
+      opReg[k] = 0;
+    }
+    if (shape <= Shape.RegRm) {
+      // ---- the ModRM reg operand, in the other slot ----
+      opKind[1 - k] = OperandKind.Register;
+      opReg[1 - k] = fastReg(x >> Entry.RegBShift, ((next >> 3) & 7) | ((rex & 4) << 1), rex);
+    }
+  } else if (shape === Shape.Rel) {
+    let rel: number;
+    if (e >> Entry.ImmShift === ImmKind.Rel8) rel = (b[p++]! << 24) >> 24;
+    else {
+      rel = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+      p += 4;
+    }
+    // next IP + displacement over 64 bits (the sum is within (-2^31, 2^33)), wrapped to EIP
+    // with a 32-bit operand size
+    const sum = ipLo + (p - start) + rel;
+    insn.branchLo = sum >>> 0;
+    insn.branchHi = operandSize === 4 ? 0 : sum >= Limit.Two32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
+    opKind[0] = OperandKind.NearBranch;
+    opReg[0] = 0;
+  } else if (shape !== Shape.NoOperands) {
+    opKind[0] = OperandKind.Register;
+    opReg[0] = fastReg(x >> Entry.RegAShift, (slot & 7) | ((rex & 1) << 3), rex);
+  }
+  if (shape === Shape.RmImm || shape === Shape.OpRegImm) {
+    // ---- the immediate, always the second operand here ----
+    const t = e >> Entry.ImmShift;
+    let lo: number;
+    let hi = 0;
+    let size = 4;
+    if (t === ImmKind.Imm8) {
+      lo = b[p++]!;
+      size = 1;
+    } else if (t === ImmKind.Imm8Sx) {
+      const v = (b[p++]! << 24) >> 24;
+      lo = v >>> 0;
+      hi = operandSize === 8 && v < 0 ? 0xffffffff : 0;
+      size = 1;
+    } else if (t === ImmKind.Imm16) {
+      lo = b[p]! | (b[p + 1]! << 8);
+      p += 2;
+      size = 2;
+    } else {
+      const v = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+      p += 4;
+      lo = v >>> 0;
+      if (t === ImmKind.Imm32Sx64) hi = v < 0 ? 0xffffffff : 0;
+      else if (t === ImmKind.Imm64) {
+        hi = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+        p += 4;
+        size = 8;
+      }
+    }
+    insn.immediateLo = lo;
+    insn.immediateHi = hi;
+    insn.immediateSize = size;
+    opKind[1] = OperandKind.Immediate;
+    opReg[1] = 0;
+  }
+  const length = p - start;
+  if (ripRel) {
+    // RIP-relative: the displacement becomes the absolute address (next IP + disp32)
+    const sum = ipLo + length + (insn.memDisplacementLo | 0);
+    insn.memDisplacementLo = sum >>> 0;
+    insn.memDisplacementHi = sum >= Limit.Two32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
+  }
+  insn.bitness = bits;
+  insn.ipLo = ipLo;
+  insn.ipHi = ipHi;
+  insn.operandSize = operandSize;
+  insn.addressSize = mode64 ? 8 : 4;
+  insn.status = DecodeStatus.Ok;
+  insn.code = e & 0xffff;
+  insn.length = length;
+  insn.opCount = (e >> Entry.CountShift) & 7;
+  insn.prefixes = rex !== 0 ? Prefix.Rex : 0;
+  insn.segmentPrefix = Register.None;
+  insn.lastRepPrefix = 0;
+  insn.rex = rex;
+  insn.vectorLength = 0;
+  return length;
+}
 
 /** Options for {@link Decoder}. */
 export interface DecoderOptions {
@@ -408,10 +700,19 @@ export class Decoder {
    * its length (at least 1 byte, also when invalid). Returns the status.
    */
   decodeOut(insn: Instruction): DecodeStatus {
-    const status = this.decodeAt(insn, this.position, this.ipLo, this.ipHi);
-    const len = insn.length;
-    this.position += len;
-    const lo = this.ipLo + len;
+    // decodeAt's dispatch, written out so that the common case passes the length back in a
+    // register and keeps the IP arithmetic in small integers
+    const pos = this.position;
+    const ipLo = this.ipLo;
+    const fast = this.fast;
+    let len = fast !== null && this.end - pos >= 16 ? fastDecode(insn, this.bytes, pos, ipLo, this.ipHi, fast) : 0;
+    let status = DecodeStatus.Ok;
+    if (len === 0) {
+      status = this.decodeSlow(insn, pos, ipLo, this.ipHi);
+      len = insn.length;
+    }
+    this.position = pos + len;
+    const lo = ipLo + len;
     if (lo < Limit.Two32) this.ipLo = lo;
     else {
       this.ipLo = lo - Limit.Two32;
@@ -425,193 +726,30 @@ export class Decoder {
    * without moving the decoder. `insn.length` is at least 1 (1 for an empty window: truncated).
    */
   decodeAt(insn: Instruction, offset: number, ipLo: number, ipHi: number): DecodeStatus {
-    // The fast path (see FastTable) for the common forms; everything else goes to decodeFull. A
-    // fast form is at most 13 bytes, so no read here needs a bound test: with fewer than 16
-    // bytes left, the path reads a zero-padded copy of the tail (TAIL) and hands over when the
-    // form turns out longer than the bytes left (then only the general path can say truncated).
+    // The fast path (fastDecode) for the common forms; everything else goes to decodeFull. A
+    // fast form is at most 13 bytes, so no read there needs a bound test: with fewer than 16
+    // bytes left, it reads a zero-padded copy of the tail (TAIL), and a form longer than the
+    // bytes left goes to the general path (then only the general path can say truncated).
     // A short buffer (a cold start's first decode) thus does not compile the general path.
     // Fields written before a hand-over are rewritten by the general path.
     const fast = this.fast;
-    if (fast === null) return this.decodeFull(insn, offset, ipLo, ipHi);
+    if (fast !== null && this.end - offset >= 16 && fastDecode(insn, this.bytes, offset, ipLo, ipHi, fast) !== 0) {
+      return DecodeStatus.Ok;
+    }
+    return this.decodeSlow(insn, offset, ipLo, ipHi);
+  }
+
+  /** Whatever decodeAt does not do inline: the fast path on the window's last bytes, and the general path. */
+  private decodeSlow(insn: Instruction, offset: number, ipLo: number, ipHi: number): DecodeStatus {
+    const fast = this.fast;
     const avail = this.end - offset;
-    let b = this.bytes;
-    let start = offset;
-    if (avail < 16) {
+    if (fast !== null && avail < 16) {
+      const b = this.bytes;
       for (let i = 0; i < 16; i++) TAIL[i] = i < avail ? b[offset + i]! : 0;
-      b = TAIL;
-      start = 0;
+      const len = fastDecode(insn, TAIL, 0, ipLo, ipHi, fast);
+      if (len !== 0 && len <= avail) return DecodeStatus.Ok;
     }
-    const mode64 = this.bitness === 64;
-    let p = start;
-    let c = b[p]!;
-    let rex = 0;
-    if (mode64 && (c & 0xf0) === 0x40) {
-      rex = c;
-      c = b[++p]!;
-    }
-    p++;
-    const slot = c === 0x0f ? 0x100 | b[p++]! : c;
-    let modrm = 0;
-    if (HAS_MODRM[slot] !== 0) modrm = b[p++]!;
-    const mod = modrm >> 6;
-    const key = (slot << 5) | ((rex & 8) << 1) | (mod === 3 ? 8 : 0) | ((modrm >> 3) & 7);
-    let e = fast.entries[key]!;
-    if (e <= UNFILLED) {
-      if (e === 0) return this.decodeFull(insn, offset, ipLo, ipHi);
-      fast.fill(slot);
-      e = fast.entries[key]!;
-      if (e === 0) return this.decodeFull(insn, offset, ipLo, ipHi);
-    }
-    const code = e & 0xfff;
-    const shape = (e >> 12) & 15;
-    const info = (e >> 17) << 3;
-    const operandSize = (e & 0x10000) !== 0 ? 8 : 4;
-    const counts = INFO[info + 1]!; // opCount | memory size << 8
-    const d0 = INFO[info + 2]!;
-    const d1 = INFO[info + 3]!;
-    const opKind = insn.opKind;
-    const opReg = insn.opRegister;
-    let ripRel = false;
-    if (shape <= Shape.RmImm) {
-      // ---- the ModRM r/m operand: a register, or memory with 32/64-bit addressing ----
-      const k = shape === Shape.RegRm ? 1 : 0;
-      const d = k === 0 ? d0 : d1;
-      const cls = (d >> 8) & 0xff;
-      const rm = modrm & 7;
-      const rexB = rex & 1;
-      if (mod === 3) {
-        // an m-only form with a register: invalid, as the general path reports
-        if (cls === 0) return this.decodeFull(insn, offset, ipLo, ipHi);
-        opKind[k] = OperandKind.Register;
-        opReg[k] = REG_OF[((cls === RegisterClass.Gpr8 && rex !== 0 ? Limit.Gpr8Rex : cls) << 5) | rm | (rexB << 3)]!;
-      } else {
-        let base = rm;
-        let index = -1;
-        let scale = 1;
-        if (rm === 4) {
-          const sib = b[p++]!;
-          scale = 1 << (sib >> 6);
-          index = ((sib >> 3) & 7) | ((rex & 2) << 2);
-          if (index === 4) index = -1;
-          base = sib & 7;
-          if (base === 5 && mod === 0) base = -1;
-          else base |= rexB << 3;
-        } else if (rm === 5 && mod === 0) {
-          base = -1;
-          ripRel = mode64;
-        } else base |= rexB << 3;
-        const regBase = mode64 ? Register.RAX : Register.EAX;
-        const memBase = ripRel ? Register.RIP : base >= 0 ? regBase + base : Register.None;
-        let disp = 0;
-        let dispSize = 0;
-        if (mod === 1) {
-          disp = (b[p++]! << 24) >> 24;
-          dispSize = 1;
-        } else if (mod === 2 || base === -1) {
-          disp = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
-          p += 4;
-          dispSize = 4;
-        }
-        insn.memDisplacementLo = disp >>> 0;
-        insn.memDisplacementHi = mode64 && disp < 0 ? 0xffffffff : 0;
-        insn.memBase = memBase;
-        insn.memIndex = index >= 0 ? regBase + index : Register.None;
-        insn.memScale = scale;
-        insn.memDisplacementSize = dispSize;
-        // SDM 1 3.7.4: SS for an rBP/rSP base, else DS
-        insn.memSegment = base === 4 || base === 5 ? Register.SS : Register.DS;
-        insn.memSizeKind = counts >> 8;
-        opKind[k] = OperandKind.Memory;
-        opReg[k] = 0;
-      }
-      if (shape <= Shape.RegRm) {
-        // ---- the ModRM reg operand, in the other slot ----
-        const dr = k === 0 ? d1 : d0;
-        const rc = (dr >> 8) & 0xff;
-        opKind[1 - k] = OperandKind.Register;
-        opReg[1 - k] =
-          REG_OF[
-            ((rc === RegisterClass.Gpr8 && rex !== 0 ? Limit.Gpr8Rex : rc) << 5) | ((modrm >> 3) & 7) | ((rex & 4) << 1)
-          ]!;
-      }
-    } else if (shape === Shape.Rel) {
-      let rel: number;
-      if ((d0 & 0xff) === OperandType.Rel8) rel = (b[p++]! << 24) >> 24;
-      else {
-        rel = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
-        p += 4;
-      }
-      // next IP + displacement over 64 bits (the sum is within (-2^31, 2^33)), wrapped to EIP
-      // with a 32-bit operand size
-      const sum = ipLo + (p - start) + rel;
-      insn.branchLo = sum >>> 0;
-      insn.branchHi = operandSize === 4 ? 0 : sum >= Limit.Two32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
-      opKind[0] = OperandKind.NearBranch;
-      opReg[0] = 0;
-    } else if (shape !== Shape.NoOperands) {
-      const rc = (d0 >> 8) & 0xff;
-      opKind[0] = OperandKind.Register;
-      opReg[0] =
-        REG_OF[((rc === RegisterClass.Gpr8 && rex !== 0 ? Limit.Gpr8Rex : rc) << 5) | (slot & 7) | ((rex & 1) << 3)]!;
-    }
-    if (shape === Shape.RmImm || shape === Shape.OpRegImm) {
-      // ---- the immediate, always the second operand here ----
-      const t = d1 & 0xff;
-      let lo: number;
-      let hi = 0;
-      let size = 4;
-      if (t === OperandType.Imm8) {
-        lo = b[p++]!;
-        size = 1;
-      } else if (t === OperandType.Imm8Sx) {
-        const v = (b[p++]! << 24) >> 24;
-        lo = v >>> 0;
-        hi = operandSize === 8 && v < 0 ? 0xffffffff : 0;
-        size = 1;
-      } else if (t === OperandType.Imm16) {
-        lo = b[p]! | (b[p + 1]! << 8);
-        p += 2;
-        size = 2;
-      } else {
-        const v = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
-        p += 4;
-        lo = v >>> 0;
-        if (t === OperandType.Imm32Sx64) hi = v < 0 ? 0xffffffff : 0;
-        else if (t === OperandType.Imm64) {
-          hi = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
-          p += 4;
-          size = 8;
-        }
-      }
-      insn.immediateLo = lo;
-      insn.immediateHi = hi;
-      insn.immediateSize = size;
-      opKind[1] = OperandKind.Immediate;
-      opReg[1] = 0;
-    }
-    const length = p - start;
-    if (length > avail) return this.decodeFull(insn, offset, ipLo, ipHi);
-    if (ripRel) {
-      // RIP-relative: the displacement becomes the absolute address (next IP + disp32)
-      const sum = ipLo + length + (insn.memDisplacementLo | 0);
-      insn.memDisplacementLo = sum >>> 0;
-      insn.memDisplacementHi = sum >= Limit.Two32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
-    }
-    insn.bitness = mode64 ? 64 : 32;
-    insn.ipLo = ipLo;
-    insn.ipHi = ipHi;
-    insn.operandSize = operandSize;
-    insn.addressSize = mode64 ? 8 : 4;
-    insn.status = DecodeStatus.Ok;
-    insn.code = code;
-    insn.length = length;
-    insn.opCount = counts & 0xff;
-    insn.prefixes = rex !== 0 ? Prefix.Rex : 0;
-    insn.segmentPrefix = Register.None;
-    insn.lastRepPrefix = 0;
-    insn.rex = rex;
-    insn.vectorLength = 0;
-    return DecodeStatus.Ok;
+    return this.decodeFull(insn, offset, ipLo, ipHi);
   }
 
   /** The general path: every prefix, map and operand form. */
