@@ -118,28 +118,60 @@ function cpuRate(batch: () => number, ms: number): number {
   } while (used < ms);
   return (units * 1000) / used;
 }
+/** Medians of one paired measurement, and the spread of its per-round ratios. */
+interface Paired {
+  ours: number;
+  theirs: number;
+  /** Median, lowest and highest of the per-round ratios ours/theirs. */
+  ratio: number;
+  minRatio: number;
+  maxRatio: number;
+  rounds: number;
+}
 /**
- * Rates of `ours` and `theirs` sampled alternately (one 200 ms CPU-time sample each per round),
- * so that load from other processes hits both sides alike; medians over the rounds.
+ * Rates of `ours` and `theirs` sampled alternately, one 100 ms CPU-time sample each per round,
+ * the side that goes first alternating from round to round, so that load from other processes
+ * and any drift hit both sides alike. Reports the medians of each side's rates and of the
+ * per-round ratios: a round's two samples are taken back to back, so a load change between
+ * rounds moves both and leaves their ratio, where the medians of whole columns can pair a quiet
+ * sample of one side with a loaded one of the other.
  */
-function paired(ours: () => number, theirs: () => number, rounds = 9): [number, number] {
+function paired(ours: () => number, theirs: () => number, rounds = 21): Paired {
   measureRate(ours, { warmupMs: 300, samples: 1, sampleMs: 100 });
   measureRate(theirs, { warmupMs: 300, samples: 1, sampleMs: 100 });
   const a: number[] = [];
   const b: number[] = [];
+  const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    a.push(cpuRate(ours, 200));
-    b.push(cpuRate(theirs, 200));
+    let x: number;
+    let y: number;
+    if (r % 2 === 0) {
+      x = cpuRate(ours, 100);
+      y = cpuRate(theirs, 100);
+    } else {
+      y = cpuRate(theirs, 100);
+      x = cpuRate(ours, 100);
+    }
+    a.push(x);
+    b.push(y);
+    ratios.push(x / y);
   }
-  return [median(a), median(b)];
+  return {
+    ours: median(a),
+    theirs: median(b),
+    ratio: median(ratios),
+    minRatio: Math.min(...ratios),
+    maxRatio: Math.max(...ratios),
+    rounds,
+  };
 }
 function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   return sorted[sorted.length >> 1]!;
 }
-const [decodeOurs, decodeIced] = paired(oursDecode, icedDecode);
-const [formatOurs, formatIced] = paired(oursFormat, icedFormat);
-const [attOurs, attIced] = paired(oursFormatAtt, icedFormatGas, 5);
+const decode = paired(oursDecode, icedDecode);
+const format = paired(oursFormat, icedFormat);
+const att = paired(oursFormatAtt, icedFormatGas, 9);
 
 console.log(
   `# x86-decode: ${count} instructions in the first ${SIZE >> 20} MiB of ${process.execPath} .text (node ${process.version})`,
@@ -150,9 +182,19 @@ function printRates(name: string, ours: number, theirs: number): void {
   printLine(name, { value: ours, unit: 'instr/s' }, anchor(theirs, 'instr/s'));
   printLine(name, { value: (ours * bytesPerInsn) / 1e6, unit: 'MB/s' }, anchor((theirs * bytesPerInsn) / 1e6, 'MB/s'));
 }
-printRates('decode-only (64-bit, real code)', decodeOurs, decodeIced);
-printRates('decode+format Intel (64-bit, real code)', formatOurs, formatIced);
-printRates('decode+format AT&T (64-bit, real code)', attOurs, attIced);
+printRates('decode-only (64-bit, real code)', decode.ours, decode.theirs);
+printRates('decode+format Intel (64-bit, real code)', format.ours, format.theirs);
+printRates('decode+format AT&T (64-bit, real code)', att.ours, att.theirs);
+/** The per-round ratios of one paired measurement: median and range. */
+function printPairedRatio(name: string, m: Paired): void {
+  const x = (v: number) => `${v.toFixed(2)}x`;
+  console.log(
+    `${`${name}: per-round ratio`.padEnd(44)}  median ${x(m.ratio)} (${x(m.minRatio)}-${x(m.maxRatio)}, ${m.rounds} rounds)`,
+  );
+}
+printPairedRatio('decode-only', decode);
+printPairedRatio('decode+format Intel', format);
+printPairedRatio('decode+format AT&T', att);
 
 // ---- cold start: a fresh process imports the package and decodes one instruction ----
 const dist = join(here, '../dist/index.js');

@@ -174,6 +174,10 @@ enum Shape {
   Rel = 6,
   OpReg = 7,
   OpRegImm = 8,
+  /** A fixed register and an immediate (ADD AL, imm8; CMP rAX, immz). */
+  FixedRegImm = 9,
+  /** One immediate (PUSH imm8/immz, INT imm8). */
+  Imm = 10,
 }
 
 /** Register classes whose every ModRM/opcode encoding names a register (no validity test needed). */
@@ -216,6 +220,7 @@ function fastShape(code: number): Shape {
     if (isRmType(d0)) return Shape.Rm;
     if ((d0 & 0xff) === OperandType.Rel8 || (d0 & 0xff) === OperandType.Rel32)
       return isXbegin(code) ? Shape.None : Shape.Rel;
+    if (isImmType(d0)) return Shape.Imm;
     return opReg(d0) ? Shape.OpReg : Shape.None;
   }
   if (n !== 2) return Shape.None;
@@ -223,6 +228,7 @@ function fastShape(code: number): Shape {
   if (reg(d0) && isRmType(d1)) return Shape.RegRm;
   if (isRmType(d0) && isImmType(d1)) return Shape.RmImm;
   if (opReg(d0) && isImmType(d1)) return Shape.OpRegImm;
+  if ((d0 & 0xff) === OperandType.FixedReg && d0 >>> 16 <= 0xff && isImmType(d1)) return Shape.FixedRegImm;
   return Shape.None;
 }
 
@@ -255,6 +261,8 @@ enum Entry {
   HasModrm = 1 << 21,
   CountShift = 22,
   ImmShift = 25,
+  /** The form needs REX.B = 0 (NOP; with REX.B it is XCHG r8, rAX): the general path takes the others. */
+  RexB0 = 1 << 28,
   /** Second word: first register field (r/m or opcode register) at bit 8, the ModRM.reg one at bit 19. */
   RegAShift = 8,
   RegBShift = 19,
@@ -328,6 +336,7 @@ class FastTable {
       const rexW = key >> 4;
       if (rexW !== 0 && !mode64) continue;
       let node = root;
+      let rexB0 = false;
       while (node >= 0) {
         let v = 0;
         switch (DECODE_TREE[node]) {
@@ -351,8 +360,10 @@ class FastTable {
           case Sel.OszF64:
             v = mode64 ? 2 : 1;
             break;
-          case Sel.Rm:
           case Sel.RexB:
+            rexB0 = true; // the entry is checked against REX.B at decode time
+            break;
+          case Sel.Rm:
             v = -1; // depends on more than the key: general path
             break;
           // Pfx, L, P66: 0 without prefixes and outside VEX
@@ -382,7 +393,9 @@ class FastTable {
         regB = regField(d0);
       }
       if (shape === Shape.OpReg || shape === Shape.OpRegImm) regA = regField(d0);
-      if (shape === Shape.RmImm || shape === Shape.OpRegImm) imm = immKind(d1);
+      if (shape === Shape.FixedRegImm) regA = d0 >>> 16;
+      if (shape === Shape.RmImm || shape === Shape.OpRegImm || shape === Shape.FixedRegImm) imm = immKind(d1);
+      if (shape === Shape.Imm) imm = immKind(d0);
       if (shape === Shape.Rel) imm = immKind(d0);
       // SDM 1 3.6.1 (64-bit mode): REX.W, or a form that defaults to or is fixed at 64 bits
       const size8 = mode64 && (rexW !== 0 || (INFO[row]! & (Attr.F64 | Attr.D64)) !== 0);
@@ -392,7 +405,8 @@ class FastTable {
         (size8 ? Entry.Size8 : 0) |
         (hasModrm ? Entry.HasModrm : 0) |
         ((counts & 7) << Entry.CountShift) |
-        (imm << Entry.ImmShift);
+        (imm << Entry.ImmShift) |
+        (rexB0 ? Entry.RexB0 : 0);
       const w1 = (counts >> 8) | (regA << Entry.RegAShift) | (regB << Entry.RegBShift);
       // (without a ModRM byte the tree asks for neither mod nor reg: all 16 keys get this entry)
       this.entries[((slot << 5) | key) << 1] = w0;
@@ -462,6 +476,7 @@ function fastDecode(
     fast.fill(slot);
     return fastDecode(insn, b, start, ipLo, ipHi, fast);
   }
+  if ((e & Entry.RexB0) !== 0 && (rex & 1) !== 0) return 0;
   const x = entries[key + 1]!;
   const shape = (e >> Entry.ShapeShift) & 15;
   const operandSize = (e & Entry.Size8) !== 0 ? 8 : 4;
@@ -525,7 +540,7 @@ function fastDecode(
     }
   } else if (shape === Shape.Rel) {
     let rel: number;
-    if (e >> Entry.ImmShift === ImmKind.Rel8) rel = (b[p++]! << 24) >> 24;
+    if (((e >> Entry.ImmShift) & 7) === ImmKind.Rel8) rel = (b[p++]! << 24) >> 24;
     else {
       rel = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
       p += 4;
@@ -537,13 +552,16 @@ function fastDecode(
     insn.branchHi = operandSize === 4 ? 0 : sum >= Limit.Two32 ? (ipHi + 1) >>> 0 : sum < 0 ? (ipHi - 1) >>> 0 : ipHi;
     opKind[0] = OperandKind.NearBranch;
     opReg[0] = 0;
-  } else if (shape !== Shape.NoOperands) {
+  } else if (shape === Shape.OpReg || shape === Shape.OpRegImm) {
     opKind[0] = OperandKind.Register;
     opReg[0] = fastReg(x >> Entry.RegAShift, (slot & 7) | ((rex & 1) << 3), rex);
+  } else if (shape === Shape.FixedRegImm) {
+    opKind[0] = OperandKind.Register;
+    opReg[0] = (x >> Entry.RegAShift) & 0xff;
   }
-  if (shape === Shape.RmImm || shape === Shape.OpRegImm) {
-    // ---- the immediate, always the second operand here ----
-    const t = e >> Entry.ImmShift;
+  if (shape === Shape.RmImm || shape >= Shape.OpRegImm) {
+    // ---- the immediate: the only operand (Imm) or the second ----
+    const t = (e >> Entry.ImmShift) & 7;
     let lo: number;
     let hi = 0;
     let size = 4;
@@ -573,8 +591,9 @@ function fastDecode(
     insn.immediateLo = lo;
     insn.immediateHi = hi;
     insn.immediateSize = size;
-    opKind[1] = OperandKind.Immediate;
-    opReg[1] = 0;
+    const k = shape === Shape.Imm ? 0 : 1;
+    opKind[k] = OperandKind.Immediate;
+    opReg[k] = 0;
   }
   const length = p - start;
   if (ripRel) {
