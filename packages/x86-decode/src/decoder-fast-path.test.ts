@@ -119,4 +119,38 @@ describe('Decoder fast path', () => {
       expect(realShort.fast).toBeGreaterThan(10_000);
     },
   );
+
+  // Forms whose fast-path layouts are the least common (one immediate, a fixed register and an
+  // immediate, NOP vs XCHG r8 by REX.B, sign- and zero-extended immediates of every size),
+  // each padded to 16 bytes so that decodeAt takes the fast path.
+  it.each([
+    ['90', 64],
+    ['41 90', 64],
+    ['49 90', 64],
+    ['48 90', 64],
+    ['6a ff', 64],
+    ['6a 7f', 32],
+    ['68 00 00 00 80', 64],
+    ['68 00 00 00 80', 32],
+    ['3c 80', 64],
+    ['48 3d 00 00 00 80', 64],
+    ['66 3d 34 12', 32],
+    ['05 ff ff ff ff', 32],
+    ['cd 80', 32],
+    ['48 83 c0 ff', 64],
+    ['83 c0 ff', 64],
+    ['41 b8 ff ff ff ff', 64],
+    ['48 b8 88 77 66 55 44 33 22 81', 64],
+    ['40 b4 12', 64],
+    ['b4 12', 64],
+  ] as const)('agrees with the general path on %s (%i-bit)', (hex, bits) => {
+    const bytes = new Uint8Array(16).fill(0x90);
+    bytes.set(hex.split(' ').map((h) => Number.parseInt(h, 16)));
+    const a = new Instruction();
+    const b = new Instruction();
+    new Decoder(bits, bytes).decodeAt(a, 0, 0x1000, 0);
+    general(new Decoder(bits, bytes), b, 0, 0x1000, 0);
+    expect(a.status).toBe(DecodeStatus.Ok);
+    expect(fields(a)).toBe(fields(b));
+  });
 });

@@ -157,11 +157,11 @@ function isXbegin(code: number): boolean {
 // ---- the common-form fast path ----
 // Real code is mostly one-byte and 0F-map opcodes with at most a REX prefix and one of a few
 // operand layouts (MOV/ALU r/m with a register or an immediate, LEA, PUSH/POP, CALL/Jcc). For
-// those, `decodeAt` finds the code with one load from a per-mode table indexed by
+// those, `fastDecode` finds the form with one two-word load from a per-mode table indexed by
 // (slot, REX.W, ModRM.mod = 11, ModRM.reg) - the only inputs a decode-tree walk can ask for once
-// 66/67/F2/F3 are absent - and fills the instruction in a small function V8 keeps in registers.
-// Everything else (other prefixes, VEX/EVEX, 16-bit code, rarer operands, the last 15 bytes of
-// the window) goes through the general path, which the fast path agrees with field for field.
+// 66/67/F2/F3 are absent, besides REX.B for NOP - and fills the instruction in a module function
+// that calls nothing on its hot path. Everything else (other prefixes, VEX/EVEX, 16-bit code,
+// rarer operands) goes through the general path, which the fast path agrees with field for field.
 
 /** Operand layout of a fast-path code; the first four have a ModRM r/m operand. */
 enum Shape {
@@ -303,9 +303,9 @@ function immKind(d: number): ImmKind {
  * ModRM.reg`, for the one-byte and 0F maps. The key is formed from the byte after the opcode
  * whether or not it is a ModRM byte (a form without one has the same entry under all 16 of its
  * keys), so one load finds the form. First word: `code | shape << 16 | (operand size 8) << 20 |
- * (has ModRM) << 21 | opCount << 22 | ImmKind << 25`, or Fill.General where the general path must decode;
- * second word: `memory size | r/m or opcode register field << 8 | ModRM.reg register field << 19`
- * (see regField). Everything the fast path needs is here: it reads no other table. Filled one slot
+ * (has ModRM) << 21 | opCount << 22 | ImmKind << 25 | (needs REX.B = 0) << 28`, or Fill.General
+ * where the general path must decode; second word: `memory size | register field of the r/m,
+ * opcode or fixed register << 8 | ModRM.reg register field << 19` (see regField). Everything the fast path needs is here: it reads no other table. Filled one slot
  * at a time, the first time a decoder of the mode meets the slot (Fill.Unfilled marks the others): a
  * cold start pays for a few slots, not for 16,384 tree walks.
  */
