@@ -263,6 +263,8 @@ enum Entry {
   ImmShift = 25,
   /** The form needs REX.B = 0 (NOP; with REX.B it is XCHG r8, rAX): the general path takes the others. */
   RexB0 = 1 << 28,
+  /** Operand size 16 (after 66). */
+  Size2 = 1 << 29,
   /** Second word: first register field (r/m or opcode register) at bit 8, the ModRM.reg one at bit 19. */
   RegAShift = 8,
   RegBShift = 19,
@@ -319,8 +321,36 @@ class FastTable {
   readonly entries = new Int32Array(512 << 6).fill(Fill.Unfilled);
   /** 32 or 64: a number, not the boolean mode64, which V8 tests as an arbitrary value at every use. */
   readonly bits: number;
-  constructor(readonly mode64: boolean) {
+  /** `PREFIX_*` bits of the table's prefix (OperandSize, Rep or Repne), and the F2/F3 byte or 0. */
+  readonly prefixBits: number;
+  readonly lastRep: number;
+  /**
+   * The tables of the same mode for forms after one 66, F3 or F2 prefix (index 1, 2, 3: the
+   * decode tree's Pfx values), made on first use; only the unprefixed table has them.
+   */
+  readonly prefixed: (FastTable | null)[] = [null, null, null, null];
+  /**
+   * @param pfx 0 for no prefix, else the one 66 (1), F3 (2) or F2 (3) prefix before the
+   *   (REX and) opcode that this table's forms have.
+   */
+  constructor(
+    readonly mode64: boolean,
+    readonly pfx = 0,
+  ) {
     this.bits = mode64 ? 64 : 32;
+    this.prefixBits = pfx === 1 ? Prefix.OperandSize : pfx === 2 ? Prefix.Rep : pfx === 3 ? Prefix.Repne : 0;
+    this.lastRep = pfx === 2 ? 0xf3 : pfx === 3 ? 0xf2 : 0;
+  }
+
+  /** The table for forms after the prefix byte `c` (66, F3 or F2). */
+  withPrefix(c: number): FastTable {
+    const pfx = c === 0x66 ? 1 : c === 0xf3 ? 2 : 3;
+    let t = this.prefixed[pfx];
+    if (t == null) {
+      t = new FastTable(this.mode64, pfx);
+      this.prefixed[pfx] = t;
+    }
+    return t;
   }
 
   fill(slot: number): void {
@@ -329,6 +359,8 @@ class FastTable {
     if (slot === 0x0f || slot === 0x62 || slot === 0xc4 || slot === 0xc5 || slot === 0x138 || slot === 0x13a) return;
     if (slot < 256 && PREFIX_KIND[slot] !== 0) return;
     const mode64 = this.mode64;
+    const pfx = this.pfx;
+    const osz66 = pfx === 1;
     const info = (mode64 ? SLOT_INFO_64 : SLOT_INFO_LEGACY)[slot]!;
     const root = info >> 1;
     const hasModrm = (info & 1) !== 0;
@@ -352,13 +384,24 @@ class FastTable {
           case Sel.Reg:
             v = key & 7;
             break;
+          // the operand-size selectors as decodeFull computes them (0, 1, 2: 16, 32, 64 bits)
           case Sel.Osz:
-            v = mode64 && rexW !== 0 ? 2 : 1;
+            v = mode64 && rexW !== 0 ? 2 : osz66 ? 0 : 1;
+            break;
+          case Sel.OszD64:
+            v = mode64 ? (rexW !== 0 || !osz66 ? 2 : 0) : osz66 ? 0 : 1;
+            break;
+          case Sel.OszF64:
+            v = mode64 ? 2 : osz66 ? 0 : 1;
             break;
           case Sel.Asz:
-          case Sel.OszD64:
-          case Sel.OszF64:
             v = mode64 ? 2 : 1;
+            break;
+          case Sel.Pfx:
+            v = pfx;
+            break;
+          case Sel.P66:
+            v = osz66 ? 1 : 0;
             break;
           case Sel.RexB:
             rexB0 = true; // the entry is checked against REX.B at decode time
@@ -366,7 +409,7 @@ class FastTable {
           case Sel.Rm:
             v = -1; // depends on more than the key: general path
             break;
-          // Pfx, L, P66: 0 without prefixes and outside VEX
+          // L: 0 outside VEX
         }
         if (v < 0) break;
         node = DECODE_TREE[node + 1 + v]!;
@@ -375,6 +418,8 @@ class FastTable {
       const code = ~node;
       const shape = fastShape(code);
       if (shape === Shape.None) continue;
+      // with 66 a near branch has a 16-bit operand size (rel16, IP wrapped): the general path's
+      if (pfx !== 0 && shape === Shape.Rel) continue;
       const row = CODE_INFO[code]! << 3;
       const counts = INFO[row + 1]!;
       const d0 = INFO[row + 2]!;
@@ -397,8 +442,11 @@ class FastTable {
       if (shape === Shape.RmImm || shape === Shape.OpRegImm || shape === Shape.FixedRegImm) imm = immKind(d1);
       if (shape === Shape.Imm) imm = immKind(d0);
       if (shape === Shape.Rel) imm = immKind(d0);
-      // SDM 1 3.6.1 (64-bit mode): REX.W, or a form that defaults to or is fixed at 64 bits
-      const size8 = mode64 && (rexW !== 0 || (INFO[row]! & (Attr.F64 | Attr.D64)) !== 0);
+      // SDM 1 3.6.1 (64-bit mode): REX.W, or a form fixed at 64 bits, or one that defaults to
+      // 64 bits without 66; else 66 selects 16 bits
+      const attrs = INFO[row]!;
+      const size8 = mode64 && (rexW !== 0 || (attrs & Attr.F64) !== 0 || ((attrs & Attr.D64) !== 0 && !osz66));
+      const size2 = !size8 && osz66;
       const w0 =
         code |
         (shape << Entry.ShapeShift) |
@@ -406,7 +454,8 @@ class FastTable {
         (hasModrm ? Entry.HasModrm : 0) |
         ((counts & 7) << Entry.CountShift) |
         (imm << Entry.ImmShift) |
-        (rexB0 ? Entry.RexB0 : 0);
+        (rexB0 ? Entry.RexB0 : 0) |
+        (size2 ? Entry.Size2 : 0);
       const w1 = (counts >> 8) | (regA << Entry.RegAShift) | (regB << Entry.RegBShift);
       // (without a ModRM byte the tree asks for neither mod nor reg: all 16 keys get this entry)
       this.entries[((slot << 5) | key) << 1] = w0;
@@ -458,6 +507,18 @@ function fastDecode(
   const mode64 = bits === 64;
   let p = start;
   let c = b[p]!;
+  let table = fast;
+  if (c === 0x66 || (c & 0xfe) === 0xf2) {
+    // one 66, F3 or F2 prefix (SSE's mandatory prefixes, 16-bit operands, padding NOPs): the
+    // forms after it have their own table; a second prefix is the general path's
+    const sub = fast.prefixed[c === 0x66 ? 1 : c === 0xf3 ? 2 : 3]!;
+    if (sub === null) {
+      fast.withPrefix(c);
+      return fastDecode(insn, b, start, ipLo, ipHi, fast);
+    }
+    table = sub;
+    c = b[++p]!;
+  }
   let rex = 0;
   if (mode64 && (c & 0xf0) === 0x40) {
     rex = c;
@@ -468,18 +529,18 @@ function fastDecode(
   // the key takes mod and reg from the next byte; the entry says whether it is a ModRM byte
   const next = b[p]!;
   const key = ((slot << 5) | ((rex & 8) << 1) | (next >= 0xc0 ? 8 : 0) | ((next >> 3) & 7)) << 1;
-  const entries = fast.entries;
+  const entries = table.entries;
   const e = entries[key]!;
   if (e <= Fill.Unfilled) {
     if (e === Fill.General) return 0;
     // nothing is live after this call, so the hot path keeps its values in registers
-    fast.fill(slot);
+    table.fill(slot);
     return fastDecode(insn, b, start, ipLo, ipHi, fast);
   }
   if ((e & Entry.RexB0) !== 0 && (rex & 1) !== 0) return 0;
   const x = entries[key + 1]!;
   const shape = (e >> Entry.ShapeShift) & 15;
-  const operandSize = (e & Entry.Size8) !== 0 ? 8 : 4;
+  const operandSize = (e & Entry.Size8) !== 0 ? 8 : (e & Entry.Size2) !== 0 ? 2 : 4;
   const opKind = insn.opKind;
   const opReg = insn.opRegister;
   let ripRel = false;
@@ -570,7 +631,7 @@ function fastDecode(
       size = 1;
     } else if (t === ImmKind.Imm8Sx) {
       const v = (b[p++]! << 24) >> 24;
-      lo = v >>> 0;
+      lo = operandSize === 2 ? v & 0xffff : v >>> 0;
       hi = operandSize === 8 && v < 0 ? 0xffffffff : 0;
       size = 1;
     } else if (t === ImmKind.Imm16) {
@@ -611,9 +672,9 @@ function fastDecode(
   insn.code = e & 0xffff;
   insn.length = length;
   insn.opCount = (e >> Entry.CountShift) & 7;
-  insn.prefixes = rex !== 0 ? Prefix.Rex : 0;
+  insn.prefixes = table.prefixBits | (rex !== 0 ? Prefix.Rex : 0);
   insn.segmentPrefix = Register.None;
-  insn.lastRepPrefix = 0;
+  insn.lastRepPrefix = table.lastRep;
   insn.rex = rex;
   insn.vectorLength = 0;
   return length;
