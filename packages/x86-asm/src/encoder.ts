@@ -252,6 +252,8 @@ function operandMatches(o: Operand, d: number, code: number): boolean {
     case OperandType.Imm16Sx:
     case OperandType.Imm8Second:
       return o.kind === 'imm' && o.jump === '' && (o.size === 0 || o.size === 1 || sizeKeywordFits(o.size, code));
+    case OperandType.Imm4:
+      return o.kind === 'imm' && o.jump === '' && (o.size === 0 || o.size === 1);
     case OperandType.Imm16:
     case OperandType.Imm16Zx:
     case OperandType.Imm32:
@@ -550,6 +552,7 @@ function encodeForm(
   let highByte = false;
   let vvvv = 0;
   let is4 = -1;
+  let imm4 = 0;
   let opcodeAdd = 0;
   let memory: MemoryOperand | null = null;
   let farOp: Operand | null = null;
@@ -601,6 +604,11 @@ function encodeForm(
       case OperandType.Is4Reg:
         if (o.kind !== 'reg') return -1;
         is4 = registerCode(o.reg) << 4;
+        break;
+      case OperandType.Imm4:
+        // VPERMIL2PS/PD: the low nibble of the /is4 byte
+        if (o.kind !== 'imm' || o.hi !== 0 || o.lo > 15) return -1;
+        imm4 = o.lo;
         break;
       case OperandType.FixedReg:
       case OperandType.Const1:
@@ -895,7 +903,7 @@ function encodeForm(
       }
     }
   }
-  if (is4 >= 0) out[p++] = is4;
+  if (is4 >= 0) out[p++] = is4 | imm4;
   if (ripPatch) {
     const rel = ripTarget - (ip + (p - pos));
     if (rel < -0x80000000 || rel > 0x7fffffff) return outOfRange();

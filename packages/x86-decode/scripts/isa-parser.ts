@@ -138,6 +138,7 @@ function parseOperand(raw: string, where: string): ParsedOperand {
     'imm32>64': OperandType.Imm32Sx64,
     'imm8>16': OperandType.Imm16Sx,
     imm8b: OperandType.Imm8Second,
+    imm4: OperandType.Imm4,
     '1': OperandType.Const1,
     rel8: OperandType.Rel8,
     rel16: OperandType.Rel16,

@@ -1155,6 +1155,10 @@ export class Decoder {
           is4Slot = k;
           is4Cls = cls8;
           break;
+        case OperandType.Imm4:
+          // VPERMIL2PS/PD: imm8[3:0] of that same byte, read with it below
+          kind = OperandKind.Immediate;
+          break;
         case OperandType.FixedReg:
           r = d >>> 16;
           break;
@@ -1299,7 +1303,11 @@ export class Decoder {
     }
     if (is4Slot >= 0) {
       if (p >= lim) return this.fail(insn, start, p, lim);
-      opReg[is4Slot] = REG_OF[(is4Cls << 5) | ((b[p++]! >> 4) & (mode64 ? 15 : 7))]!;
+      const is4 = b[p++]!;
+      opReg[is4Slot] = REG_OF[(is4Cls << 5) | ((is4 >> 4) & (mode64 ? 15 : 7))]!;
+      insn.immediateLo = is4 & 15;
+      insn.immediateHi = 0;
+      insn.immediateSize = 1;
     }
     if (isVex && !usesVvvv && vvvvFull !== 0) return this.invalid(insn, start, p);
     // SDM 2 VPGATHERDD: #UD if destination, index and mask registers are not all different

@@ -63,6 +63,8 @@ export enum OperandType {
   Imm16Zx = 28,
   /** rAX/rCX... sized by the address size (VMRUN rAX, INVLPGA, CLZERO): fixed register field holds the 64-bit register. */
   AddrSizeReg = 29,
+  /** imm8[3:0] of the /is4 byte whose high nibble names a register (VPERMIL2PS/PD's m2z field). */
+  Imm4 = 30,
 }
 
 /** Register classes a register operand can draw from. */

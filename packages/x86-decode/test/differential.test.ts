@@ -144,6 +144,8 @@ describe('agreement with iced-x86', () => {
     [64, 'c4 e3 f9 68 54 48 10 30'], // FMA4 W1: is4 register byte after SIB and disp8
     [64, 'c4 e3 79 68 54 48 10 30'], // FMA4 W0: the same with r/m third
     [32, 'c4 e3 e9 6b c1 f0'], // FMA4 scalar, is4 bit 7 ignored outside 64-bit mode
+    [64, 'c4 e3 f1 48 54 48 10 32'], // vpermil2ps W1: register in imm8[7:4], m2z 2 in imm8[3:0]
+    [32, 'c4 e3 6d 49 c1 f3'], // vpermil2pd ymm, is4 bit 7 ignored outside 64-bit mode
     [64, 'c4 e2 79 e0 10'], // cmpoxadd
     [64, 'c4 e2 79 e0 d0'], // cmpoxadd with a register destination: invalid
   ] as const)('agrees on %i-bit %s', (bits, bytes) => {
