@@ -388,6 +388,7 @@ function buildForm(
     else if (t === 'no66') f.p66 = 0;
     else if (t === 'mod=mem') f.mod = 0;
     else if (t === 'mod=reg') f.mod = 1;
+    else if (/^rm=[0-7]$/.test(t)) f.rm = Number(t[3]);
     else if (t === 'NP' && bytes.length === 0) f.pfx = 0;
     else if ((t === '66' || t === 'F3' || t === 'F2') && bytes.length === 0 && !sawEscape && !vex)
       f.pfx = t === '66' ? 1 : t === 'F3' ? 2 : 3;

@@ -1317,6 +1317,13 @@ export class Decoder {
       const mask = (opReg[2]! - Register.XMM0) & 31;
       if (idx === dst || idx === mask || dst === mask) return this.invalid(insn, start, p);
     }
+    // SDM 2 TDPBSSD and the other AMX dot products: #UD unless the three TMM registers differ
+    if (opCount === 3 && opReg[0]! >= Register.TMM0) {
+      const a = opReg[0]!;
+      const c = opReg[1]!;
+      const v = opReg[2]!;
+      if (a === c || a === v || c === v) return this.invalid(insn, start, p);
+    }
 
     // ---- finish ----
     const length = p - start;

@@ -146,6 +146,10 @@ describe('agreement with iced-x86', () => {
     [32, 'c4 e3 e9 6b c1 f0'], // FMA4 scalar, is4 bit 7 ignored outside 64-bit mode
     [64, 'c4 e3 f1 48 54 48 10 32'], // vpermil2ps W1: register in imm8[7:4], m2z 2 in imm8[3:0]
     [32, 'c4 e3 6d 49 c1 f3'], // vpermil2pd ymm, is4 bit 7 ignored outside 64-bit mode
+    [64, 'c4 e2 72 5c d0'], // tdpbf16ps tmm2,tmm0,tmm1
+    [64, 'c4 e2 72 5c d1'], // tdpbf16ps with tmm1 twice: invalid
+    [64, 'c4 e2 7b 4b 0c 48'], // tileloadd: tile memory with a SIB byte
+    [64, 'c4 e2 7b 4b 08'], // tileloadd without a SIB byte: invalid
     [64, 'c4 e2 79 e0 10'], // cmpoxadd
     [64, 'c4 e2 79 e0 d0'], // cmpoxadd with a register destination: invalid
   ] as const)('agrees on %i-bit %s', (bits, bytes) => {

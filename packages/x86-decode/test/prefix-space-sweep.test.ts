@@ -86,7 +86,7 @@ describe('prefix spaces of system and newer instructions', () => {
       if (!tInvalid) valid++;
       const same = tInvalid ? oInvalid : !oInvalid && ours.length === theirs.length && tText === oText;
       if (same) continue;
-      const cls = tInvalid ? '' : knownClass(theirs.encoding, tText);
+      const cls = tInvalid ? '' : knownClass(theirs.encoding);
       if (cls !== '') known.set(cls, (known.get(cls) ?? 0) + 1);
       else
         unknown.push(

@@ -58,7 +58,7 @@ describe('VEX opcode space', () => {
         const tText = tInvalid ? '(bad)' : f.format(theirs);
         const oText = oInvalid ? '(bad)' : fmt.format(ours);
         if (!tInvalid && !oInvalid && ours.length === theirs.length && tText === oText) continue;
-        const cls = tInvalid ? '' : knownClass(theirs.encoding, tText);
+        const cls = tInvalid ? '' : knownClass(theirs.encoding);
         if (cls !== '') known.set(cls, (known.get(cls) ?? 0) + 1);
         else
           unknown.push(
