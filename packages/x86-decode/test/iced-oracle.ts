@@ -120,6 +120,60 @@ export function knownClass(encoding: number): string {
   return '';
 }
 
+export interface EachComparison {
+  /** Encodings iced decodes as valid. */
+  valid: number;
+  /** Disagreements per known class (knownClass). */
+  known: Map<string, number>;
+  /** Disagreements outside the known classes, as `bytes: iced text (len) / ours text (len)`. */
+  unknown: string[];
+}
+
+/**
+ * Decodes each encoding on its own (zero bytes after it) with iced-x86 and with this package and
+ * compares validity, length and Intel text. For exhaustive sweeps of an opcode space, where a
+ * walk over one buffer would desynchronise at the first invalid encoding.
+ */
+export function compareEach(bitness: 16 | 32 | 64, encodings: readonly (readonly number[])[]): EachComparison {
+  const SLOT = 16;
+  const buf = new Uint8Array(encodings.length * SLOT);
+  encodings.forEach((e, i) => {
+    buf.set(e, i * SLOT);
+  });
+  const d = new iced.Decoder(bitness, buf, iced.DecoderOptions.None);
+  const f = new iced.Formatter(iced.FormatterSyntax.Intel);
+  const theirs = new iced.Instruction();
+  const ours = new Instruction();
+  const dec = new Decoder(bitness, buf);
+  const fmt = new IntelFormatter();
+  const result: EachComparison = { valid: 0, known: new Map(), unknown: [] };
+  for (let i = 0; i < encodings.length; i++) {
+    const pos = i * SLOT;
+    d.position = pos;
+    d.ip = 0x1000n;
+    d.decodeOut(theirs);
+    dec.setBuffer(buf, pos, pos + SLOT);
+    dec.decodeAt(ours, pos, 0x1000, 0);
+    const tInvalid = theirs.isInvalid;
+    const oInvalid = ours.status !== 0;
+    if (!tInvalid) result.valid++;
+    if (tInvalid && oInvalid) continue;
+    const tText = tInvalid ? '(bad)' : f.format(theirs);
+    const oText = oInvalid ? '(bad)' : fmt.format(ours);
+    if (!tInvalid && !oInvalid && ours.length === theirs.length && tText === oText) continue;
+    const cls = tInvalid ? '' : knownClass(theirs.encoding);
+    if (cls !== '') result.known.set(cls, (result.known.get(cls) ?? 0) + 1);
+    else
+      result.unknown.push(
+        `${encodings[i]!.map((x) => x.toString(16).padStart(2, '0')).join(' ')}: iced ${tText} (${tInvalid ? 0 : theirs.length}) / ours ${oText} (${oInvalid ? 0 : ours.length})`,
+      );
+  }
+  theirs.free?.();
+  d.free?.();
+  f.free?.();
+  return result;
+}
+
 /** Deterministic pseudo-random bytes (LCG), so failures reproduce. */
 export function randomBytes(count: number, seed: number): Uint8Array {
   const bytes = new Uint8Array(count);

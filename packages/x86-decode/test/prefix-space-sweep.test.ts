@@ -4,16 +4,8 @@
 // same length, validity and Intel text as iced-x86. Random bytes reach these encodings too rarely
 // to pin the validity of each form; the code sweep (iced-code-sweep.test.ts) only builds
 // encodings iced accepts, so this is where "we decode what iced rejects" would show.
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { Decoder } from '../src/decoder.ts';
-import { Instruction } from '../src/instruction.ts';
-import { IntelFormatter } from '../src/intel-formatter.ts';
-import { knownClass } from './iced-oracle.ts';
-
-const require = createRequire(import.meta.url);
-// biome-ignore lint/suspicious/noExplicitAny: iced-x86 ships CommonJS with wasm glue
-const iced: any = require('iced-x86');
+import { compareEach } from './iced-oracle.ts';
 
 const OPCODES: readonly (readonly number[])[] = [
   [0x0f, 0x00],
@@ -49,56 +41,18 @@ const PREFIXES: readonly (readonly number[])[] = [
   [0x66, 0x48],
   [0xf2, 0x48],
 ];
-const SLOT = 16;
-
 describe('prefix spaces of system and newer instructions', () => {
   it.each([16, 32, 64] as const)('agree with iced-x86 at every ModRM under every prefix in %i-bit mode', (bits) => {
-    const cases: number[][] = [];
+    const encodings: number[][] = [];
     for (const opc of OPCODES)
       for (const pfx of PREFIXES) {
         if (bits !== 64 && pfx.includes(0x48)) continue;
-        for (let modrm = 0; modrm < 256; modrm++) cases.push([...pfx, ...opc, modrm]);
+        for (let modrm = 0; modrm < 256; modrm++) encodings.push([...pfx, ...opc, modrm]);
       }
-    const buf = new Uint8Array(cases.length * SLOT);
-    cases.forEach((c, i) => {
-      buf.set(c, i * SLOT);
-    });
-    const d = new iced.Decoder(bits, buf, iced.DecoderOptions.None);
-    const f = new iced.Formatter(iced.FormatterSyntax.Intel);
-    const theirs = new iced.Instruction();
-    const ours = new Instruction();
-    const dec = new Decoder(bits, buf);
-    const fmt = new IntelFormatter();
-    const unknown: string[] = [];
-    const known = new Map<string, number>();
-    let valid = 0;
-    for (let i = 0; i < cases.length; i++) {
-      const pos = i * SLOT;
-      d.position = pos;
-      d.ip = 0x1000n;
-      d.decodeOut(theirs);
-      dec.setBuffer(buf, pos, pos + SLOT);
-      dec.decodeAt(ours, pos, 0x1000, 0);
-      const tInvalid = theirs.isInvalid;
-      const oInvalid = ours.status !== 0;
-      const tText = tInvalid ? '(bad)' : f.format(theirs);
-      const oText = oInvalid ? '(bad)' : fmt.format(ours);
-      if (!tInvalid) valid++;
-      const same = tInvalid ? oInvalid : !oInvalid && ours.length === theirs.length && tText === oText;
-      if (same) continue;
-      const cls = tInvalid ? '' : knownClass(theirs.encoding);
-      if (cls !== '') known.set(cls, (known.get(cls) ?? 0) + 1);
-      else
-        unknown.push(
-          `${cases[i]!.map((x) => x.toString(16).padStart(2, '0')).join(' ')}: iced ${tText} (${tInvalid ? 0 : theirs.length}) / ours ${oText} (${oInvalid ? 0 : ours.length})`,
-        );
-    }
-    theirs.free?.();
-    d.free?.();
-    f.free?.();
+    const r = compareEach(bits, encodings);
     console.log(
-      `prefix spaces ${bits}-bit: ${cases.length} encodings, ${valid} valid for iced, known classes: ${[...known].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+      `prefix spaces ${bits}-bit: ${encodings.length} encodings, ${r.valid} valid for iced, known classes: ${[...r.known].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     );
-    expect(unknown.slice(0, 40)).toEqual([]);
+    expect(r.unknown.slice(0, 40)).toEqual([]);
   });
 });
