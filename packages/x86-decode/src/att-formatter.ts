@@ -47,12 +47,21 @@ const W_WIDENS_GPR32 = new Set([
   'movmskpd',
   'vmovmskps',
   'vmovmskpd',
+  'pinsrw',
+  'vpinsrw',
+  'pinsrb',
+  'vpinsrb',
+  'extractps',
+  'vextractps',
 ]);
 // SVM and related instructions whose rAX/ECX operands GAS does not write (their address size
 // shows as an `addrNN` prefix instead).
 const IMPLICIT_OPERANDS = new Set(['vmrun', 'vmload', 'vmsave', 'invlpga', 'clzero', 'skinit', 'pvalidate', 'invlpgb']);
 // Instructions with an implicit rAX/rDI address: a non-default address size is an `addrNN` prefix.
 const ADDRESS_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu', ...PADLOCK_MNEMONICS]);
+// SGDT/SIDT/LGDT/LIDT: outside 64-bit mode GAS marks a 66h-changed operand size (`sgdtw`,
+// `lidtl`), which selects the 24- or 32-bit base of the pseudo-descriptor (SDM 2 LGDT).
+const DESCRIPTOR_TABLE = new Set(['sgdt', 'sidt', 'lgdt', 'lidt']);
 // VEX conversions from a 128/256-bit memory source to an XMM register: GAS marks the source width.
 const VEX_NARROWING = new Set(['vcvtpd2dq', 'vcvttpd2dq', 'vcvtpd2ps', 'vcvtneps2bf16']);
 // String forms whose SSE namesakes keep their Intel name (MOVSD, CMPSD).
@@ -155,6 +164,7 @@ const U_IMPLICIT_OPS = 1;
 const U_VEX_NARROW = 2;
 const U_GETSEC = 4;
 const U_ADDRESS_SHOWN = 8;
+const U_DESCRIPTOR_TABLE = 32;
 /** LKGS: GAS names the 16-bit selector register whatever the operand size (`lkgs %r15w`). */
 const U_SELECTOR16 = 16;
 
@@ -200,6 +210,7 @@ function addMnemonic(m: string): void {
   if (m === 'getsecq') u |= U_GETSEC;
   if (ADDRESS_SHOWN.has(m)) u |= U_ADDRESS_SHOWN;
   if (m === 'lkgs') u |= U_SELECTOR16;
+  if (DESCRIPTOR_TABLE.has(m)) u |= U_DESCRIPTOR_TABLE;
   ATT_TRAITS2.push(u);
   if (/^(stos|lods|scas|ins|outs)[bwdq]$/.test(m)) t |= T_STRING_REG;
   if (m === 'call' || m === 'jmp') t |= T_CALL_JMP;
@@ -375,6 +386,9 @@ export class AttFormatter {
     } else if (hasMem && (insn.memSizeKind === MemorySize.FpuEnv || insn.memSizeKind === MemorySize.FpuState)) {
       // only an operand-size prefix makes iced name the 16- or 32-bit x87 environment layout
       if ((prefixes & PREFIX_OPERAND_SIZE) !== 0 && insn.operandSize !== 8) name += insn.operandSize === 2 ? 's' : 'l';
+    } else if ((traits2 & U_DESCRIPTOR_TABLE) !== 0) {
+      if (insn.bitness !== 64 && insn.operandSize !== (insn.bitness === 16 ? 2 : 4))
+        name += OS_SUFFIX[insn.operandSize]!;
     } else if ((traits2 & U_VEX_NARROW) !== 0 && hasMem) {
       name += insn.vectorLength === 0 ? 'x' : 'y';
     } else if (hasMem && this.memoryNeedsSuffix(insn, attrs)) {

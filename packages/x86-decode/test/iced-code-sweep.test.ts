@@ -92,4 +92,13 @@ describe('sweep of every iced-x86 Legacy/VEX code', () => {
     // Every named class still matches something, so the list is exact.
     expect([...EXCLUDED, ...GAPS].map(([n]) => n).filter((n) => !counts.has(n))).toEqual([]);
   });
+
+  it('formats every agreeing encoding in AT&T syntax like iced-x86 (FormatterSyntax.Gas)', () => {
+    const agreeing = r.cases.filter((c) => c.agrees);
+    const differ = agreeing
+      .filter((c) => c.theirsAtt !== c.oursAtt)
+      .map((c) => `${c.bits}-bit ${c.codeName} [${c.hex}] iced: ${c.theirsAtt} ours: ${c.oursAtt}`);
+    console.log(`AT&T: ${agreeing.length - differ.length} of ${agreeing.length} encodings identical`);
+    expect(differ.slice(0, 30)).toEqual([]);
+  });
 });

@@ -1,8 +1,9 @@
 // Sweep of every iced-x86 `Code` whose encoding is Legacy or VEX: builds canonical encodings
 // from iced's own opcode description (`CodeExt.opCode`), keeps those iced decodes back to that
 // very code with default DecoderOptions, and compares length, validity and Intel text with
-// ours. Used by test/iced-code-sweep.test.ts; it is the "N of M iced codes" measure of the README.
+// ours (and AT&T text with iced's GAS formatter). Used by test/iced-code-sweep.test.ts; it is the "N of M iced codes" measure of the README.
 import { createRequire } from 'node:module';
+import { AttFormatter } from '../src/att-formatter.ts';
 import { Decoder } from '../src/decoder.ts';
 import { Instruction } from '../src/instruction.ts';
 import { IntelFormatter } from '../src/intel-formatter.ts';
@@ -34,6 +35,9 @@ export interface SweepCase {
   oursLength: number;
   /** Same validity and length and identical Intel text. */
   agrees: boolean;
+  /** AT&T text of iced's GAS formatter and ours. */
+  theirsAtt: string;
+  oursAtt: string;
 }
 
 export interface SweepResult {
@@ -108,6 +112,8 @@ export function sweepIcedCodes(): SweepResult {
   const result: SweepResult = { codes: 0, needOptions: [], amdOnly: [], notBuilt: [], cases: [] };
   const theirs = new iced.Instruction();
   const f = new iced.Formatter(iced.FormatterSyntax.Intel);
+  const gas = new iced.Formatter(iced.FormatterSyntax.Gas);
+  const att = new AttFormatter();
   const ours = new Instruction();
   const fmt = new IntelFormatter();
   // Bytes after the candidate are zeros: immediates, displacements and is4 operands read 0.
@@ -166,6 +172,8 @@ export function sweepIcedCodes(): SweepResult {
             theirsLength: theirs.length,
             oursLength: ourOk ? ours.length : 0,
             agrees: ourOk && ours.length === theirs.length && tText === oText,
+            theirsAtt: gas.format(theirs),
+            oursAtt: att.format(ours),
           });
         }
       }
@@ -176,5 +184,6 @@ export function sweepIcedCodes(): SweepResult {
   }
   theirs.free?.();
   f.free?.();
+  gas.free?.();
   return result;
 }
