@@ -1,6 +1,7 @@
 // Differential harness: decodes the same bytes with iced-x86 and with this package and
 // reports where they disagree. Used by the differential tests and scripts/diff.ts.
 import { createRequire } from 'node:module';
+import { AttFormatter } from '../src/att-formatter.ts';
 import { Decoder } from '../src/decoder.ts';
 import { Instruction } from '../src/instruction.ts';
 import { IntelFormatter } from '../src/intel-formatter.ts';
@@ -131,7 +132,7 @@ export interface EachComparison {
 
 /**
  * Decodes each encoding on its own (zero bytes after it) with iced-x86 and with this package and
- * compares validity, length and Intel text. For exhaustive sweeps of an opcode space, where a
+ * compares validity, length, Intel text and, where those agree, AT&T text (iced's GAS formatter). For exhaustive sweeps of an opcode space, where a
  * walk over one buffer would desynchronise at the first invalid encoding.
  */
 export function compareEach(bitness: 16 | 32 | 64, encodings: readonly (readonly number[])[]): EachComparison {
@@ -146,6 +147,8 @@ export function compareEach(bitness: 16 | 32 | 64, encodings: readonly (readonly
   const ours = new Instruction();
   const dec = new Decoder(bitness, buf);
   const fmt = new IntelFormatter();
+  const gas = new iced.Formatter(iced.FormatterSyntax.Gas);
+  const att = new AttFormatter();
   const result: EachComparison = { valid: 0, known: new Map(), unknown: [] };
   for (let i = 0; i < encodings.length; i++) {
     const pos = i * SLOT;
@@ -160,7 +163,15 @@ export function compareEach(bitness: 16 | 32 | 64, encodings: readonly (readonly
     if (tInvalid && oInvalid) continue;
     const tText = tInvalid ? '(bad)' : f.format(theirs);
     const oText = oInvalid ? '(bad)' : fmt.format(ours);
-    if (!tInvalid && !oInvalid && ours.length === theirs.length && tText === oText) continue;
+    if (!tInvalid && !oInvalid && ours.length === theirs.length && tText === oText) {
+      const tAtt = gas.format(theirs);
+      const oAtt = att.format(ours);
+      if (tAtt !== oAtt)
+        result.unknown.push(
+          `${encodings[i]!.map((x) => x.toString(16).padStart(2, '0')).join(' ')}: iced GAS ${tAtt} / ours ${oAtt}`,
+        );
+      continue;
+    }
     const cls = tInvalid ? '' : knownClass(theirs.encoding);
     if (cls !== '') result.known.set(cls, (result.known.get(cls) ?? 0) + 1);
     else
@@ -171,6 +182,7 @@ export function compareEach(bitness: 16 | 32 | 64, encodings: readonly (readonly
   theirs.free?.();
   d.free?.();
   f.free?.();
+  gas.free?.();
   return result;
 }
 
