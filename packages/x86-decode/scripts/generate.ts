@@ -30,6 +30,7 @@ export const ATTRS = [
   'nolockreg',
   'nocs',
   'ignmod',
+  'nof3',
 ] as const;
 
 /** Values per row of the generated INFO_ROWS table. */

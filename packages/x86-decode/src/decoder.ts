@@ -39,6 +39,8 @@ enum Attr {
   Nocs = 1 << 16,
   /** MOV CR/DR: ModRM.mod is ignored and always names a register (SDM 2 MOV-Move to/from Control Registers). */
   Ignmod = 1 << 17,
+  /** An F3 prefix (the last of F2/F3) makes the form #UD: MOVBE (SDM 2 MOVBE, iced-x86 agrees). */
+  NoF3 = 1 << 18,
 }
 export const ATTR_LOCK = Attr.Lock;
 export const ATTR_REP = Attr.Rep;
@@ -58,6 +60,7 @@ export const ATTR_FMT_SHORT = Attr.FmtShort;
 export const ATTR_NOLOCKREG = Attr.Nolockreg;
 export const ATTR_NOCS = Attr.Nocs;
 export const ATTR_IGNMOD = Attr.Ignmod;
+export const ATTR_NOF3 = Attr.NoF3;
 
 /** The PREFIX_* bits of instruction.ts (decoder.test.ts pins them equal). */
 export enum Prefix {
@@ -1017,7 +1020,8 @@ export class Decoder {
     if (code === 0) return this.invalid(insn, start, p);
     const info = CODE_INFO[code]! << 3;
     const attrs = INFO[info]!;
-    if ((prefixes & Prefix.Lock) !== 0 || (attrs & (Attr.Nocs | Attr.Ignmod)) !== 0) {
+    if ((prefixes & Prefix.Lock) !== 0 || (attrs & (Attr.Nocs | Attr.Ignmod | Attr.NoF3)) !== 0) {
+      if ((attrs & Attr.NoF3) !== 0 && pfx === 2) return this.invalid(insn, start, p);
       if ((prefixes & Prefix.Lock) !== 0 && ((attrs & Attr.Lock) === 0 || mod === 3))
         return this.invalid(insn, start, p);
       if ((attrs & Attr.Nocs) !== 0 && reg === 1) return this.invalid(insn, start, p);

@@ -1,6 +1,6 @@
 // The opcode spaces where mandatory prefixes (none/66/F3/F2), REX.W, 67 and LOCK pick between
-// system and newer instructions (0F 00, 0F 01, 0F AE, 0F C7, VIA PadLock 0F A6/A7, 0F 38 D8-FC,
-// 0F 3A F0): every ModRM byte under every prefix combination, in every mode, must decode with the
+// system and newer instructions (0F 00, 0F 01, 0F AE, 0F C7, VIA PadLock 0F A6/A7, 0F 38 D8-FC
+// with MOVBE/CRC32 at F0/F1, 0F 3A F0): every ModRM byte under every prefix combination, in every mode, must decode with the
 // same length, validity and Intel text as iced-x86. Random bytes reach these encodings too rarely
 // to pin the validity of each form; the code sweep (iced-code-sweep.test.ts) only builds
 // encodings iced accepts, so this is where "we decode what iced rejects" would show.
@@ -14,7 +14,7 @@ const OPCODES: readonly (readonly number[])[] = [
   [0x0f, 0xc7],
   [0x0f, 0xa6],
   [0x0f, 0xa7],
-  ...[0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xf5, 0xf6, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc].map((b) => [
+  ...[0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xf0, 0xf1, 0xf5, 0xf6, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc].map((b) => [
     0x0f,
     0x38,
     b,
