@@ -45,7 +45,7 @@ describe.skipIf(!LONG)('legacy opcode space (TYPEVISOR_LONG=1)', () => {
         }
         const r = compareEach(bits, encodings);
         console.log(
-          `legacy space ${bits}-bit map [${map.join(' ')}]: ${encodings.length} encodings, ${r.valid} valid for iced`,
+          `legacy space ${bits}-bit map [${map.map((x) => x.toString(16)).join(' ')}]: ${encodings.length} encodings, ${r.valid} valid for iced`,
         );
         unknown.push(...r.unknown.slice(0, 20));
       }
