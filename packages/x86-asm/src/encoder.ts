@@ -308,6 +308,8 @@ const defaultOsz = (bits: Bits, attrs: number): number =>
  * 64-bit operand sizes exist only in 64-bit mode and that a 66h on a near branch is ignored there.
  */
 export function formValidIn(code: number, bits: Bits): boolean {
+  // EVEX (AVX-512) forms, maps 7-9 of the decoder's table, are decoded but not encoded yet
+  if (field(code, F_MAP) >= 7) return false;
   const mode = field(code, F_MODE);
   return !((mode === 0 && bits === 64) || (mode === 1 && bits !== 64));
 }

@@ -6,7 +6,7 @@ export const SELECTORS = [
   { name: 'PFX', key: 'pfx', count: 4 },
   { name: 'MODE', key: 'mode', count: 2 },
   { name: 'W', key: 'w', count: 2 },
-  { name: 'L', key: 'l', count: 2 },
+  { name: 'L', key: 'l', count: 4 }, // VEX.L 0-1, EVEX.L'L 0-3
   { name: 'MOD', key: 'mod', count: 2 },
   { name: 'REG', key: 'reg', count: 8 },
   { name: 'RM', key: 'rm', count: 8 },

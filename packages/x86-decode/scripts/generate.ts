@@ -173,7 +173,7 @@ export function generateSource(): string {
     cpu.push(cpuFeatures.indexOf(f.cpu || 'NONE'));
     let a = 0;
     for (const at of f.attrs) {
-      if (at.startsWith('en:')) continue;
+      if (at.startsWith('en:') || at.startsWith('tt:')) continue;
       const bit = (ATTRS as readonly string[]).indexOf(at);
       if (bit < 0) throw new Error(`x86.isa:${f.line}: unknown attribute ${at}`);
       a |= 1 << bit;
@@ -223,6 +223,12 @@ export function generateSource(): string {
   out += arr('FLAG_ROWS', 'Uint32Array', flagRows, 'Distinct RFLAGS rows: read, written, undefined, cleared, set.');
   out += rowsArr('CODE_OPS', 'Uint32Array', 5, ops, 'Five operand descriptors per code (see src/operand-type.ts).');
   out += rowsArr('CODE_ATTRS', 'Uint32Array', 1, attrs, 'Attribute bits per code (ATTR_NAMES).');
+  out += arr(
+    'CODE_EVEX',
+    'Uint16Array',
+    [0, ...forms.map((f) => f.evex)],
+    'EVEX facts per code (EvexBits in scripts/isa-parser.ts); 0 for non-EVEX forms.',
+  );
   out += arr(
     'DECODE_TREE',
     'Int16Array',

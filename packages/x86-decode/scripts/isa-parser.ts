@@ -1,11 +1,50 @@
 // Parses data/x86.isa (SDM-style instruction records) into flat form records the table
 // builder consumes. Runs at build time only (scripts/generate.ts), never in the package.
 import { FLAG_LETTERS } from '../src/cpu-flags.ts';
-import { MemorySize, OperandType, RegisterClass } from '../src/operand-type.ts';
+import { MEMORY_SIZE_BYTES, MemorySize, OperandType, RegisterClass } from '../src/operand-type.ts';
 import { Register } from '../src/register.ts';
 
-/** Opcode maps: legacy 1-byte, 0F, 0F38, 0F3A, and the VEX 0F / 0F38 / 0F3A maps. */
-export const MAP_NAMES = ['legacy', '0F', '0F38', '0F3A', 'VEX.0F', 'VEX.0F38', 'VEX.0F3A'] as const;
+/** Opcode maps: legacy 1-byte, 0F, 0F38, 0F3A, the VEX 0F / 0F38 / 0F3A maps and the EVEX ones. */
+export const MAP_NAMES = [
+  'legacy',
+  '0F',
+  '0F38',
+  '0F3A',
+  'VEX.0F',
+  'VEX.0F38',
+  'VEX.0F3A',
+  'EVEX.0F',
+  'EVEX.0F38',
+  'EVEX.0F3A',
+] as const;
+/** First EVEX map number (EVEX.mmm = 1, 2, 3 -> 7, 8, 9). */
+export const EVEX_MAP0 = 7;
+
+/**
+ * Per-code EVEX facts (the generated CODE_EVEX table): 0 for every non-EVEX form. Shared with
+ * src/decoder.ts and the formatters, which read the same bits.
+ */
+export enum EvexBits {
+  /** log2 of the broadcast element size in bytes (1 = 16-bit, 2 = 32, 3 = 64); 0 = no embedded broadcast. */
+  BcstMask = 3,
+  /** {er}: EVEX.b on a register form selects embedded rounding (L'L = rounding control). */
+  Er = 1 << 2,
+  /** {sae}: EVEX.b on a register form suppresses exceptions. */
+  Sae = 1 << 3,
+  /** {k1}: an opmask register may be given. */
+  K = 1 << 4,
+  /** {z}: zeroing-masking may be asked for. */
+  Z = 1 << 5,
+  /** The opmask is required (gathers/scatters: EVEX.aaa = 0 is #UD). */
+  KRequired = 1 << 6,
+  /** The form is EVEX-encoded. */
+  Evex = 1 << 7,
+  /**
+   * disp8*N when N is not the memory operand's size (compress/expand, tuple T1S over a full
+   * vector): log2(N) + 1 in these bits; 0 = N is the memory size (or the broadcast element's).
+   */
+  Disp8Shift = 7 << 8,
+}
 
 export interface FormRecord {
   line: number;
@@ -34,6 +73,8 @@ export interface FormRecord {
   cpu: string;
   flags: [number, number, number, number, number];
   attrs: string[];
+  /** `EvexBits` of an EVEX form, 0 otherwise. */
+  evex: number;
 }
 
 const MEM_SIZES: Record<string, MemorySize> = {
@@ -190,11 +231,11 @@ function parseOperand(raw: string, where: string): ParsedOperand {
   if (m)
     return { kind: 'imm', type: OperandType.AddrSizeReg, cls: RegisterClass.None, fixed: FIXED[m[1]!]!, name: m[1]! };
   // VSIB memory (gathers): the index is a vector register
-  m = /^vm(32|64)([xy])$/.exec(s);
+  m = /^vm(32|64)([xyz])$/.exec(s);
   if (m) {
     return {
       kind: 'mem',
-      cls: m[2] === 'x' ? RegisterClass.Xmm : RegisterClass.Ymm,
+      cls: m[2] === 'x' ? RegisterClass.Xmm : m[2] === 'y' ? RegisterClass.Ymm : RegisterClass.Zmm,
       mem: m[1] === '32' ? MemorySize.Dword : MemorySize.Qword,
       name,
     };
@@ -240,6 +281,35 @@ const parseFlags = (text: string, where: string): [number, number, number, numbe
   f[1] |= f[2] | f[3] | f[4];
   return f;
 };
+
+/** EVEX `VL` template sizes: vector length, full / half / quarter / eighth vector memory. */
+const EVEX_VL = [
+  { l: '128', v: 'xmm', vh: 'xmm', mv: 'm128', mh: 'm64', mq: 'm32', mo: 'm16', vsib: 'x' },
+  { l: '256', v: 'ymm', vh: 'xmm', mv: 'm256', mh: 'm128', mq: 'm64', mo: 'm32', vsib: 'y' },
+  { l: '512', v: 'zmm', vh: 'ymm', mv: 'm512', mh: 'm256', mq: 'm128', mo: 'm64', vsib: 'z' },
+] as const;
+
+/**
+ * Expands an `EVEX.VL...` record into its 128/256/512-bit forms: `v`/`v1`.. -> xmm/ymm/zmm,
+ * `vh` (half width register) -> xmm/xmm/ymm, `mv` -> m128/m256/m512, `mh`/`mq`/`mo` -> half,
+ * quarter and eighth of the vector in memory, `vm32v`/`vm64v` -> VSIB with an x/y/z index and
+ * `vm32h` -> an index register of half the width; the 128/256-bit forms need AVX512VL too.
+ */
+function expandEvexVl(opcode: string, instr: string, cpu: string): Array<[string, string, string]> {
+  return EVEX_VL.map((vl, i) => [
+    opcode.replace('.VL.', `.${vl.l}.`),
+    instr
+      .replace(/\bvh(\d?)\b/g, `${vl.vh}$1`)
+      .replace(/\bv(\d?)\b/g, `${vl.v}$1`)
+      .replace(/\bmv\b/g, vl.mv)
+      .replace(/\bmh\b/g, vl.mh)
+      .replace(/\bmq\b/g, vl.mq)
+      .replace(/\bmo\b/g, vl.mo)
+      .replace(/\bvm(32|64)v\b/g, `vm$1${vl.vsib}`)
+      .replace(/\bvm32h\b/g, `vm32${EVEX_VL[Math.max(0, i - 1)]!.vsib}`),
+    i < 2 ? `AVX512VL+${cpu}` : cpu,
+  ]);
+}
 
 /** Expands `ov` (o16/o32/o64) and `oy` (o32/o64) record templates. */
 function expand(opcode: string, instr: string, modes: string, attrs: string[]): Array<[string, string, string]> {
@@ -305,10 +375,15 @@ export function parseIsa(text: string): IsaFile {
       .map((t) => macros.get(t) ?? t)
       .join(' ');
     const attrs = attrsCol.split(/\s+/).filter(Boolean);
-    if (cpu && !cpuFeatures.includes(cpu)) cpuFeatures.push(cpu);
-    for (const [opc, ins, md] of expand(opcodeCol!, instrCol!, modesCol, attrs)) {
-      if (md === 'none') continue;
-      forms.push(buildForm(opc, ins, cpu, md, flagsCol, attrs, ln + 1, where));
+    const variants: Array<[string, string, string]> = /^EVEX\.VL\./.test(opcodeCol!)
+      ? expandEvexVl(opcodeCol!, instrCol!, cpu)
+      : [[opcodeCol!, instrCol!, cpu]];
+    for (const [opcodeV, instrV, cpuV] of variants) {
+      if (cpuV && !cpuFeatures.includes(cpuV)) cpuFeatures.push(cpuV);
+      for (const [opc, ins, md] of expand(opcodeV, instrV, modesCol, attrs)) {
+        if (md === 'none') continue;
+        forms.push(buildForm(opc, ins, cpuV, md, flagsCol, attrs, ln + 1, where));
+      }
     }
   }
   return { forms, cpuFeatures };
@@ -347,9 +422,11 @@ function buildForm(
     cpu,
     flags: parseFlags(flagsCol, where),
     attrs,
+    evex: 0,
   };
   const toks = opcodeCol.split(/\s+/).filter(Boolean);
   let vex = false;
+  let evex = false;
   let opcodeReg = false;
   let modrmPlusI = false; // `D8 C0+i`: ModRM mod=11 with a fixed reg field and ST(i) in rm
   let sawEscape = false;
@@ -373,6 +450,30 @@ function buildForm(
         else if (p === 'W1') f.w = 1;
         else if (p === 'WIG') f.w = -1;
         else throw new Error(`${where}: bad VEX part ${p}`);
+      }
+      if (f.pfx < 0) f.pfx = 0;
+      continue;
+    }
+    const em = /^EVEX\.(.*)$/.exec(t);
+    if (em) {
+      vex = true;
+      evex = true;
+      for (const p of em[1]!.split('.')) {
+        if (p === '128') f.l = 0;
+        else if (p === '256') f.l = 1;
+        else if (p === '512') f.l = 2;
+        else if (p === 'LIG') f.l = -1;
+        else if (p === 'NP') f.pfx = 0;
+        else if (p === '66') f.pfx = 1;
+        else if (p === 'F3') f.pfx = 2;
+        else if (p === 'F2') f.pfx = 3;
+        else if (p === '0F') f.map = EVEX_MAP0;
+        else if (p === '0F38') f.map = EVEX_MAP0 + 1;
+        else if (p === '0F3A') f.map = EVEX_MAP0 + 2;
+        else if (p === 'W0') f.w = 0;
+        else if (p === 'W1') f.w = 1;
+        else if (p === 'WIG') f.w = -1;
+        else if (p !== 'NDS' && p !== 'NDD' && p !== 'DDS') throw new Error(`${where}: bad EVEX part ${p}`);
       }
       if (f.pfx < 0) f.pfx = 0;
       continue;
@@ -432,7 +533,7 @@ function buildForm(
     f.reg = (modrm >> 3) & 7;
     f.rm = modrmPlusI ? -1 : modrm & 7;
   }
-  if (f.map === 2 || f.map === 3 || f.map === 5 || f.map === 6) f.hasModrm = true; // 0F38/0F3A always have ModRM
+  if (f.map === 2 || f.map === 3 || f.map === 5 || f.map === 6 || evex) f.hasModrm = true; // 0F38/0F3A and EVEX always have ModRM
   if (modes === '16/32') f.mode = 0;
   else if (modes === '64') f.mode = 1;
   else if (modes !== '') throw new Error(`${where}: bad modes ${modes}`);
@@ -441,7 +542,42 @@ function buildForm(
   const sp = instrCol.indexOf(' ');
   f.mnemonic = sp < 0 ? instrCol : instrCol.slice(0, sp);
   const opText = sp < 0 ? '' : instrCol.slice(sp + 1).trim();
-  const parsed = opText === '' ? [] : opText.split(',').map((o) => parseOperand(o, where));
+  // EVEX decorations (SDM 2.7): {k1} opmask, {z} zeroing, /mNNbcst embedded broadcast,
+  // {er} embedded rounding, {sae} suppress all exceptions
+  const decorated: string[] = [];
+  let bcstBits = 0;
+  for (const raw of opText === '' ? [] : opText.split(',')) {
+    let o = raw;
+    let suffix = '';
+    o = o.replace(/\{k[1-7]\}/g, () => {
+      f.evex |= EvexBits.K;
+      suffix += '_k1';
+      return '';
+    });
+    o = o.replace(/\{z\}/g, () => {
+      f.evex |= EvexBits.Z;
+      suffix += 'z';
+      return '';
+    });
+    o = o.replace(/\{(er|sae)\}/g, (_m, what: string) => {
+      f.evex |= what === 'er' ? EvexBits.Er : EvexBits.Sae;
+      return '';
+    });
+    o = o.replace(/\/m(16|32|64)bcst/, (_m, bits: string) => {
+      bcstBits = Number(bits);
+      suffix += `b${bits}`;
+      return '';
+    });
+    // SDM operand numbers (zmm1, k2) only document the order: drop them from the name
+    decorated.push(`${o.trim().replace(/\b(xmm|ymm|zmm|k)\d\b/g, '$1')}#${suffix}`);
+  }
+  if (!evex && (f.evex !== 0 || bcstBits !== 0)) throw new Error(`${where}: EVEX decorations on a non-EVEX form`);
+  const parsed = decorated.map((o) => {
+    const [text, suffix] = o.split('#');
+    const p = parseOperand(text!, where);
+    p.name += suffix!;
+    return p;
+  });
   // Assign locations (SDM Op/En): explicit `en:XYZ` attribute, else by kind.
   const en = attrs.find((a) => a.startsWith('en:'))?.slice(3);
   const locs: string[] = new Array(parsed.length).fill('');
@@ -527,7 +663,49 @@ function buildForm(
         throw new Error(`${where}: bad operand location ${loc}`);
     }
   });
+  if (evex) {
+    f.evex |= EvexBits.Evex | (bcstBits === 0 ? 0 : Math.log2(bcstBits / 8));
+    if (parsed.some((p) => p.kind === 'mem' && p.cls !== RegisterClass.None) && (f.evex & EvexBits.K) !== 0)
+      f.evex |= EvexBits.KRequired;
+    checkTuple(f, attrs, bcstBits, where);
+  }
   const suffix = parsed.map((p) => p.name).join('_');
-  f.name = `${f.mnemonic[0]}${f.mnemonic.slice(1).toLowerCase()}${suffix ? `_${suffix}` : ''}${f.asz >= 0 ? `_a${16 << f.asz}` : ''}`;
+  f.name = `${evex ? 'EVEX_' : ''}${f.mnemonic[0]}${f.mnemonic.slice(1).toLowerCase()}${suffix ? `_${suffix}` : ''}${f.asz >= 0 ? `_a${16 << f.asz}` : ''}`;
   return f;
+}
+
+const VL_BYTES = [16, 32, 64];
+
+/**
+ * EVEX disp8*N (SDM 2 2.7.5): the decoder scales an 8-bit displacement by N = the broadcast
+ * element size with EVEX.b, else the memory operand's size. That holds for every tuple type, so
+ * the tables need no tuple column; the data still names each form's tuple type (`tt:FV`...) and
+ * this checks that the memory size agrees with it.
+ */
+function checkTuple(f: FormRecord, attrs: string[], bcstBits: number, where: string): void {
+  const hasMem = f.ops.some((d) => {
+    const t = d & 0xff;
+    return t === OperandType.ModrmRm || t === OperandType.ModrmRmMem;
+  });
+  const ttFull = attrs.find((a) => a.startsWith('tt:'))?.slice(3);
+  // `tt:T1S:4`: a tuple whose N (here 4 bytes) is an element, not the memory operand
+  const [tt, elem] = ttFull === undefined ? [undefined, undefined] : ttFull.split(':');
+  if (elem !== undefined) {
+    if (tt !== 'T1S' || !['1', '2', '4', '8'].includes(elem)) throw new Error(`${where}: bad tuple ${ttFull}`);
+    f.evex |= (Math.log2(Number(elem)) + 1) << 8;
+    return;
+  }
+  if (!hasMem) {
+    if (tt !== undefined && tt !== 'NONE') throw new Error(`${where}: tt:${tt} on a form without memory`);
+    return;
+  }
+  if (tt === undefined) throw new Error(`${where}: EVEX form with memory needs a tuple type (tt:FV...)`);
+  const mem = MEMORY_SIZE_BYTES[f.memSize]!;
+  const vl = f.l >= 0 ? VL_BYTES[f.l]! : 0;
+  const want: Record<string, number> = { FV: vl, FVM: vl, HV: vl / 2, HVM: vl / 2, QVM: vl / 4, OVM: vl / 8, M128: 16 };
+  if (tt === 'DUP') want.DUP = vl === 16 ? 8 : vl;
+  if ((tt === 'FV' || tt === 'HV') !== (bcstBits !== 0)) throw new Error(`${where}: tt:${tt} and broadcast disagree`);
+  if (tt in want) {
+    if (want[tt] !== mem) throw new Error(`${where}: tt:${tt} wants a ${want[tt]}-byte memory operand, not ${mem}`);
+  } else if (!['T1S', 'T1F', 'T2', 'T4', 'T8'].includes(tt)) throw new Error(`${where}: unknown tuple type ${tt}`);
 }

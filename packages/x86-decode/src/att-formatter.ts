@@ -2,16 +2,20 @@ import { ATTR_BND, ATTR_D64, ATTR_F64, ATTR_FMT_FAR, ATTR_FMT_NOSIZE } from './d
 import { CMP_PREDICATES, PCLMUL_SELECTORS } from './cmp-predicates.ts';
 import {
   branchAndRepPrefixText,
+  broadcastText,
   formHasOperandType,
   gprBytes,
+  isVpcmp,
   lockPrefixText,
   memorySizeNeeded,
   PADLOCK_MNEMONICS,
+  ROUNDING_ATT,
   shownSegment,
+  VPCMP_PREDICATES,
   X87_IMPLICIT_ST1,
 } from './formatter-rules.ts';
 import { decodeTables } from './generated/tables.ts';
-import { DecodeStatus, type Instruction, OperandKind, PREFIX_OPERAND_SIZE } from './instruction.ts';
+import { DecodeStatus, type Instruction, OperandKind, PREFIX_EVEX, PREFIX_OPERAND_SIZE } from './instruction.ts';
 import { MemorySize, OperandType } from './operand-type.ts';
 import { Register, registerName } from './register.ts';
 
@@ -167,6 +171,7 @@ const U_ADDRESS_SHOWN = 8;
 const U_DESCRIPTOR_TABLE = 32;
 /** LKGS: GAS names the 16-bit selector register whatever the operand size (`lkgs %r15w`). */
 const U_SELECTOR16 = 16;
+const U_VPCMP = 64; // EVEX vpcmp[u]{b,w,d,q} predicate pseudo-ops
 
 // The formatter's tables come from decodeTables on the first construction (build*Tables), so an
 // import that never formats does not unpack them.
@@ -211,6 +216,7 @@ function addMnemonic(m: string): void {
   if (ADDRESS_SHOWN.has(m)) u |= U_ADDRESS_SHOWN;
   if (m === 'lkgs') u |= U_SELECTOR16;
   if (DESCRIPTOR_TABLE.has(m)) u |= U_DESCRIPTOR_TABLE;
+  if (isVpcmp(m)) u |= U_VPCMP;
   ATT_TRAITS2.push(u);
   if (/^(stos|lods|scas|ins|outs)[bwdq]$/.test(m)) t |= T_STRING_REG;
   if (m === 'call' || m === 'jmp') t |= T_CALL_JMP;
@@ -418,6 +424,10 @@ export class AttFormatter {
         opCount2--;
       }
     } else if ((traits & T_AAM) !== 0 && insn.immediateLo === 10) opCount2 = 0;
+    else if ((traits2 & U_VPCMP) !== 0 && insn.opKind[opCount - 1] === OperandKind.Immediate && insn.immediateLo < 8) {
+      name = `vpcmp${VPCMP_PREDICATES[insn.immediateLo]}${name.slice(5)}`;
+      opCount2--;
+    }
     out += name;
     if (isJcc && seg === Register.CS) out += ',pn';
     else if (isJcc && seg === Register.DS) out += ',pt';
@@ -446,6 +456,12 @@ export class AttFormatter {
     }
     const memSeg = this.segmentText(insn, hasString);
     let first = true;
+    const evex = (prefixes & PREFIX_EVEX) !== 0;
+    // embedded rounding is written as the first (source-side) operand: `{rd-sae},%zmm3,...`
+    if (evex && insn.roundingControl !== 0) {
+      out += ` ${ROUNDING_ATT[insn.roundingControl]}`;
+      first = false;
+    }
     const keepOrder = (traits & T_KEEP_ORDER) !== 0;
     for (let j = 0; j < opCount2; j++) {
       const k = keepOrder ? j : opCount2 - 1 - j;
@@ -492,6 +508,7 @@ export class AttFormatter {
         case OperandKind.Memory:
           text = memSeg + this.memoryText(insn);
           if ((traits & T_CALL_JMP) !== 0) text = `*${text}`;
+          else if (evex && insn.broadcast) text += broadcastText(insn);
           break;
         case OperandKind.MemoryStringSource:
           text = `${memSeg}(${REG_TEXT[insn.memBase]})`;
@@ -519,6 +536,11 @@ export class AttFormatter {
           break;
         default:
           text = '';
+      }
+      if (k === 0 && evex) {
+        // the destination's opmask and zeroing: %zmm1{%k1}{z}
+        if (insn.opmask !== Register.None) text += `{${REG_TEXT[insn.opmask]}}`;
+        if (insn.zeroingMasking) text += '{z}';
       }
       out += first ? ' ' : ',';
       first = false;

@@ -9,7 +9,7 @@ import {
   INFO_STRIDE,
 } from './generated/tables.ts';
 import { DecodeStatus, type Instruction, OperandKind } from './instruction.ts';
-import { OperandType, RegisterClass } from './operand-type.ts';
+import { MEMORY_SIZE_BYTES, MemorySize, OperandType, RegisterClass } from './operand-type.ts';
 import { Register } from './register.ts';
 
 // Numeric constants the hot path reads are members of file-local enums: esbuild writes their
@@ -72,6 +72,27 @@ export enum Prefix {
   Segment = 0x20,
   Rex = 0x40,
   Vex = 0x80,
+  Evex = 0x100,
+}
+
+/** The generated CODE_EVEX table, taken from decodeTables on the first EVEX decode (cold start: not unpacked at import). */
+let codeEvex: Uint16Array | null = null;
+/** EVEX facts (Ev bits) of `code`. */
+function evexBitsOf(code: number): number {
+  if (codeEvex === null) codeEvex = decodeTables.CODE_EVEX;
+  return codeEvex[code]!;
+}
+
+/** CODE_EVEX bits (EvexBits in scripts/isa-parser.ts; decoder.test.ts pins them equal). */
+export enum Ev {
+  BcstMask = 3,
+  Er = 1 << 2,
+  Sae = 1 << 3,
+  K = 1 << 4,
+  Z = 1 << 5,
+  KRequired = 1 << 6,
+  Evex = 1 << 7,
+  Disp8Shift = 7 << 8,
 }
 
 // Tree selector kinds (scripts/build-tables.ts SELECTORS order).
@@ -896,6 +917,12 @@ export class Decoder {
     let vvvvFull = 0; // before 16/32-bit masking: an unused VEX.vvvv must be 1111b in every mode
     let vexL = 0;
     let isVex = false;
+    // EVEX (SDM 2 2.7.1): R' / V' (4th register bit), P2's z, b, aaa and the bytes' position
+    let evexAt = -1;
+    let rexR2 = 0;
+    let rexX4 = 0; // EVEX.X as the 5th bit of a vector register in ModRM.rm
+    let vPrime = 0;
+    let evexP2 = 0;
     const addrSize = mode64 ? (asz67 ? 4 : 8) : (bitness === 32) !== asz67 ? 4 : 2;
 
     // ---- opcode and map ----
@@ -912,8 +939,52 @@ export class Decoder {
         op = b[p++]!;
       }
     } else if (c === 0x62 && (mode64 || (p < lim && b[p]! >= 0xc0))) {
-      // EVEX (SDM 2 2.7): recognised and measured, operands not decoded yet
-      return this.evex(insn, start, p, lim, prefixes, rex);
+      // EVEX (SDM 2 2.7). What the tables do not have (other maps, malformed prefixes, forms
+      // not in the data yet) goes to evex(), which measures the length.
+      // (P0-P2, opcode and ModRM are all needed before the tree walk)
+      if (p + 5 > lim) return this.evex(insn, start, p, lim, prefixes, rex);
+      const p0 = b[p]!;
+      const p1 = b[p + 1]!;
+      const mmm = p0 & 7;
+      if (
+        (p0 & 8) !== 0 ||
+        (p1 & 4) === 0 ||
+        mmm === 0 ||
+        mmm > 3 ||
+        rex !== 0 ||
+        (prefixes & (Prefix.OperandSize | Prefix.Rep | Prefix.Repne | Prefix.Lock)) !== 0
+      )
+        return this.evex(insn, start, p, lim, prefixes, rex);
+      evexAt = p;
+      evexP2 = b[p + 2]!;
+      isVex = true;
+      prefixes |= Prefix.Evex;
+      rexR = (~p0 >> 7) & 1;
+      rexX = (~p0 >> 6) & 1;
+      rexB = (~p0 >> 5) & 1;
+      rexR2 = (~p0 >> 4) & 1;
+      rexW = p1 >> 7;
+      vvvv = (~p1 >> 3) & 15;
+      vPrime = (~evexP2 >> 3) & 1;
+      vvvvFull = vvvv | (vPrime << 4);
+      pfx = p1 & 3;
+      vexL = (evexP2 >> 5) & 3;
+      // EVEX.b on a register form: L'L is the rounding control and the vector length is 512
+      // bits (iced's rule; a form without {er}/{sae} is rejected below)
+      if ((evexP2 & 0x10) !== 0 && b[p + 4]! >= 0xc0) vexL = 2;
+      // L'L = 3 is reserved (#UD) for every form, also the LIG ones
+      else if (vexL === 3) return this.invalid(insn, start, p + 4);
+      if (!mode64) {
+        rexR = 0;
+        rexX = 0;
+        rexB = 0;
+        rexR2 = 0;
+        vvvv &= 7;
+      }
+      rexX4 = rexX << 4;
+      map = 6 + mmm;
+      op = b[p + 3]!;
+      p += 4;
     } else if (c === 0xc4 || c === 0xc5) {
       // VEX (SDM 2 2.3.5): in 16/32-bit mode C4/C5 are LES/LDS unless ModRM.mod = 11
       if (p >= lim) return this.fail(insn, start, p, lim);
@@ -1017,7 +1088,8 @@ export class Decoder {
       node = DECODE_TREE[node + 1 + v]!;
     }
     const code = ~node;
-    if (code === 0) return this.invalid(insn, start, p);
+    if (code === 0)
+      return evexAt >= 0 ? this.evex(insn, start, evexAt, lim, prefixes, rex) : this.invalid(insn, start, p);
     const info = CODE_INFO[code]! << 3;
     const attrs = INFO[info]!;
     if ((prefixes & Prefix.Lock) !== 0 || (attrs & (Attr.Nocs | Attr.Ignmod | Attr.NoF3)) !== 0) {
@@ -1043,7 +1115,44 @@ export class Decoder {
     insn.operandSize = operandSize;
     insn.addressSize = addrSize;
     const opCount = INFO[info + 1]! & 0xff;
-    const memSizeKind = INFO[info + 1]! >> 8;
+    let memSizeKind = INFO[info + 1]! >> 8;
+    // ---- EVEX: opmask, zeroing, broadcast / rounding / SAE validity (iced-x86's #UD rules) ----
+    let disp8N = 1;
+    if (evexAt >= 0) {
+      const ev = evexBitsOf(code);
+      const aaa = evexP2 & 7;
+      const zeroing = evexP2 & 0x80;
+      const bBit = evexP2 & 0x10;
+      // outside 64-bit mode only registers 0-7 exist: EVEX.V' must be 1 (inverted 0)
+      if (!mode64 && vPrime !== 0) return this.invalid(insn, start, p);
+      if (aaa === 0 ? (ev & Ev.KRequired) !== 0 || zeroing !== 0 : (ev & Ev.K) === 0)
+        return this.invalid(insn, start, p);
+      if (zeroing !== 0 && (ev & Ev.Z) === 0) return this.invalid(insn, start, p);
+      let rc = 0;
+      let sae = false;
+      let bcst = false;
+      if (bBit !== 0) {
+        if (mod === 3) {
+          if ((ev & (Ev.Er | Ev.Sae)) === 0) return this.invalid(insn, start, p);
+          sae = true;
+          if ((ev & Ev.Er) !== 0) rc = ((evexP2 >> 5) & 3) + 1;
+        } else {
+          if ((ev & Ev.BcstMask) === 0) return this.invalid(insn, start, p);
+          bcst = true;
+          memSizeKind = BCST_SIZE[ev & Ev.BcstMask]!;
+        }
+      }
+      // SDM 2 2.7.5: an 8-bit displacement counts in units of N bytes
+      if (mod !== 3) {
+        const shift = (ev & Ev.Disp8Shift) >> 8;
+        disp8N = shift !== 0 && !bcst ? 1 << (shift - 1) : MEMORY_SIZE_BYTES[memSizeKind]!;
+      }
+      insn.opmask = aaa === 0 ? Register.None : Register.K0 + aaa;
+      insn.zeroingMasking = zeroing !== 0;
+      insn.broadcast = bcst;
+      insn.roundingControl = rc;
+      insn.suppressAllExceptions = sae;
+    }
     let usesVvvv = false;
     let vsibUsed = false;
     let ripRel = 0; // 0 none, 8 = RIP, 4 = EIP
@@ -1061,7 +1170,7 @@ export class Decoder {
       let r = 0;
       switch (d & 0xff) {
         case OperandType.ModrmReg:
-          r = REG_OF[(cls8 << 5) | reg | (rexR << 3)]!;
+          r = REG_OF[(cls8 << 5) | reg | (rexR << 3) | (rexR2 << 4)]!;
           if (r === 0) return this.invalid(insn, start, p);
           break;
         case OperandType.ModrmRm:
@@ -1069,7 +1178,14 @@ export class Decoder {
         case OperandType.ModrmRmMem:
           if (mod === 3) {
             // VEX.B does not extend an opmask register in ModRM.rm (iced/SDM: k0-k7 only)
-            r = REG_OF[(cls8 << 5) | (cls === RegisterClass.K ? rm : rm | (rexB << 3))]!;
+            // EVEX.X is the 5th bit of a vector register in ModRM.rm (SDM 2 2.7.2)
+            r =
+              REG_OF[
+                (cls8 << 5) |
+                  (cls === RegisterClass.K
+                    ? rm
+                    : rm | (rexB << 3) | (cls >= RegisterClass.Xmm && cls <= RegisterClass.Zmm ? rexX4 : 0))
+              ]!;
             if (r === 0) return this.invalid(insn, start, p);
             break;
           }
@@ -1088,7 +1204,7 @@ export class Decoder {
               memIndex = INDEX16[rm]!;
               if (mod === 1) {
                 if (p >= lim) return this.fail(insn, start, p, lim);
-                disp = ((b[p++]! << 24) >> 24) & 0xffff;
+                disp = (((b[p++]! << 24) >> 24) * disp8N) & 0xffff;
                 dispSize = 1;
               } else if (mod === 2 || (mod === 0 && rm === 6)) {
                 if (p + 2 > lim) return this.fail(insn, start, p, lim);
@@ -1111,6 +1227,7 @@ export class Decoder {
                 scale = 1 << (sib >> 6);
                 index = ((sib >> 3) & 7) | (rexX << 3);
                 if (index === 4 && !vsib) index = -1;
+                else if (vsib) index |= vPrime << 4; // EVEX.V' extends a VSIB index to 32 registers
                 base = sib & 7;
                 if (base === 5 && mod === 0) base = -1;
                 else base |= rexB << 3;
@@ -1122,11 +1239,11 @@ export class Decoder {
               if (ripRel !== 0) memBase = ripRel === 8 ? Register.RIP : Register.EIP;
               else if (base >= 0) memBase = regBase + base;
               if (index >= 0) {
-                memIndex = vsib ? (cls === RegisterClass.Xmm ? Register.XMM0 : Register.YMM0) + index : regBase + index;
+                memIndex = vsib ? VSIB_BASE[cls]! + index : regBase + index;
               }
               if (mod === 1) {
                 if (p >= lim) return this.fail(insn, start, p, lim);
-                disp = (b[p++]! << 24) >> 24;
+                disp = ((b[p++]! << 24) >> 24) * disp8N;
                 dispSize = 1;
               } else if (mod === 2 || base === -1) {
                 if (p + 4 > lim) return this.fail(insn, start, p, lim);
@@ -1150,7 +1267,7 @@ export class Decoder {
           break;
         case OperandType.VvvvReg:
           usesVvvv = true;
-          r = REG_OF[(cls8 << 5) | vvvv]!;
+          r = REG_OF[(cls8 << 5) | vvvv | (vPrime << 4)]!;
           if (r === 0) return this.invalid(insn, start, p);
           break;
         case OperandType.Is4Reg:
@@ -1314,6 +1431,8 @@ export class Decoder {
       insn.immediateSize = 1;
     }
     if (isVex && !usesVvvv && vvvvFull !== 0) return this.invalid(insn, start, p);
+    // EVEX: zeroing-masking is for register destinations only (iced: #UD with a memory one)
+    if (evexAt >= 0 && (evexP2 & 0x80) !== 0 && opKind[0] === OperandKind.Memory) return this.invalid(insn, start, p);
     // SDM 2 VPGATHERDD: #UD if destination, index and mask registers are not all different
     if (vsibUsed && opCount === 3) {
       const idx = (insn.memIndex - Register.XMM0) & 31;
@@ -1476,6 +1595,15 @@ const REG_OF = new Uint8Array(18 << 5);
   set(RegisterClass.St, (n) => Register.ST0 + (n & 7));
   set(RegisterClass.Tmm, (n) => Register.TMM0 + (n & 7));
 }
+
+/** First register of a VSIB index's class (gathers/scatters), indexed by RegisterClass. */
+const VSIB_BASE = new Uint8Array(RegisterClass.Zmm + 1);
+VSIB_BASE[RegisterClass.Xmm] = Register.XMM0;
+VSIB_BASE[RegisterClass.Ymm] = Register.YMM0;
+VSIB_BASE[RegisterClass.Zmm] = Register.ZMM0;
+
+/** Memory size of one broadcast element by the EVEX bits' element-size code (16/32/64 bits). */
+const BCST_SIZE = [MemorySize.Unknown, MemorySize.Word, MemorySize.Dword, MemorySize.Qword];
 
 /** SDM 1 3.7.4: a memory operand's default segment by base register: SS for rBP/rSP, else DS. */
 const DEFAULT_SEG = new Uint8Array(256).fill(Register.DS);

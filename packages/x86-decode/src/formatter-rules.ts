@@ -2,7 +2,7 @@
 // instruction shows, which segment override is worth printing, and whether the operands already
 // tell a memory operand's size. The Intel and AT&T formatters spell the results differently.
 import { ATTR_BND, ATTR_FMT_SIZE, ATTR_HLE, ATTR_NOTRACK, ATTR_REP, ATTR_REPNE, ATTR_XRELEASE } from './decoder.ts';
-import { decodeTables } from './generated/tables.ts';
+import { CODE_INFO, decodeTables, INFO_ROWS, INFO_STRIDE } from './generated/tables.ts';
 import { type Instruction, OperandKind, PREFIX_LOCK, PREFIX_REP, PREFIX_REPNE } from './instruction.ts';
 import { MEMORY_SIZE_BYTES, OperandType, RegisterClass } from './operand-type.ts';
 import { Register } from './register.ts';
@@ -124,4 +124,21 @@ export function memorySizeNeeded(insn: Instruction, k: number, attrs: number): b
     if (r >= Register.ES && r <= Register.GS && bytes === 2) return false;
   }
   return true;
+}
+
+/** `vpcmp{b,w,d,q,ub,uw,ud,uq}` predicate pseudo-ops (imm8 0-7) as iced prints them: `vpcmpltub`. */
+export const VPCMP_PREDICATES: readonly string[] = ['eq', 'lt', 'le', 'false', 'neq', 'nlt', 'nle', 'true'];
+
+/** Whether `m` (lowercase) is one of the EVEX integer compares with an imm8 predicate. */
+export const isVpcmp = (m: string): boolean => /^vpcmpu?[bwdq]$/.test(m);
+
+/** Embedded rounding `{rn-sae}`... by `Instruction.roundingControl`, Intel spelling (iced: `rne`). */
+export const ROUNDING_INTEL: readonly string[] = ['', '{rne-sae}', '{rd-sae}', '{ru-sae}', '{rz-sae}'];
+/** The same in AT&T spelling (iced's GAS formatter: `rn`). */
+export const ROUNDING_ATT: readonly string[] = ['', '{rn-sae}', '{rd-sae}', '{ru-sae}', '{rz-sae}'];
+
+/** `{1toN}` of an embedded broadcast: N = the form's memory operand size over the element size. */
+export function broadcastText(insn: Instruction): string {
+  const full = MEMORY_SIZE_BYTES[INFO_ROWS[CODE_INFO[insn.code]! * INFO_STRIDE + 1]! >> 8]!;
+  return `{1to${full / MEMORY_SIZE_BYTES[insn.memSizeKind]!}}`;
 }

@@ -140,8 +140,27 @@ export class Instruction {
   lastRepPrefix = 0;
   /** REX byte value in effect (0x40..0x4f), or 0. */
   rex = 0;
-  /** VEX.L / EVEX.L'L vector length: 0 = 128, 1 = 256, 2 = 512. */
+  /** VEX.L / EVEX.L'L vector length: 0 = 128, 1 = 256, 2 = 512 (512 under EVEX embedded rounding / SAE). */
   vectorLength = 0;
+  // EVEX (AVX-512) decorations: written only for EVEX-encoded instructions (`prefixes` has
+  // PREFIX_EVEX), like the other fields that only some instructions have.
+  /** EVEX: the opmask register `{k1}`..`{k7}` (`Register.K1`..), or `Register.None` for EVEX.aaa = 0 (no masking). */
+  opmask: Register = Register.None;
+  /** EVEX: `{z}` zeroing-masking (EVEX.z) instead of merging-masking. */
+  zeroingMasking = false;
+  /**
+   * EVEX: embedded broadcast `{1toN}` (EVEX.b with a memory operand): the memory operand is one
+   * element, broadcast to every lane; `memSizeKind` is then the element's size (Word/Dword/Qword).
+   */
+  broadcast = false;
+  /**
+   * EVEX: embedded rounding (EVEX.b on a register form of an `{er}` instruction): 1 = round to
+   * nearest `{rn-sae}`, 2 = down `{rd-sae}`, 3 = up `{ru-sae}`, 4 = toward zero `{rz-sae}`; 0 = none.
+   * The numbering is iced-x86's `RoundingControl`.
+   */
+  roundingControl = 0;
+  /** EVEX: exceptions suppressed (`{sae}`, also implied by embedded rounding). */
+  suppressAllExceptions = false;
   // Per-form facts are looked up from `code` on demand, so decoding does not copy them.
 
   /** Mnemonic id (`mnemonicName(id)`); 0 = invalid. */

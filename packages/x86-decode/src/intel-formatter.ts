@@ -10,13 +10,17 @@ import {
 } from './decoder.ts';
 import {
   branchAndRepPrefixText,
+  broadcastText,
+  isVpcmp,
   lockPrefixText,
   PADLOCK_MNEMONICS,
+  ROUNDING_INTEL,
   shownSegment,
+  VPCMP_PREDICATES,
   X87_IMPLICIT_ST1,
 } from './formatter-rules.ts';
 import { decodeTables } from './generated/tables.ts';
-import { DecodeStatus, type Instruction, OperandKind, PREFIX_OPERAND_SIZE } from './instruction.ts';
+import { DecodeStatus, type Instruction, OperandKind, PREFIX_EVEX, PREFIX_OPERAND_SIZE } from './instruction.ts';
 import { MemorySize, OperandType, RegisterClass } from './operand-type.ts';
 import { Register, registerName } from './register.ts';
 
@@ -84,6 +88,7 @@ const M_LEA = 2048;
 const M_VEX_CMP = 4096;
 const M_XBEGIN = 8192;
 const M_CALL = 16384;
+const M_VPCMP = 32768; // EVEX vpcmp[u]{b,w,d,q} predicate pseudo-ops
 // Built on the first `new IntelFormatter()`, not at import: a decoder-only user never pays for them.
 let FORMAT_MNEMONIC: string[] = [];
 let MNEMONIC_TRAITS: number[] = [];
@@ -117,6 +122,7 @@ function mnemonicTraits(m: string): number {
   if (m === 'lea') t |= M_LEA;
   if (m === 'xbegin') t |= M_XBEGIN;
   if (m === 'call') t |= M_CALL;
+  if (isVpcmp(m)) t |= M_VPCMP;
   return t;
 }
 
@@ -258,11 +264,14 @@ export class IntelFormatter {
     // pseudo-ops: `cmpps x,y,0` -> `cmpeqps x,y`, `pclmulqdq x,y,0` -> `pclmullqlqdq x,y`
     let opCount = insn.opCount;
     let name = mnemonic;
-    if ((traits & (M_CMP | M_PCLMUL)) !== 0 && insn.opKind[opCount - 1] === OperandKind.Immediate) {
+    if ((traits & (M_CMP | M_PCLMUL | M_VPCMP)) !== 0 && insn.opKind[opCount - 1] === OperandKind.Immediate) {
       const imm = insn.immediateLo;
       if ((traits & M_CMP) !== 0 && imm < ((traits & M_VEX_CMP) !== 0 ? 32 : 8)) {
         const stem = mnemonic.length === 5 ? 3 : 4; // cmp|ps or vcmp|ps
         name = mnemonic.slice(0, stem) + CMP_PREDICATES[imm] + mnemonic.slice(stem);
+        opCount--;
+      } else if ((traits & M_VPCMP) !== 0 && imm < 8) {
+        name = `vpcmp${VPCMP_PREDICATES[imm]}${mnemonic.slice(5)}`;
         opCount--;
       } else if ((traits & M_PCLMUL) !== 0 && (imm & 0xee) === 0) {
         name = `${mnemonic.slice(0, -3)}${PCLMUL_SELECTORS[(imm & 1) | ((imm >> 3) & 2)]}dq`;
@@ -313,6 +322,7 @@ export class IntelFormatter {
         }
         case OperandKind.Memory:
           text = this.memorySizeText(insn, k, attrs) + memSeg + this.memoryText(insn);
+          if ((insn.prefixes & PREFIX_EVEX) !== 0 && insn.broadcast) text += broadcastText(insn);
           break;
         case OperandKind.MemoryStringSource:
           text = `${memSeg}[${REG_NAMES[insn.memBase]}]`;
@@ -346,6 +356,12 @@ export class IntelFormatter {
           break;
         default:
           text = '';
+      }
+      if (first && (insn.prefixes & PREFIX_EVEX) !== 0) {
+        // EVEX decorations follow the destination: zmm1{k1}{z}{rd-sae}
+        if (insn.opmask !== Register.None) text += `{${REG_NAMES[insn.opmask]}}`;
+        if (insn.zeroingMasking) text += '{z}';
+        text += ROUNDING_INTEL[insn.roundingControl]!;
       }
       out += first ? ' ' : ',';
       first = false;

@@ -20,7 +20,8 @@ function report(name: string, r: Comparison): void {
   const classes = Object.entries(r.byClass)
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ');
-  const evex = r.evexTotal > 0 ? `, EVEX length ${r.evexSameLength}/${r.evexTotal}` : '';
+  const evex =
+    r.evexTotal > 0 ? `, EVEX length ${r.evexSameLength}/${r.evexTotal}, decoded ${r.evexDecoded}/${r.evexTotal}` : '';
   console.log(
     `${name}: ${r.total} instructions, length+validity ${pct(r.sameLength)}%, text ${pct(r.sameText)}%${evex}${classes ? ` (known: ${classes})` : ''}`,
   );

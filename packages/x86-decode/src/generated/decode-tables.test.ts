@@ -72,6 +72,7 @@ describe('decodeTables', () => {
         'CODE_ATTRS',
         'CODE_COUNT',
         'CODE_CPU',
+        'CODE_EVEX',
         'CODE_INFO',
         'CODE_MNEMONIC',
         'CODE_NAMES',
