@@ -298,7 +298,8 @@ const EVEX_VL = [
 function expandEvexVl(opcode: string, instr: string, cpu: string): Array<[string, string, string]> {
   return EVEX_VL.map((vl, i) => [
     opcode.replace('.VL.', `.${vl.l}.`),
-    instr
+    // embedded rounding / SAE exist at 512 bits only (EVEX.b on a register form means 512)
+    (i < 2 ? instr.replace(/\{(er|sae)\}/g, '') : instr)
       .replace(/\bvh(\d?)\b/g, `${vl.vh}$1`)
       .replace(/\bv(\d?)\b/g, `${vl.v}$1`)
       .replace(/\bmv\b/g, vl.mv)

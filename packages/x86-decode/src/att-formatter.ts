@@ -457,11 +457,11 @@ export class AttFormatter {
     const memSeg = this.segmentText(insn, hasString);
     let first = true;
     const evex = (prefixes & PREFIX_EVEX) !== 0;
-    // embedded rounding is written as the first (source-side) operand: `{rd-sae},%zmm3,...`
-    if (evex && insn.roundingControl !== 0) {
-      out += ` ${ROUNDING_ATT[insn.roundingControl]}`;
-      first = false;
-    }
+    // embedded rounding / SAE is an operand of its own before the first register or memory
+    // operand (after the immediates): `vcmppd $0x41,{sae},%zmm0,...`, `vaddps {rd-sae},%zmm3,...`
+    let roundingText = '';
+    if (evex && insn.suppressAllExceptions)
+      roundingText = insn.roundingControl !== 0 ? ROUNDING_ATT[insn.roundingControl]! : '{sae}';
     const keepOrder = (traits & T_KEEP_ORDER) !== 0;
     for (let j = 0; j < opCount2; j++) {
       const k = keepOrder ? j : opCount2 - 1 - j;
@@ -541,6 +541,10 @@ export class AttFormatter {
         // the destination's opmask and zeroing: %zmm1{%k1}{z}
         if (insn.opmask !== Register.None) text += `{${REG_TEXT[insn.opmask]}}`;
         if (insn.zeroingMasking) text += '{z}';
+      }
+      if (roundingText !== '' && kind !== OperandKind.Immediate) {
+        text = `${roundingText},${text}`;
+        roundingText = '';
       }
       out += first ? ' ' : ',';
       first = false;

@@ -77,14 +77,14 @@ export enum Prefix {
 
 /** The generated CODE_EVEX table, taken from decodeTables on the first EVEX decode (cold start: not unpacked at import). */
 let codeEvex: Uint16Array | null = null;
-/** EVEX facts (Ev bits) of `code`. */
-function evexBitsOf(code: number): number {
+/** EVEX facts (CODE_EVEX bits) of `code`; the table is built on the first call. */
+export function evexBitsOf(code: number): number {
   if (codeEvex === null) codeEvex = decodeTables.CODE_EVEX;
   return codeEvex[code]!;
 }
 
-/** CODE_EVEX bits (EvexBits in scripts/isa-parser.ts; decoder.test.ts pins them equal). */
-export enum Ev {
+/** CODE_EVEX bits (EvexBits in scripts/isa-parser.ts; evex.test.ts pins them equal). */
+enum Ev {
   BcstMask = 3,
   Er = 1 << 2,
   Sae = 1 << 3,
@@ -94,6 +94,8 @@ export enum Ev {
   Evex = 1 << 7,
   Disp8Shift = 7 << 8,
 }
+/** CODE_EVEX bit: the form needs an opmask (gathers/scatters). */
+export const EVEX_K_REQUIRED = Ev.KRequired;
 
 // Tree selector kinds (scripts/build-tables.ts SELECTORS order).
 enum Sel {
@@ -1430,11 +1432,16 @@ export class Decoder {
       insn.immediateHi = 0;
       insn.immediateSize = 1;
     }
-    if (isVex && !usesVvvv && vvvvFull !== 0) return this.invalid(insn, start, p);
+    // (with a VSIB operand EVEX.V' belongs to the index, so only vvvv itself must be 1111b)
+    if (isVex && !usesVvvv && (vsibUsed ? vvvvFull & 15 : vvvvFull) !== 0) return this.invalid(insn, start, p);
     // EVEX: zeroing-masking is for register destinations only (iced: #UD with a memory one)
     if (evexAt >= 0 && (evexP2 & 0x80) !== 0 && opKind[0] === OperandKind.Memory) return this.invalid(insn, start, p);
     // SDM 2 VPGATHERDD: #UD if destination, index and mask registers are not all different
-    if (vsibUsed && opCount === 3) {
+    // (EVEX: destination and index; the mask is an opmask)
+    if (vsibUsed && opCount === 2 && opKind[0] === OperandKind.Register) {
+      if (((insn.memIndex - Register.XMM0) & 31) === ((opReg[0]! - Register.XMM0) & 31))
+        return this.invalid(insn, start, p);
+    } else if (vsibUsed && opCount === 3) {
       const idx = (insn.memIndex - Register.XMM0) & 31;
       const dst = (opReg[0]! - Register.XMM0) & 31;
       const mask = (opReg[2]! - Register.XMM0) & 31;

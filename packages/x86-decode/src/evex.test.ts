@@ -81,6 +81,48 @@ describe('EVEX decoding', () => {
       'vpaddd 0x40(%bx),%zmm0,%zmm0',
       'disp8*N with 16-bit addressing',
     ],
+    [
+      64,
+      '62f16c3958cb',
+      'vaddps zmm1{k1}{rd-sae},zmm2,zmm3',
+      'vaddps {rd-sae},%zmm3,%zmm2,%zmm1{%k1}',
+      "{er}: EVEX.b on a register form, L'L = rounding, 512 bits",
+    ],
+    [
+      64,
+      '62f16e7858cb',
+      'vaddss xmm1{rz-sae},xmm2,xmm3',
+      'vaddss {rz-sae},%xmm3,%xmm2,%xmm1',
+      "{er} on a scalar form (L'L = 3 allowed with b)",
+    ],
+    [
+      64,
+      '62f16c1dc2cb05',
+      'vcmpnltps k1{k5}{sae},zmm2,zmm3',
+      'vcmpnltps {sae},%zmm3,%zmm2,%k1{%k5}',
+      '{sae} and a compare predicate pseudo-op',
+    ],
+    [
+      64,
+      '62f1fd18c2cb41',
+      'vcmppd k1{sae},zmm0,zmm3,41h',
+      'vcmppd $0x41,{sae},%zmm3,%zmm0,%k1',
+      'AT&T: {sae} after the immediate',
+    ],
+    [
+      64,
+      '62f27d4990540801',
+      'vpgatherdd zmm2,k1,[rax+zmm1+4]',
+      'vpgatherdd 4(%rax,%zmm1),%zmm2{%k1}',
+      "VSIB with a zmm index; Intel: the gather's opmask is an operand",
+    ],
+    [
+      64,
+      '62f27d488b4801',
+      'vpcompressd [rax+4],zmm1',
+      'vpcompressd %zmm1,4(%rax)',
+      'tuple T1S over a full vector: N = the element (4)',
+    ],
   ] as const)('%i-bit %s: %s (%s; %s)', (bits, hex, text, attText, _why) => {
     const insn = decode(bits, hex);
     expect(insn.status).toBe(DecodeStatus.Ok);
@@ -121,14 +163,17 @@ describe('EVEX decoding', () => {
     [64, '62f17d49f6c1', 'an opmask on a form without {k1} (VPSADBW)'],
     [64, '62f17d68fec1', "L'L = 3"],
     [32, '62f17d40fec1', "EVEX.V' = 0 (register 16+) outside 64-bit mode"],
+    [64, '62f27d49904c0801', 'a gather whose destination is its index register'],
+    [64, '62f27d4890540801', 'a gather without an opmask (EVEX.aaa = 0)'],
+    [64, '62f17c1810c1', 'EVEX.b on a register form without {er}/{sae} (VMOVUPS)'],
   ] as const)('%i-bit %s is invalid: %s', (bits, hex, why) => {
     expect(why).not.toBe('');
     expect(decode(bits, hex).status).toBe(DecodeStatus.Invalid);
   });
 
   it('leaves forms the table does not have Unsupported, with the exact length', () => {
-    // VADDPS zmm0,zmm0,zmm1 (not in data/x86.isa yet)
-    const insn = decode(64, '62f17c4858c1');
+    // VPDPBUSD zmm0,zmm0,zmm1 (AVX512_VNNI, not in data/x86.isa yet)
+    const insn = decode(64, '62f27d4850c1');
     expect(insn.status).toBe(DecodeStatus.Unsupported);
     expect(insn.length).toBe(6);
     expect(intel.format(insn)).toBe('(bad)');

@@ -7,6 +7,8 @@ import {
   ATTR_FMT_NOSIZE,
   ATTR_FMT_SHORT,
   ATTR_FMT_SIZE,
+  EVEX_K_REQUIRED,
+  evexBitsOf,
 } from './decoder.ts';
 import {
   branchAndRepPrefixText,
@@ -358,10 +360,14 @@ export class IntelFormatter {
           text = '';
       }
       if (first && (insn.prefixes & PREFIX_EVEX) !== 0) {
-        // EVEX decorations follow the destination: zmm1{k1}{z}{rd-sae}
-        if (insn.opmask !== Register.None) text += `{${REG_NAMES[insn.opmask]}}`;
+        // EVEX decorations follow the destination: zmm1{k1}{z}{rd-sae}; a gather's or
+        // scatter's (required) opmask is an operand of its own: `vpgatherdd zmm1,k1,[...]`
+        if (insn.opmask !== Register.None)
+          text +=
+            (evexBitsOf(code) & EVEX_K_REQUIRED) !== 0 ? `,${REG_NAMES[insn.opmask]}` : `{${REG_NAMES[insn.opmask]}}`;
         if (insn.zeroingMasking) text += '{z}';
-        text += ROUNDING_INTEL[insn.roundingControl]!;
+        if (insn.roundingControl !== 0) text += ROUNDING_INTEL[insn.roundingControl]!;
+        else if (insn.suppressAllExceptions) text += '{sae}';
       }
       out += first ? ' ' : ',';
       first = false;

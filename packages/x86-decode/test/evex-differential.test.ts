@@ -22,6 +22,8 @@ const PER_FORM = LONG ? 400 : 24;
 
 interface Sweep {
   total: number;
+  /** Encodings of forms the table does not have (iced decodes them, we say Unsupported with its length). */
+  unsupported: number;
   decoded: Set<number>;
   differences: string[];
 }
@@ -41,7 +43,7 @@ function sweep(bits: 16 | 32 | 64, seed: number): Sweep {
   const icedGas = new iced.Formatter(iced.FormatterSyntax.Gas);
   const bytes = new Uint8Array(16);
   const dec = new Decoder(bits, bytes, { ip: 0x1000 });
-  const r: Sweep = { total: 0, decoded: new Set(), differences: [] };
+  const r: Sweep = { total: 0, unsupported: 0, decoded: new Set(), differences: [] };
   for (const f of forms) {
     if ((f.evex & 0x80) === 0) continue;
     for (let i = 0; i < PER_FORM; i++) {
@@ -51,12 +53,26 @@ function sweep(bits: 16 | 32 | 64, seed: number): Sweep {
       if (bits !== 64) p0 |= 0xc0; // else 62 is BOUND
       let p1 = (bytes[2]! & 0x78) | 4 | f.pfx | ((f.w < 0 ? rnd() & 1 : f.w) << 7);
       if (rnd() < 128) p1 |= 0x78; // vvvv = 1111 (unused) half of the time
+      if (rnd() < 24) p1 ^= 0x80; // the other W: another form, or #UD
       let p2 = bytes[3]!;
       if (f.l >= 0 && rnd() < 200) p2 = (p2 & 0x9f) | (f.l << 5);
       if (rnd() < 100) p2 |= 8; // V' = 1: registers 0-15
       if (rnd() < 80) p2 &= ~0x10; // b = 0
       if (rnd() < 60) p2 &= ~0x80; // z = 0
-      const modrm = f.reg >= 0 ? (bytes[5]! & 0xc7) | (f.reg << 3) : bytes[5]!;
+      // half of the samples respect the form's constraints, so that rare valid shapes occur
+      if (rnd() < 128) {
+        if ((f.evex & 0x10) === 0) p2 &= ~0x87; // no opmask, no zeroing
+        if (!f.ops.some((d) => (d & 0xff) === 6)) {
+          p1 |= 0x78; // vvvv unused: 1111
+          p2 |= 8;
+        }
+      }
+      let modrm = f.reg >= 0 ? (bytes[5]! & 0xc7) | (f.reg << 3) : bytes[5]!;
+      if ((f.evex & 0x40) !== 0 && rnd() < 192) {
+        // gathers/scatters: a SIB byte, an opmask, no zeroing or broadcast
+        modrm = ((modrm & 0xf8) | 4) & (modrm >= 0xc0 ? 0x7f : 0xff);
+        p2 = (p2 & ~0x90) | ((p2 & 7) === 0 ? 1 : 0);
+      }
       bytes.set([0x62, p0, p1, p2, f.opcode, f.mod === 1 ? modrm | 0xc0 : modrm], 0);
       if (rnd() < 8) bytes[1]! ^= 8; // reserved P0 bit
       if (rnd() < 8) bytes[2]! ^= 4; // fixed P1 bit
@@ -76,6 +92,11 @@ function sweep(bits: 16 | 32 | 64, seed: number): Sweep {
       const sameLength = tInvalid
         ? ours.status !== DecodeStatus.Ok
         : ours.status === DecodeStatus.Ok && ours.length === theirs.length;
+      // another form of the slot that the table does not have yet: the known class
+      if (!tInvalid && ours.status === DecodeStatus.Unsupported && ours.length === theirs.length) {
+        r.unsupported++;
+        continue;
+      }
       const tText = tInvalid ? '(bad)' : `${icedIntel.format(theirs)} | ${icedGas.format(theirs)}`;
       const oText = ours.status !== DecodeStatus.Ok ? '(bad)' : `${intel.format(ours)} | ${att.format(ours)}`;
       if (!sameLength || tText !== oText) {
@@ -99,10 +120,10 @@ describe('EVEX forms against iced-x86', () => {
     (bits) => {
       const r = sweep(bits, 0xe7e0 + bits);
       console.log(
-        `EVEX sweep ${bits}: ${r.total} encodings, ${r.decoded.size} forms decoded, ${r.differences.length} differences`,
+        `EVEX sweep ${bits}: ${r.total} encodings, ${r.decoded.size} forms decoded, ${r.unsupported} of forms not in the table, ${r.differences.length} differences`,
       );
       for (const c of r.decoded) decoded.add(c);
-      expect(r.differences.slice(0, 10)).toEqual([]);
+      expect(r.differences.slice(0, process.env.EVEX_SHOW ? 100 : 10)).toEqual([]);
     },
     LONG ? 30 * 60_000 : 60_000,
   );
