@@ -172,8 +172,8 @@ describe('EVEX decoding', () => {
   });
 
   it('leaves forms the table does not have Unsupported, with the exact length', () => {
-    // VPDPBUSD zmm0,zmm0,zmm1 (AVX512_VNNI, not in data/x86.isa yet)
-    const insn = decode(64, '62f27d4850c1');
+    // VP2INTERSECTD k0,zmm0,zmm1 (AVX512_VP2INTERSECT, not in data/x86.isa yet)
+    const insn = decode(64, '62f27f4868c1');
     expect(insn.status).toBe(DecodeStatus.Unsupported);
     expect(insn.length).toBe(6);
     expect(intel.format(insn)).toBe('(bad)');
