@@ -44,6 +44,8 @@ export enum EvexBits {
    * vector): log2(N) + 1 in these bits; 0 = N is the memory size (or the broadcast element's).
    */
   Disp8Shift = 7 << 8,
+  /** EVEX.b on a register form is accepted and has no effect (attribute `bign`; iced-x86 for exact conversions). */
+  IgnoreB = 1 << 11,
 }
 
 export interface FormRecord {
@@ -665,6 +667,7 @@ function buildForm(
     }
   });
   if (evex) {
+    if (attrs.includes('bign')) f.evex |= EvexBits.IgnoreB;
     f.evex |= EvexBits.Evex | (bcstBits === 0 ? 0 : Math.log2(bcstBits / 8));
     if (parsed.some((p) => p.kind === 'mem' && p.cls !== RegisterClass.None) && (f.evex & EvexBits.K) !== 0)
       f.evex |= EvexBits.KRequired;

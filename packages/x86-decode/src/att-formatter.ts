@@ -1,4 +1,4 @@
-import { ATTR_BND, ATTR_D64, ATTR_F64, ATTR_FMT_FAR, ATTR_FMT_NOSIZE } from './decoder.ts';
+import { ATTR_BND, ATTR_D64, ATTR_F64, ATTR_FMT_FAR, ATTR_FMT_NOSIZE, ATTR_FMT_SIZE } from './decoder.ts';
 import { CMP_PREDICATES, PCLMUL_SELECTORS } from './cmp-predicates.ts';
 import {
   branchAndRepPrefixText,
@@ -131,6 +131,10 @@ SUFFIX[MemorySize.Float80] = 't';
 SUFFIX[MemorySize.Int16] = 's';
 SUFFIX[MemorySize.Int32] = 'l';
 SUFFIX[MemorySize.Int64] = 'll';
+const VECTOR_SUFFIX: string[] = [];
+VECTOR_SUFFIX[MemorySize.Xmmword] = 'x';
+VECTOR_SUFFIX[MemorySize.Ymmword] = 'y';
+VECTOR_SUFFIX[MemorySize.Zmmword] = 'z';
 
 const OS_SUFFIX = ['', '', 'w', '', 'l', '', '', '', 'q'];
 
@@ -298,6 +302,7 @@ export class AttFormatter {
     const traits2 = ATT_TRAITS2[mnemonicId]!;
     let name = ATT_MNEMONIC[mnemonicId]!;
     const prefixes = insn.prefixes;
+    const evex = (prefixes & PREFIX_EVEX) !== 0;
     const seg = insn.segmentPrefix;
     const opCount = insn.opCount;
     let hasMem = false;
@@ -398,7 +403,16 @@ export class AttFormatter {
     } else if ((traits2 & U_DESCRIPTOR_TABLE) !== 0) {
       if (insn.bitness !== 64 && insn.operandSize !== (insn.bitness === 16 ? 2 : 4))
         name += OS_SUFFIX[insn.operandSize]!;
-    } else if ((traits2 & U_VEX_NARROW) !== 0 && hasMem) {
+    } else if (
+      evex &&
+      hasMem &&
+      (attrs & ATTR_FMT_SIZE) !== 0 &&
+      (insn.broadcast || VECTOR_SUFFIX[insn.memSizeKind] !== undefined)
+    ) {
+      // EVEX forms whose registers do not tell the memory width (vfpclassps, narrowing
+      // conversions): x/y/z, none with a broadcast
+      if (!insn.broadcast) name += VECTOR_SUFFIX[insn.memSizeKind];
+    } else if ((traits2 & U_VEX_NARROW) !== 0 && hasMem && !evex) {
       name += insn.vectorLength === 0 ? 'x' : 'y';
     } else if (hasMem && this.memoryNeedsSuffix(insn, attrs)) {
       name += SUFFIX[insn.memSizeKind]!;
@@ -459,7 +473,6 @@ export class AttFormatter {
     }
     const memSeg = this.segmentText(insn, hasString);
     let first = true;
-    const evex = (prefixes & PREFIX_EVEX) !== 0;
     // embedded rounding / SAE is an operand of its own before the first register or memory
     // operand (after the immediates): `vcmppd $0x41,{sae},%zmm0,...`, `vaddps {rd-sae},%zmm3,...`
     let roundingText = '';
@@ -545,7 +558,12 @@ export class AttFormatter {
         if (insn.opmask !== Register.None) text += `{${REG_TEXT[insn.opmask]}}`;
         if (insn.zeroingMasking) text += '{z}';
       }
-      if (roundingText !== '' && kind !== OperandKind.Immediate) {
+      // (GAS puts it after the immediates and a general-register source: `%eax,{rn-sae},%xmm0`)
+      if (
+        roundingText !== '' &&
+        kind !== OperandKind.Immediate &&
+        !(kind === OperandKind.Register && insn.opRegister[k]! <= Register.R15)
+      ) {
         text = `${roundingText},${text}`;
         roundingText = '';
       }

@@ -93,6 +93,7 @@ enum Ev {
   KRequired = 1 << 6,
   Evex = 1 << 7,
   Disp8Shift = 7 << 8,
+  IgnoreB = 1 << 11,
 }
 /** CODE_EVEX bit: the form needs an opmask (gathers/scatters). */
 export const EVEX_K_REQUIRED = Ev.KRequired;
@@ -1135,9 +1136,10 @@ export class Decoder {
       let bcst = false;
       if (bBit !== 0) {
         if (mod === 3) {
-          if ((ev & (Ev.Er | Ev.Sae)) === 0) return this.invalid(insn, start, p);
-          sae = true;
-          if ((ev & Ev.Er) !== 0) rc = ((evexP2 >> 5) & 3) + 1;
+          if ((ev & (Ev.Er | Ev.Sae)) !== 0) {
+            sae = true;
+            if ((ev & Ev.Er) !== 0) rc = ((evexP2 >> 5) & 3) + 1;
+          } else if ((ev & Ev.IgnoreB) === 0) return this.invalid(insn, start, p);
         } else {
           if ((ev & Ev.BcstMask) === 0) return this.invalid(insn, start, p);
           bcst = true;

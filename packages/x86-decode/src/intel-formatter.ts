@@ -398,7 +398,7 @@ export class IntelFormatter {
       const small = insn.operandSize === 2;
       return kind === MemorySize.FpuEnv ? `fpuenv${small ? 14 : 28} ptr ` : `fpustate${small ? 94 : 108} ptr `;
     }
-    if ((attrs & ATTR_FMT_NOSIZE) !== 0) return '';
+    if ((attrs & ATTR_FMT_NOSIZE) !== 0 || ((insn.prefixes & PREFIX_EVEX) !== 0 && insn.broadcast)) return '';
     const kw = SIZE_KEYWORDS[kind] ?? '';
     if ((attrs & ATTR_FMT_SIZE) !== 0) return kw;
     if (kw === '') return '';
