@@ -16,8 +16,11 @@ export const MAP_NAMES = [
   'EVEX.0F',
   'EVEX.0F38',
   'EVEX.0F3A',
+  'EVEX.MAP4',
+  'EVEX.MAP5',
+  'EVEX.MAP6',
 ] as const;
-/** First EVEX map number (EVEX.mmm = 1, 2, 3 -> 7, 8, 9). */
+/** First EVEX map number (EVEX.mmm = 1, 2, 3, 5, 6 -> 7, 8, 9, 11, 12; map 4 has no forms here). */
 export const EVEX_MAP0 = 7;
 
 /**
@@ -473,6 +476,8 @@ function buildForm(
         else if (p === '0F') f.map = EVEX_MAP0;
         else if (p === '0F38') f.map = EVEX_MAP0 + 1;
         else if (p === '0F3A') f.map = EVEX_MAP0 + 2;
+        else if (p === 'MAP5') f.map = EVEX_MAP0 + 4;
+        else if (p === 'MAP6') f.map = EVEX_MAP0 + 5;
         else if (p === 'W0') f.w = 0;
         else if (p === 'W1') f.w = 1;
         else if (p === 'WIG') f.w = -1;

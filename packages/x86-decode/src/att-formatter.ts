@@ -207,7 +207,7 @@ function addMnemonic(m: string): void {
   if (X87_IMPLICIT_ST1.has(m)) t |= T_X87_ST1;
   if (m.startsWith('f') && m.endsWith('p')) t |= T_POP_ST;
   if (m.startsWith('pushf') || m.startsWith('popf')) t |= T_PUSHF;
-  if (/^v?cmp[ps][sd]$/.test(m)) t |= T_CMP | (m.startsWith('v') ? T_VEX_CMP : 0);
+  if (/^v?cmp[ps][sd]$|^vcmp[ps]h$/.test(m)) t |= T_CMP | (m.startsWith('v') ? T_VEX_CMP : 0);
   if (m === 'pclmulqdq' || m === 'vpclmulqdq') t |= T_PCLMUL;
   if (m === 'aam' || m === 'aad') t |= T_AAM;
   if (m === 'xbegin') t |= T_XBEGIN;

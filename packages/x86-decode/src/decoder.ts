@@ -953,7 +953,8 @@ export class Decoder {
         (p0 & 8) !== 0 ||
         (p1 & 4) === 0 ||
         mmm === 0 ||
-        mmm > 3 ||
+        mmm === 4 ||
+        mmm === 7 ||
         rex !== 0 ||
         (prefixes & (Prefix.OperandSize | Prefix.Rep | Prefix.Repne | Prefix.Lock)) !== 0
       )

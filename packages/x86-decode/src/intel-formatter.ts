@@ -38,7 +38,18 @@ const SIZE_HIDDEN = new Set(['push', 'pop', 'call', 'jmp', 'ret', 'ret far', 'en
 // Instructions with an implicit rAX/rDI address (and the VIA PadLock ones, whose implicit rSI/rDI/rCX
 // operands follow the address size): iced shows a non-default address size as a prefix.
 const ADDR_SHOWN = new Set(['monitor', 'monitorx', 'maskmovq', 'maskmovdqu', 'vmaskmovdqu', ...PADLOCK_MNEMONICS]);
-const CMP_PSEUDO = new Set(['cmpps', 'cmppd', 'cmpss', 'cmpsd', 'vcmpps', 'vcmppd', 'vcmpss', 'vcmpsd']);
+const CMP_PSEUDO = new Set([
+  'cmpps',
+  'cmppd',
+  'cmpss',
+  'cmpsd',
+  'vcmpps',
+  'vcmppd',
+  'vcmpss',
+  'vcmpsd',
+  'vcmpph',
+  'vcmpsh',
+]);
 
 // Memory size keywords as iced-x86's Intel formatter prints them.
 const SIZE_KEYWORDS: string[] = [];
