@@ -711,9 +711,19 @@ function checkTuple(f: FormRecord, attrs: string[], bcstBits: number, where: str
   if (tt === undefined) throw new Error(`${where}: EVEX form with memory needs a tuple type (tt:FV...)`);
   const mem = MEMORY_SIZE_BYTES[f.memSize]!;
   const vl = f.l >= 0 ? VL_BYTES[f.l]! : 0;
-  const want: Record<string, number> = { FV: vl, FVM: vl, HV: vl / 2, HVM: vl / 2, QVM: vl / 4, OVM: vl / 8, M128: 16 };
+  const want: Record<string, number> = {
+    FV: vl,
+    FVM: vl,
+    HV: vl / 2,
+    HVM: vl / 2,
+    QV: vl / 4,
+    QVM: vl / 4,
+    OVM: vl / 8,
+    M128: 16,
+  };
   if (tt === 'DUP') want.DUP = vl === 16 ? 8 : vl;
-  if ((tt === 'FV' || tt === 'HV') !== (bcstBits !== 0)) throw new Error(`${where}: tt:${tt} and broadcast disagree`);
+  if ((tt === 'FV' || tt === 'HV' || tt === 'QV') !== (bcstBits !== 0))
+    throw new Error(`${where}: tt:${tt} and broadcast disagree`);
   if (tt in want) {
     if (want[tt] !== mem) throw new Error(`${where}: tt:${tt} wants a ${want[tt]}-byte memory operand, not ${mem}`);
   } else if (!['T1S', 'T1F', 'T2', 'T4', 'T8'].includes(tt)) throw new Error(`${where}: unknown tuple type ${tt}`);
