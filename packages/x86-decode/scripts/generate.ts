@@ -173,7 +173,7 @@ export function generateSource(): string {
     cpu.push(cpuFeatures.indexOf(f.cpu || 'NONE'));
     let a = 0;
     for (const at of f.attrs) {
-      if (at.startsWith('en:') || at.startsWith('tt:') || at === 'bign') continue;
+      if (at.startsWith('en:') || at.startsWith('tt:') || at === 'bign' || at === 'dstdiff') continue;
       const bit = (ATTRS as readonly string[]).indexOf(at);
       if (bit < 0) throw new Error(`x86.isa:${f.line}: unknown attribute ${at}`);
       a |= 1 << bit;

@@ -49,6 +49,8 @@ export enum EvexBits {
   Disp8Shift = 7 << 8,
   /** EVEX.b on a register form is accepted and has no effect (attribute `bign`; iced-x86 for exact conversions). */
   IgnoreB = 1 << 11,
+  /** The destination must differ from every register source (attribute `dstdiff`; complex FP16 multiplies). */
+  DstDiff = 1 << 12,
 }
 
 export interface FormRecord {
@@ -673,6 +675,7 @@ function buildForm(
   });
   if (evex) {
     if (attrs.includes('bign')) f.evex |= EvexBits.IgnoreB;
+    if (attrs.includes('dstdiff')) f.evex |= EvexBits.DstDiff;
     f.evex |= EvexBits.Evex | (bcstBits === 0 ? 0 : Math.log2(bcstBits / 8));
     if (parsed.some((p) => p.kind === 'mem' && p.cls !== RegisterClass.None) && (f.evex & EvexBits.K) !== 0)
       f.evex |= EvexBits.KRequired;
@@ -726,5 +729,6 @@ function checkTuple(f: FormRecord, attrs: string[], bcstBits: number, where: str
     throw new Error(`${where}: tt:${tt} and broadcast disagree`);
   if (tt in want) {
     if (want[tt] !== mem) throw new Error(`${where}: tt:${tt} wants a ${want[tt]}-byte memory operand, not ${mem}`);
-  } else if (!['T1S', 'T1F', 'T2', 'T4', 'T8'].includes(tt)) throw new Error(`${where}: unknown tuple type ${tt}`);
+  } else if (!['T1S', 'T1F', 'T2', 'T4', 'T8', 'T1_4X'].includes(tt))
+    throw new Error(`${where}: unknown tuple type ${tt}`);
 }

@@ -94,6 +94,7 @@ enum Ev {
   Evex = 1 << 7,
   Disp8Shift = 7 << 8,
   IgnoreB = 1 << 11,
+  DstDiff = 1 << 12,
 }
 /** CODE_EVEX bit: the form needs an opmask (gathers/scatters). */
 export const EVEX_K_REQUIRED = Ev.KRequired;
@@ -1437,8 +1438,16 @@ export class Decoder {
     }
     // (with a VSIB operand EVEX.V' belongs to the index, so only vvvv itself must be 1111b)
     if (isVex && !usesVvvv && (vsibUsed ? vvvvFull & 15 : vvvvFull) !== 0) return this.invalid(insn, start, p);
-    // EVEX: zeroing-masking is for register destinations only (iced: #UD with a memory one)
-    if (evexAt >= 0 && (evexP2 & 0x80) !== 0 && opKind[0] === OperandKind.Memory) return this.invalid(insn, start, p);
+    if (evexAt >= 0) {
+      // EVEX: zeroing-masking is for register destinations only (iced: #UD with a memory one)
+      if ((evexP2 & 0x80) !== 0 && opKind[0] === OperandKind.Memory) return this.invalid(insn, start, p);
+      // complex FP16 multiplies: #UD when the destination is also a source (SDM 2 VFMULCPH)
+      if ((evexBitsOf(code) & Ev.DstDiff) !== 0) {
+        for (let k = 1; k < opCount; k++) {
+          if (opKind[k] === OperandKind.Register && opReg[k] === opReg[0]) return this.invalid(insn, start, p);
+        }
+      }
+    }
     // SDM 2 VPGATHERDD: #UD if destination, index and mask registers are not all different
     // (EVEX: destination and index; the mask is an opmask)
     if (vsibUsed && opCount === 2 && opKind[0] === OperandKind.Register) {

@@ -171,9 +171,9 @@ describe('EVEX decoding', () => {
     expect(decode(bits, hex).status).toBe(DecodeStatus.Invalid);
   });
 
-  it('leaves forms the table does not have Unsupported, with the exact length', () => {
-    // VP2INTERSECTD k0,zmm0,zmm1 (AVX512_VP2INTERSECT, not in data/x86.isa yet)
-    const insn = decode(64, '62f27f4868c1');
+  it('reports an EVEX opcode no form has (iced: invalid) as Unsupported, with the exact length', () => {
+    // EVEX.512.NP.0F.W0 00 /r: no instruction
+    const insn = decode(64, '62f17c4800c1');
     expect(insn.status).toBe(DecodeStatus.Unsupported);
     expect(insn.length).toBe(6);
     expect(intel.format(insn)).toBe('(bad)');
