@@ -45,9 +45,11 @@ const W_WIDENS_GPR32 = new Set([
   'vpextrw',
   'pextrb',
   'vpextrb',
-  // iced's GAS text names the 64-bit register for VEX/EVEX.W1 VPINSRB/VPINSRW in 64-bit mode
+  // iced's GAS text names the 64-bit register for VEX/EVEX.W1 VPINSRB/VPINSRW/VEXTRACTPS in
+  // 64-bit mode
   'vpinsrb',
   'vpinsrw',
+  'vextractps',
   'pmovmskb',
   'vpmovmskb',
   'movmskps',

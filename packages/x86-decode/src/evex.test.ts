@@ -118,6 +118,13 @@ describe('EVEX decoding', () => {
     ],
     [
       64,
+      '62d3fd0817c910',
+      'vextractps r9d,xmm1,10h',
+      'vextractps $0x10,%xmm1,%r9',
+      'AT&T: W1 names the 64-bit register',
+    ],
+    [
+      64,
       '62f27d488b4801',
       'vpcompressd [rax+4],zmm1',
       'vpcompressd %zmm1,4(%rax)',
