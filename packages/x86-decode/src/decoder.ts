@@ -523,6 +523,16 @@ const INDEX16 = [Register.SI, Register.DI, Register.SI, Register.DI, 0, 0, 0, 0]
  * general path decodes the form. It calls nothing on its hot path (the one call, filling a
  * slot, is followed by nothing but a retry), so V8 keeps its values in registers.
  */
+/** Puts an instruction's EVEX decoration fields back to their defaults (a non-EVEX decode follows). */
+function clearEvexDecorations(insn: Instruction): void {
+  insn.evexDecorated = false;
+  insn.opmask = Register.None;
+  insn.zeroingMasking = false;
+  insn.broadcast = false;
+  insn.roundingControl = 0;
+  insn.suppressAllExceptions = false;
+}
+
 function fastDecode(
   insn: Instruction,
   b: Uint8Array,
@@ -813,6 +823,7 @@ export class Decoder {
     const pos = this.position;
     const ipLo = this.ipLo;
     const fast = this.fast;
+    if (insn.evexDecorated) clearEvexDecorations(insn);
     let len = fast !== null && this.end - pos >= 16 ? fastDecode(insn, this.bytes, pos, ipLo, this.ipHi, fast) : 0;
     let status = DecodeStatus.Ok;
     if (len === 0) {
@@ -841,6 +852,7 @@ export class Decoder {
     // A short buffer (a cold start's first decode) thus does not compile the general path.
     // Fields written before a hand-over are rewritten by the general path.
     const fast = this.fast;
+    if (insn.evexDecorated) clearEvexDecorations(insn);
     if (fast !== null && this.end - offset >= 16 && fastDecode(insn, this.bytes, offset, ipLo, ipHi, fast) !== 0) {
       return DecodeStatus.Ok;
     }
@@ -1153,6 +1165,7 @@ export class Decoder {
         const shift = (ev & Ev.Disp8Shift) >> 8;
         disp8N = shift !== 0 && !bcst ? 1 << (shift - 1) : MEMORY_SIZE_BYTES[memSizeKind]!;
       }
+      insn.evexDecorated = true;
       insn.opmask = aaa === 0 ? Register.None : Register.K0 + aaa;
       insn.zeroingMasking = zeroing !== 0;
       insn.broadcast = bcst;

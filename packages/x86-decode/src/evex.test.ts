@@ -163,6 +163,25 @@ describe('EVEX decoding', () => {
     ]);
   });
 
+  it('resets the EVEX decorations when the reused instruction next holds a non-EVEX decode', () => {
+    // vpaddd zmm1{k1}{z},zmm2,dword bcst [rax] ; add rax,rcx (fast path) ; add ax,cx (66: general
+    // path) ; the first again through decodeAt, then an EVEX form without decorations
+    const bytes = bytesOf('62f16dd9fe084801c86601c862f16d48fec8');
+    const d = new Decoder(64, bytes);
+    const insn = new Instruction();
+    const seen: unknown[][] = [];
+    while (d.canDecode) {
+      d.decodeOut(insn);
+      seen.push([insn.opmask, insn.zeroingMasking, insn.broadcast, insn.roundingControl, insn.suppressAllExceptions]);
+    }
+    const plain = [Register.None, false, false, 0, false];
+    expect(seen).toEqual([[Register.K0 + 1, true, true, 0, false], plain, plain, plain]);
+    d.decodeAt(insn, 0, 0, 0);
+    expect(insn.opmask).toBe(Register.K0 + 1);
+    d.decodeAt(insn, 6, 0, 0);
+    expect([insn.opmask, insn.zeroingMasking, insn.broadcast]).toEqual([Register.None, false, false]);
+  });
+
   it.each([
     [64, '62f17dc8fec1', 'EVEX.z without an opmask'],
     [64, '62f17d58fc4801', 'EVEX.b (broadcast) on a form without broadcast (VPADDB)'],

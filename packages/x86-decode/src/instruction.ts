@@ -142,8 +142,13 @@ export class Instruction {
   rex = 0;
   /** VEX.L / EVEX.L'L vector length: 0 = 128, 1 = 256, 2 = 512 (512 under EVEX embedded rounding / SAE). */
   vectorLength = 0;
-  // EVEX (AVX-512) decorations: written only for EVEX-encoded instructions (`prefixes` has
-  // PREFIX_EVEX), like the other fields that only some instructions have.
+  // EVEX (AVX-512) decorations: set by EVEX-encoded instructions (`prefixes` has PREFIX_EVEX);
+  // every other decode leaves them at their defaults (no opmask, merging, no broadcast/rounding).
+  /**
+   * True while the EVEX decoration fields below may hold non-default values; the decoder resets
+   * them before the next decode into this object. Internal bookkeeping: read the fields instead.
+   */
+  evexDecorated = false;
   /** EVEX: the opmask register `{k1}`..`{k7}` (`Register.K1`..), or `Register.None` for EVEX.aaa = 0 (no masking). */
   opmask: Register = Register.None;
   /** EVEX: `{z}` zeroing-masking (EVEX.z) instead of merging-masking. */
