@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildTables } from './build-tables.ts';
-import { type FormRecord, parseIsa } from './isa-parser.ts';
+import { EVEX_MAP0, type FormRecord, parseIsa } from './isa-parser.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DATA_PATH = join(here, '../data/x86.isa');
@@ -63,6 +63,21 @@ const arr = (name: string, type: string, values: number[], doc: string): string 
   return table(name, type, `parseValues(${type}, "[${values.join(',')}]")`, doc);
 };
 
+/** Text of the EVEX tails' fills (see `split`), the body of the generated `loadEvexDecodeTables`. */
+let evexFills: string[] = [];
+/**
+ * An eager table whose values from `start` on serve only EVEX: the import parses the head into a
+ * zero-filled array of full length, `loadEvexDecodeTables()` fills in the tail.
+ */
+const split = (name: string, type: string, values: number[], start: number, doc: string): string => {
+  const text = arr(name, type, values.slice(0, start), doc).replace(
+    `parseValues(${type}, "[`,
+    `parseHead(${type}, ${values.length}, "[`,
+  );
+  evexFills.push(`  fillValues(${name}, ${start}, "[${values.slice(start).join(',')}]");`);
+  return text;
+};
+
 /** A per-code table of `width` values per code, stored as its distinct rows + a row index per code (Uint8 while there are at most 256 rows). */
 const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc: string): string => {
   // read at import: the per-code values themselves, so the import runs no expansion loop
@@ -101,6 +116,8 @@ const namesOf = (name: string, names: readonly string[], doc: string): string =>
 // `decodeTables`, whose string literal sits in the getter's body, where V8 only pre-parses it.
 // A table a hand-written module reads at import must be named here.
 const EAGER = new Set(['INFO_ROWS', 'CODE_INFO', 'DECODE_TREE', 'DECODE_ROOTS', 'HAS_MODRM']);
+/** Eager tables with an EVEX tail (`split`): `decodeTables` reads them through a getter that fills it. */
+const SPLIT = new Set(['DECODE_TREE', 'DECODE_ROOTS', 'HAS_MODRM']);
 
 /** The `DecodeTables` interface members and the `decodeTables` object's constants and getters, in file order. */
 let members: string[] = [];
@@ -130,11 +147,12 @@ function constant(name: string, value: number, doc: string): string {
   return `/** ${doc} */\nexport const ${name} = ${value};\n\n`;
 }
 
-const PRELUDE = "import { parseRows, parseValues } from '../table-codec.ts';\n\n";
+const PRELUDE = "import { fillValues, parseHead, parseRows, parseValues } from '../table-codec.ts';\n\n";
 
 export function generateSource(): string {
   members = [];
   getters = [];
+  evexFills = [];
   const { forms, cpuFeatures } = parseIsa(readFileSync(DATA_PATH, 'utf8'));
   // code 0 is INVALID; forms get codes in file order, so codes are stable while the file is appended to.
   const codeOf = new Map<FormRecord, number>();
@@ -154,7 +172,8 @@ export function generateSource(): string {
   });
   const mnemonics = ['INVALID', ...[...new Set(forms.map((f) => f.mnemonic))].sort()];
   const mnemonicIndex = new Map(mnemonics.map((m, i) => [m, i]));
-  const { tree, roots, hasModrm } = buildTables(forms, codeOf);
+  const { tree, roots, hasModrm, evexTreeStart } = buildTables(forms, codeOf);
+  const evexSlot0 = EVEX_MAP0 * 256;
   const n = forms.length + 1;
   const mnem = [0];
   const opCount = [0];
@@ -229,20 +248,36 @@ export function generateSource(): string {
     [0, ...forms.map((f) => f.evex)],
     'EVEX facts per code (EvexBits in scripts/isa-parser.ts); 0 for non-EVEX forms.',
   );
-  out += arr(
+  // EVEX (maps EVEX_MAP0 on, the last slots and the last tree nodes) is read on the first EVEX
+  // instruction: the import parses only the other maps' part of the decode tables.
+  out += split(
     'DECODE_TREE',
     'Int16Array',
     tree,
+    evexTreeStart,
     'Decode tree nodes: selector kind, then its children (>= 0 node, < 0 ~code).',
   );
-  out += arr('DECODE_ROOTS', 'Int16Array', roots, 'Tree root per (map * 256 + opcode); ~0 = invalid.');
-  out += arr('HAS_MODRM', 'Uint8Array', hasModrm, '1 if the (map, opcode) slot has a ModRM byte.');
+  out += split('DECODE_ROOTS', 'Int16Array', roots, evexSlot0, 'Tree root per (map * 256 + opcode); ~0 = invalid.');
+  out += split('HAS_MODRM', 'Uint8Array', hasModrm, evexSlot0, '1 if the (map, opcode) slot has a ModRM byte.');
+  out += `/** First (map * 256 + opcode) slot of the EVEX maps: its DECODE_ROOTS/HAS_MODRM entries and the tree nodes only they reach are filled by {@link loadEvexDecodeTables}. */
+export const EVEX_SLOT_START = ${evexSlot0};
+
+let evexLoaded = false;
+/** Fills the EVEX part of DECODE_TREE, DECODE_ROOTS and HAS_MODRM (once; the decoder calls it on its first EVEX instruction). */
+export function loadEvexDecodeTables(): void {
+  if (evexLoaded) return;
+  evexLoaded = true;
+${evexFills.join('\n')}
+}
+`;
   return out + tablesObject();
 }
 
 /** The `DecodeTables` interface and the frozen `decodeTables` object over every table above. */
 function tablesObject(): string {
-  const eager = [...EAGER].map((name) => `  ${name},`);
+  const eager = [...EAGER].map((name) =>
+    SPLIT.has(name) ? `  get ${name}() {\n    loadEvexDecodeTables();\n    return ${name};\n  },` : `  ${name},`,
+  );
   return `
 /**
  * Every generated table, for encoders and tools. The ones the decoder needs are unpacked at

@@ -4,9 +4,11 @@ import {
   DECODE_ROOTS,
   DECODE_TREE,
   decodeTables,
+  EVEX_SLOT_START,
   HAS_MODRM,
   INFO_ROWS,
   INFO_STRIDE,
+  loadEvexDecodeTables,
 } from './generated/tables.ts';
 import { DecodeStatus, type Instruction, OperandKind } from './instruction.ts';
 import { MEMORY_SIZE_BYTES, MemorySize, OperandType, RegisterClass } from './operand-type.ts';
@@ -133,17 +135,26 @@ if (INFO_STRIDE !== 8) throw new Error('generated INFO_STRIDE must be 8 (decodeA
 // Per (map, opcode) slot: decode-tree root << 1 | 1 if a ModRM byte follows (one load for both).
 // Nearly every tree starts by asking for the mode, which a decoder fixes once, so each mode gets
 // its own roots with the leading MODE nodes already taken: one tree step less per instruction.
-function slotInfo(mode64: number): Int32Array {
-  const out = new Int32Array(DECODE_ROOTS.length);
-  for (let i = 0; i < out.length; i++) {
+// The EVEX slots' entries are filled with the EVEX tables, on the first EVEX instruction
+// (cold start: the import parses no EVEX data; until then they are never read).
+function fillSlotInfo(out: Int32Array, mode64: number, from: number, to: number): Int32Array {
+  for (let i = from; i < to; i++) {
     let root = DECODE_ROOTS[i]!;
     while (root >= 0 && DECODE_TREE[root] === Sel.Mode) root = DECODE_TREE[root + 1 + mode64]!;
     out[i] = (root << 1) | HAS_MODRM[i]!;
   }
   return out;
 }
-const SLOT_INFO_LEGACY = slotInfo(0);
-const SLOT_INFO_64 = slotInfo(1);
+const SLOT_INFO_LEGACY = fillSlotInfo(new Int32Array(DECODE_ROOTS.length), 0, 0, EVEX_SLOT_START);
+const SLOT_INFO_64 = fillSlotInfo(new Int32Array(DECODE_ROOTS.length), 1, 0, EVEX_SLOT_START);
+let evexSlotsReady = false;
+/** Loads the EVEX part of the decode tables and the EVEX slots of both slot tables (once). */
+function loadEvexSlots(): void {
+  evexSlotsReady = true;
+  loadEvexDecodeTables();
+  fillSlotInfo(SLOT_INFO_LEGACY, 0, EVEX_SLOT_START, DECODE_ROOTS.length);
+  fillSlotInfo(SLOT_INFO_64, 1, EVEX_SLOT_START, DECODE_ROOTS.length);
+}
 
 // Prefix bytes (SDM 2 2.1.1): 1..6 segment ES..GS, then 66, 67, F0, F3, F2, REX (40..4F, 64-bit only).
 enum Pk {
@@ -972,6 +983,7 @@ export class Decoder {
         (prefixes & (Prefix.OperandSize | Prefix.Rep | Prefix.Repne | Prefix.Lock)) !== 0
       )
         return this.evex(insn, start, p, lim, prefixes, rex);
+      if (!evexSlotsReady) loadEvexSlots();
       evexAt = p;
       evexP2 = b[p + 2]!;
       isVex = true;

@@ -9,6 +9,26 @@ export function parseValues<T>(ctor: { new (values: ArrayLike<number>): T }, jso
   return new ctor(JSON.parse(json) as number[]);
 }
 
+/** A zero-filled typed array of `length` values that starts with those of a JSON number array. */
+export function parseHead<T extends { set(values: ArrayLike<number>): void }>(
+  ctor: { new (length: number): T },
+  length: number,
+  json: string,
+): T {
+  const out = new ctor(length);
+  out.set(JSON.parse(json) as number[]);
+  return out;
+}
+
+/** Writes the values of a JSON number array into `target` from index `offset` on. */
+export function fillValues(
+  target: { set(values: ArrayLike<number>, offset: number): void },
+  offset: number,
+  json: string,
+): void {
+  target.set(JSON.parse(json) as number[], offset);
+}
+
 /**
  * Expands distinct rows of `width` values and a per-code row index (both JSON number arrays)
  * into one table of `width` values per code.

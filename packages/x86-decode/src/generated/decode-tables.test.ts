@@ -12,6 +12,14 @@ async function freshPackage() {
         calls.push(`parseValues ${args[0].name}`);
         return codec.parseValues(...args);
       }) as typeof codec.parseValues,
+      parseHead: ((...args: Parameters<typeof codec.parseHead>) => {
+        calls.push(`parseHead ${args[0].name}`);
+        return codec.parseHead(...args);
+      }) as typeof codec.parseHead,
+      fillValues: ((...args: Parameters<typeof codec.fillValues>) => {
+        calls.push(`fillValues ${args[0].constructor.name} ${args[1]}`);
+        return codec.fillValues(...args);
+      }) as typeof codec.fillValues,
       parseRows: ((...args: Parameters<typeof codec.parseRows>) => {
         calls.push(`parseRows ${args[0].name} ${args[1]}`);
         return codec.parseRows(...args);
@@ -36,6 +44,42 @@ describe('decodeTables', () => {
     new pkg.Decoder(64, new Uint8Array([0x48, 0x8b, 0x07])).decodeOut(insn);
     expect(insn.length).toBe(3);
     expect(calls).toHaveLength(5);
+  });
+
+  it('fills the EVEX part of the decode tables on the first EVEX instruction, once', async () => {
+    const { pkg, calls } = await freshPackage();
+    const before = calls.length;
+    const insn = new pkg.Instruction();
+    // VEX is not EVEX: vaddps ymm0,ymm1,ymm2
+    new pkg.Decoder(64, new Uint8Array([0xc5, 0xf4, 0x58, 0xc2])).decodeOut(insn);
+    expect(calls).toHaveLength(before);
+    // vaddps zmm0,zmm1,zmm2
+    const evex = new Uint8Array([0x62, 0xf1, 0x74, 0x48, 0x58, 0xc2]);
+    new pkg.Decoder(64, evex).decodeOut(insn);
+    expect(insn.length).toBe(6);
+    expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps zmm0,zmm1,zmm2');
+    // the tree's tail starts after the other maps' nodes; the slots' at map EVEX.0F (7 * 256)
+    expect(calls.slice(before).filter((c) => c.startsWith('fill')).map((c) => c.replace(/ \d+$/, (m) => (m === ' 1792' ? m : ' N')))).toEqual([
+      'fillValues Int16Array N',
+      'fillValues Int16Array 1792',
+      'fillValues Uint8Array 1792',
+    ]);
+    const after = calls.length;
+    new pkg.Decoder(32, evex).decodeOut(insn);
+    expect(insn.length).toBe(6);
+    expect(calls).toHaveLength(after);
+  });
+
+  it('fills the EVEX part before decodeTables hands out the decode tree, roots and ModRM flags', async () => {
+    const { pkg, calls } = await freshPackage();
+    const before = calls.length;
+    const roots = pkg.decodeTables.DECODE_ROOTS;
+    expect(calls.slice(before)).toHaveLength(3);
+    // EVEX.0F 58 (VADDPS/VADDPD) has a tree and a ModRM byte
+    expect(roots[7 * 256 + 0x58]).toBeGreaterThan(0);
+    expect(pkg.decodeTables.HAS_MODRM[7 * 256 + 0x58]).toBe(1);
+    expect(pkg.decodeTables.DECODE_TREE[pkg.decodeTables.DECODE_TREE.length - 1]).not.toBe(0);
+    expect(calls.slice(before)).toHaveLength(3);
   });
 
   it('builds a lazy table on its first read and returns the same array afterwards', async () => {
