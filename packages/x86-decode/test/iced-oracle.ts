@@ -139,6 +139,29 @@ export interface EachComparison {
 }
 
 /**
+ * Prefix combinations the opcode-space sweeps put in front of every encoding: none, each
+ * mandatory prefix, two of them in both orders (the last of F2/F3 wins, 66 yields to both), 67,
+ * LOCK, and REX.W alone and after a mandatory prefix (REX.W mixes are skipped outside 64-bit mode).
+ */
+export const PREFIX_MIXES: readonly (readonly number[])[] = [
+  [],
+  [0x66],
+  [0xf3],
+  [0xf2],
+  [0x66, 0xf3],
+  [0xf3, 0x66],
+  [0x66, 0xf2],
+  [0xf2, 0xf3],
+  [0xf3, 0xf2],
+  [0x67],
+  [0xf0],
+  [0x48],
+  [0xf3, 0x48],
+  [0x66, 0x48],
+  [0xf2, 0x48],
+];
+
+/**
  * Decodes each encoding on its own (zero bytes after it) with iced-x86 and with this package and
  * compares validity, length, Intel text and, where those agree, AT&T text (iced's GAS formatter). For exhaustive sweeps of an opcode space, where a
  * walk over one buffer would desynchronise at the first invalid encoding.

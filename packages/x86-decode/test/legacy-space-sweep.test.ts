@@ -3,29 +3,12 @@
 // with the same validity, length, Intel and AT&T text as iced-x86. This is how MOVBE's F3 rule
 // was found; the quick prefix-space sweep keeps the spaces where mandatory prefixes matter most.
 import { describe, expect, it } from 'vitest';
-import { compareEach } from './iced-oracle.ts';
+import { compareEach, PREFIX_MIXES } from './iced-oracle.ts';
 
 const LONG = process.env.TYPEVISOR_LONG === '1';
 const MAPS: readonly (readonly number[])[] = [[], [0x0f], [0x0f, 0x38], [0x0f, 0x3a]];
-const PREFIXES: readonly (readonly number[])[] = [
-  [],
-  [0x66],
-  [0xf3],
-  [0xf2],
-  [0x66, 0xf3],
-  [0xf3, 0x66],
-  [0x66, 0xf2],
-  [0xf2, 0xf3],
-  [0xf3, 0xf2],
-  [0x67],
-  [0xf0],
-  [0x48],
-  [0xf3, 0x48],
-  [0x66, 0x48],
-  [0xf2, 0x48],
-  [0x41],
-  [0x44],
-];
+// the shared mixes, plus REX.B and REX.R alone
+const PREFIXES: readonly (readonly number[])[] = [...PREFIX_MIXES, [0x41], [0x44]];
 // One-byte opcodes that are prefixes themselves (and 0F, the escape) are covered as prefixes.
 const PREFIX_BYTES = new Set([0x0f, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 
