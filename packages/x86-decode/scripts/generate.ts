@@ -44,12 +44,47 @@ const BYTES_PER: Record<string, number> = {
   Uint8Array: 1,
 };
 
-// Cold start (import + first decode) is dominated by the bytes V8 has to read and the work
-// done at import. Each table is a JSON number array in a string literal (JSON.parse reads it
-// natively, src/table-codec.ts) of the narrowest element type that holds it; per-code tables
-// with few distinct rows are stored once per distinct row plus a one-byte row index.
+// Cold start (import + first decode) pays for every byte V8 has to read and for the work done
+// at import. Each table is a string literal of the shorter of two texts (src/table-codec.ts):
+// a JSON number array, or the base64 of its values as elements of the narrowest type that
+// holds them; per-code tables with few distinct rows are stored once per distinct row plus a
+// row index per code.
 
-const arr = (name: string, type: string, values: number[], doc: string): string => {
+/** Storage tags of the base64 form, narrowest first: [tag, element bytes, min, max]. */
+const STORAGE: [string, number, number, number][] = [
+  ['B', 1, 0, 0xff],
+  ['b', 1, -0x80, 0x7f],
+  ['H', 2, 0, 0xffff],
+  ['h', 2, -0x8000, 0x7fff],
+  ['I', 4, 0, 0xffffffff],
+  ['i', 4, -0x80000000, 0x7fffffff],
+];
+
+/** The table text of `values` (read back by `tableValues` in src/table-codec.ts). */
+export function encodeValues(values: readonly number[]): string {
+  const json = `[${values.join(',')}]`;
+  let lo = 0;
+  let hi = 0;
+  for (const v of values) {
+    if (!Number.isInteger(v)) throw new Error(`table value ${v} is not an integer`);
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const storage = STORAGE.find(([, , min, max]) => lo >= min && hi <= max);
+  if (storage === undefined) return json;
+  const [tag, size] = storage;
+  const bytes = Buffer.alloc(values.length * size);
+  values.forEach((v, i) => {
+    if (size === 1) bytes[i] = v & 0xff;
+    else if (size === 2) bytes.writeUInt16LE(v & 0xffff, i * 2);
+    else bytes.writeUInt32LE(v >>> 0, i * 4);
+  });
+  const base64 = tag + bytes.toString('base64');
+  return base64.length < json.length ? base64 : json;
+}
+
+/** Throws unless every value fits the element type the table is read into. */
+function checkFits(name: string, type: string, values: readonly number[]): void {
   const width = BYTES_PER[type]!;
   for (const v of values) {
     const ok =
@@ -60,7 +95,11 @@ const arr = (name: string, type: string, values: number[], doc: string): string 
           : v >= 0 && v < 2 ** (8 * width);
     if (!ok) throw new Error(`${name}: ${v} does not fit ${type}`);
   }
-  return table(name, type, `parseValues(${type}, "[${values.join(',')}]")`, doc);
+}
+
+const arr = (name: string, type: string, values: number[], doc: string): string => {
+  checkFits(name, type, values);
+  return table(name, type, `parseValues(${type}, ${JSON.stringify(encodeValues(values))})`, doc);
 };
 
 /** Text of the EVEX tails' fills (see `split`), the body of the generated `loadEvexDecodeTables`. */
@@ -70,18 +109,17 @@ let evexFills: string[] = [];
  * zero-filled array of full length, `loadEvexDecodeTables()` fills in the tail.
  */
 const split = (name: string, type: string, values: number[], start: number, doc: string): string => {
-  const text = arr(name, type, values.slice(0, start), doc).replace(
-    `parseValues(${type}, "[`,
-    `parseHead(${type}, ${values.length}, "[`,
-  );
-  evexFills.push(`  fillValues(${name}, ${start}, "[${values.slice(start).join(',')}]");`);
-  return text;
+  checkFits(name, type, values);
+  const head = JSON.stringify(encodeValues(values.slice(0, start)));
+  evexFills.push(`  fillValues(${name}, ${start}, ${JSON.stringify(encodeValues(values.slice(start)))});`);
+  return table(name, type, `parseHead(${type}, ${values.length}, ${head})`, doc);
 };
 
 /** A per-code table of `width` values per code, stored as its distinct rows + a row index per code (Uint8 while there are at most 256 rows). */
 const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc: string): string => {
   // read at import: the per-code values themselves, so the import runs no expansion loop
   if (EAGER.has(name)) return arr(name, type, values, doc);
+  checkFits(name, type, values);
   const rows: string[] = [];
   const rowIndex = new Map<string, number>();
   const index: number[] = [];
@@ -102,10 +140,46 @@ const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc
   return table(
     name,
     type,
-    `parseRows(${type}, ${width}, "[${flat.join(',')}]", ${indexType}, "[${index.join(',')}]")`,
+    `parseRows(${type}, ${width}, ${JSON.stringify(encodeValues(flat))}, ${indexType}, ${JSON.stringify(encodeValues(index))})`,
     doc,
   );
 };
+
+/**
+ * The code names as patterns (`*` for the code's mnemonic in title case, `VEX_*_xmm_xmmm128`)
+ * plus a pattern index per code, expanded on first use by `expandNames` (src/table-codec.ts):
+ * 4,294 names are 105 kB of text, their 1,000-odd patterns and index about a fifth of that.
+ */
+function codeNamesOf(names: readonly string[], codeMnemonic: readonly number[], mnemonics: readonly string[]): string {
+  const patterns: string[] = [];
+  const patternIndex = new Map<string, number>();
+  const index = names.map((name, c) => {
+    if (/[ *]/.test(name)) throw new Error(`code name ${JSON.stringify(name)} has a space or a star`);
+    const m = mnemonics[codeMnemonic[c]!]!;
+    const title = m[0] + m.slice(1).toLowerCase();
+    let pattern = name;
+    for (let at = name.indexOf(title); at >= 0; at = name.indexOf(title, at + 1)) {
+      const end = at + title.length;
+      if ((at === 0 || name[at - 1] === '_') && (end === name.length || name[end] === '_')) {
+        pattern = `${name.slice(0, at)}*${name.slice(end)}`;
+        break;
+      }
+    }
+    let k = patternIndex.get(pattern);
+    if (k === undefined) {
+      k = patterns.length;
+      patterns.push(pattern);
+      patternIndex.set(pattern, k);
+    }
+    return k;
+  });
+  return table(
+    'CODE_NAMES',
+    'readonly string[]',
+    `expandNames(${JSON.stringify(patterns.join(' '))}, ${JSON.stringify(encodeValues(index))}, decodeTables.CODE_MNEMONIC, decodeTables.MNEMONIC_NAMES)`,
+    'Code names, `Mnemonic_operands`, indexed by code.',
+  );
+}
 
 /** A space-separated name list, split on first use. */
 const namesOf = (name: string, names: readonly string[], doc: string): string =>
@@ -147,7 +221,7 @@ function constant(name: string, value: number, doc: string): string {
   return `/** ${doc} */\nexport const ${name} = ${value};\n\n`;
 }
 
-const PRELUDE = "import { fillValues, parseHead, parseRows, parseValues } from '../table-codec.ts';\n\n";
+const PRELUDE = "import { expandNames, fillValues, parseHead, parseRows, parseValues } from '../table-codec.ts';\n\n";
 
 export function generateSource(): string {
   members = [];
@@ -201,10 +275,10 @@ export function generateSource(): string {
   }
   let out = `// generated by scripts/generate.ts from data/x86.isa, do not edit\n\n${PRELUDE}`;
   out += constant('CODE_COUNT', n, 'Number of instruction codes (code 0 is INVALID).');
-  out += namesOf('CODE_NAMES', names, 'Code names, `Mnemonic_operands`, indexed by code.');
   out += namesOf('MNEMONIC_NAMES', mnemonics, 'Mnemonics in SDM spelling, indexed by mnemonic id.');
   out += namesOf('CPU_FEATURE_NAMES', cpuFeatures, 'CPUID feature names, indexed by feature id.');
   out += namesOf('ATTR_NAMES', ATTRS, 'Attribute bit names, bit i = 1 << i in CODE_ATTRS.');
+  out += codeNamesOf(names, mnem, mnemonics);
   out += arr('CODE_MNEMONIC', 'Uint16Array', mnem, 'Mnemonic id per code.');
   out += arr('CODE_CPU', 'Uint8Array', cpu, 'CPUID feature id per code.');
   // The decoder's per-code facts as distinct rows, so an instruction touches one 32-byte row

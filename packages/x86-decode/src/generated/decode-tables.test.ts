@@ -8,6 +8,7 @@ async function freshPackage() {
   vi.doMock('../table-codec.ts', async (importOriginal) => {
     const codec = await importOriginal<typeof import('../table-codec.ts')>();
     return {
+      ...codec,
       parseValues: ((...args: Parameters<typeof codec.parseValues>) => {
         calls.push(`parseValues ${args[0].name}`);
         return codec.parseValues(...args);
