@@ -136,7 +136,8 @@ if (INFO_STRIDE !== 8) throw new Error('generated INFO_STRIDE must be 8 (decodeA
 // Nearly every tree starts by asking for the mode, which a decoder fixes once, so each mode gets
 // its own roots with the leading MODE nodes already taken: one tree step less per instruction.
 // The EVEX slots' entries are filled with the EVEX tables, on the first EVEX instruction
-// (cold start: the import parses no EVEX data; until then they are never read).
+// (cold start: the import parses no EVEX data; until then they are never read). Each mode's
+// table is made by the first decoder of that mode (cold start: not at import, and one mode).
 function fillSlotInfo(out: Int32Array, mode64: number, from: number, to: number): Int32Array {
   for (let i = from; i < to; i++) {
     let root = DECODE_ROOTS[i]!;
@@ -145,15 +146,26 @@ function fillSlotInfo(out: Int32Array, mode64: number, from: number, to: number)
   }
   return out;
 }
-const SLOT_INFO_LEGACY = fillSlotInfo(new Int32Array(DECODE_ROOTS.length), 0, 0, EVEX_SLOT_START);
-const SLOT_INFO_64 = fillSlotInfo(new Int32Array(DECODE_ROOTS.length), 1, 0, EVEX_SLOT_START);
+let slotInfoLegacy: Int32Array | null = null;
+let slotInfo64: Int32Array | null = null;
 let evexSlotsReady = false;
-/** Loads the EVEX part of the decode tables and the EVEX slots of both slot tables (once). */
+/** The slot table of 64-bit mode (`mode64` 1) or of 16/32-bit mode (0), made on first use. */
+function slotInfo(mode64: number): Int32Array {
+  let t = mode64 !== 0 ? slotInfo64 : slotInfoLegacy;
+  if (t === null) {
+    t = new Int32Array(DECODE_ROOTS.length);
+    fillSlotInfo(t, mode64, 0, evexSlotsReady ? DECODE_ROOTS.length : EVEX_SLOT_START);
+    if (mode64 !== 0) slotInfo64 = t;
+    else slotInfoLegacy = t;
+  }
+  return t;
+}
+/** Loads the EVEX part of the decode tables and the EVEX slots of the slot tables made so far (once). */
 function loadEvexSlots(): void {
   evexSlotsReady = true;
   loadEvexDecodeTables();
-  fillSlotInfo(SLOT_INFO_LEGACY, 0, EVEX_SLOT_START, DECODE_ROOTS.length);
-  fillSlotInfo(SLOT_INFO_64, 1, EVEX_SLOT_START, DECODE_ROOTS.length);
+  if (slotInfoLegacy !== null) fillSlotInfo(slotInfoLegacy, 0, EVEX_SLOT_START, DECODE_ROOTS.length);
+  if (slotInfo64 !== null) fillSlotInfo(slotInfo64, 1, EVEX_SLOT_START, DECODE_ROOTS.length);
 }
 
 // Prefix bytes (SDM 2 2.1.1): 1..6 segment ES..GS, then 66, 67, F0, F3, F2, REX (40..4F, 64-bit only).
@@ -400,7 +412,7 @@ class FastTable {
     const mode64 = this.mode64;
     const pfx = this.pfx;
     const osz66 = pfx === 1;
-    const info = (mode64 ? SLOT_INFO_64 : SLOT_INFO_LEGACY)[slot]!;
+    const info = slotInfo(mode64 ? 1 : 0)[slot]!;
     const root = info >> 1;
     const hasModrm = (info & 1) !== 0;
     for (let key = 0; key < 32; key++) {
@@ -769,7 +781,7 @@ export class Decoder {
   /** Offset of the next byte to decode. */
   position: number;
   private end: number;
-  /** SLOT_INFO_64 or SLOT_INFO_LEGACY. */
+  /** The slot table of this decoder's mode (`slotInfo`). */
   private readonly slots: Int32Array;
   /** The fast-path table of this mode; null for 16-bit code (no fast path). */
   private readonly fast: FastTable | null;
@@ -782,7 +794,7 @@ export class Decoder {
       throw new DecoderError('BAD_BITNESS', `bitness must be 16, 32 or 64, got ${String(bitness)}`);
     }
     this.bitness = bitness;
-    this.slots = bitness === 64 ? SLOT_INFO_64 : SLOT_INFO_LEGACY;
+    this.slots = slotInfo(bitness === 64 ? 1 : 0);
     this.fast = bitness === 16 ? null : fastTable(bitness === 64);
     this.bytes = bytes;
     this.position = 0;
@@ -1615,29 +1627,26 @@ function clearMemory(insn: Instruction): void {
 // encoding names no register. Class Limit.Gpr8Rex (past the last RegisterClass) is Gpr8 under a REX
 // prefix, where 4..7 name SPL..DIL instead of AH..BH (SDM 2 3.7.2.1).
 const REG_OF = new Uint8Array(18 << 5);
-{
-  const set = (cls: number, f: (n: number) => number) => {
-    for (let n = 0; n < 32; n++) REG_OF[(cls << 5) | n] = f(n);
-  };
-  set(RegisterClass.Gpr8, (n) => (n < 8 ? Register.AL + n : n < 16 ? Register.AL + n + 4 : 0));
-  set(Limit.Gpr8Rex, (n) =>
-    n < 4 ? Register.AL + n : n < 8 ? Register.SPL + n - 4 : n < 16 ? Register.AL + n + 4 : 0,
-  );
-  set(RegisterClass.Gpr16, (n) => (n < 16 ? Register.AX + n : 0));
-  set(RegisterClass.Gpr32, (n) => (n < 16 ? Register.EAX + n : 0));
-  set(RegisterClass.Gpr64, (n) => (n < 16 ? Register.RAX + n : 0));
-  set(RegisterClass.Segment, (n) => ((n & 7) < 6 ? Register.ES + (n & 7) : 0));
-  set(RegisterClass.Cr, (n) => (n === 0 || n === 2 || n === 3 || n === 4 || n === 8 ? Register.CR0 + n : 0));
-  set(RegisterClass.Dr, (n) => (n < 8 ? Register.DR0 + n : 0));
-  set(RegisterClass.Tr, (n) => Register.TR0 + (n & 7));
-  set(RegisterClass.Mm, (n) => Register.MM0 + (n & 7));
-  set(RegisterClass.Xmm, (n) => Register.XMM0 + n);
-  set(RegisterClass.Ymm, (n) => Register.YMM0 + n);
-  set(RegisterClass.Zmm, (n) => Register.ZMM0 + n);
-  set(RegisterClass.K, (n) => (n < 8 ? Register.K0 + n : 0));
-  set(RegisterClass.Bnd, (n) => (n < 4 ? Register.BND0 + n : 0));
-  set(RegisterClass.St, (n) => Register.ST0 + (n & 7));
-  set(RegisterClass.Tmm, (n) => Register.TMM0 + (n & 7));
+// one loop, no calls (cold start: it runs once, in the interpreter)
+for (let n = 0; n < 32; n++) {
+  const r8 = n < 16 ? Register.AL + n + 4 : 0;
+  REG_OF[(RegisterClass.Gpr8 << 5) | n] = n < 8 ? Register.AL + n : r8;
+  REG_OF[(Limit.Gpr8Rex << 5) | n] = n < 4 ? Register.AL + n : n < 8 ? Register.SPL + n - 4 : r8;
+  REG_OF[(RegisterClass.Gpr16 << 5) | n] = n < 16 ? Register.AX + n : 0;
+  REG_OF[(RegisterClass.Gpr32 << 5) | n] = n < 16 ? Register.EAX + n : 0;
+  REG_OF[(RegisterClass.Gpr64 << 5) | n] = n < 16 ? Register.RAX + n : 0;
+  REG_OF[(RegisterClass.Segment << 5) | n] = (n & 7) < 6 ? Register.ES + (n & 7) : 0;
+  REG_OF[(RegisterClass.Cr << 5) | n] = n === 0 || n === 2 || n === 3 || n === 4 || n === 8 ? Register.CR0 + n : 0;
+  REG_OF[(RegisterClass.Dr << 5) | n] = n < 8 ? Register.DR0 + n : 0;
+  REG_OF[(RegisterClass.Tr << 5) | n] = Register.TR0 + (n & 7);
+  REG_OF[(RegisterClass.Mm << 5) | n] = Register.MM0 + (n & 7);
+  REG_OF[(RegisterClass.Xmm << 5) | n] = Register.XMM0 + n;
+  REG_OF[(RegisterClass.Ymm << 5) | n] = Register.YMM0 + n;
+  REG_OF[(RegisterClass.Zmm << 5) | n] = Register.ZMM0 + n;
+  REG_OF[(RegisterClass.K << 5) | n] = n < 8 ? Register.K0 + n : 0;
+  REG_OF[(RegisterClass.Bnd << 5) | n] = n < 4 ? Register.BND0 + n : 0;
+  REG_OF[(RegisterClass.St << 5) | n] = Register.ST0 + (n & 7);
+  REG_OF[(RegisterClass.Tmm << 5) | n] = Register.TMM0 + (n & 7);
 }
 
 /** First register of a VSIB index's class (gathers/scatters), indexed by RegisterClass. */

@@ -119,7 +119,9 @@ export const REGISTER_CLASSES = [
 /** Number of register values (one past the last). */
 export const REGISTER_COUNT = 249;
 
-const NAMES: string[] = (() => {
+// Built by the first registerName() (the formatters' first construction), not at import.
+let names: string[] | undefined;
+function buildNames(): string[] {
   const n: string[] = new Array(REGISTER_COUNT).fill('');
   const gpr8 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh', 'spl', 'bpl', 'sil', 'dil'];
   const base16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
@@ -155,11 +157,12 @@ const NAMES: string[] = (() => {
     n[Register.DR0 + i] = `dr${i}`;
   }
   return n;
-})();
+}
 
 /** The register's lowercase name as the Intel formatter prints it (`rax`, `r8d`, `st(1)`, `xmm3`). */
 export function registerName(reg: Register): string {
-  return NAMES[reg] ?? '';
+  names ??= buildNames();
+  return names[reg] ?? '';
 }
 
 /**

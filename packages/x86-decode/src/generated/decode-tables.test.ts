@@ -71,6 +71,23 @@ describe('decodeTables', () => {
     expect(calls).toHaveLength(after);
   });
 
+  it('decodes EVEX in a mode whose slot table was made before the EVEX tables were loaded, and in one made after', async () => {
+    const { pkg } = await freshPackage();
+    const insn = new pkg.Instruction();
+    const evex = new Uint8Array([0x62, 0xf1, 0x74, 0x48, 0x58, 0xc2]);
+    // the 32-bit slot table is made here, before any EVEX data is loaded
+    const d32 = new pkg.Decoder(32, new Uint8Array([0x01, 0xc8]));
+    d32.decodeOut(insn);
+    expect(insn.length).toBe(2);
+    // the 64-bit one after: the first EVEX decode loads the tables and fills the 32-bit table's EVEX slots
+    new pkg.Decoder(64, evex).decodeOut(insn);
+    expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps zmm0,zmm1,zmm2');
+    d32.setBuffer(evex);
+    d32.decodeOut(insn);
+    expect(insn.length).toBe(6);
+    expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps zmm0,zmm1,zmm2');
+  });
+
   it('fills the EVEX part before decodeTables hands out the decode tree, roots and ModRM flags', async () => {
     const { pkg, calls } = await freshPackage();
     const before = calls.length;
