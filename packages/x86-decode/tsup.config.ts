@@ -8,6 +8,12 @@ export default defineConfig({
   format: ['esm'],
   dts: { entry: 'src/index.ts' },
   sourcemap: true,
+  // Cold start: V8 parses every byte of dist/index.js at import. Without whitespace and comments,
+  // and with syntax shortened, import + first decode is about 0.7 ms faster (61 alternating
+  // fresh processes). Identifiers are kept, so stack traces and profiles still name functions;
+  // the source map leads back to src/.
+  minifyWhitespace: true,
+  minifySyntax: true,
   clean: true,
   splitting: false,
   target: 'es2022',

@@ -102,9 +102,32 @@ function checkFits(name: string, type: string, values: readonly number[]): void 
   }
 }
 
+/**
+ * A table as its values' text, or, for a table built on first use that has at most 256 distinct
+ * values when that saves a quarter of the text, as its distinct values plus a one-byte index per
+ * value (V8 scans every byte of the bundle at import). Not for the tables read at import: the
+ * index loop there (INFO_ROWS, 6,104 values, 33 -> 9 kB of text) made V8 compile it with
+ * TurboFan on-stack (7 ms on the compile thread, which competes for the cores), and cold start
+ * got 3-4 ms slower instead of faster.
+ */
 const arr = (name: string, type: string, values: number[], doc: string): string => {
   checkFits(name, type, values);
-  return table(name, type, `parseValues(${type}, ${JSON.stringify(encodeValues(values, EAGER.has(name)))})`, doc);
+  const fast = EAGER.has(name);
+  const plain = JSON.stringify(encodeValues(values, fast));
+  const distinct = [...new Set(values)];
+  if (!fast && distinct.length <= 256) {
+    const at = new Map(distinct.map((v, i) => [v, i]));
+    const dict = JSON.stringify(encodeValues(distinct, fast));
+    const index = JSON.stringify(
+      encodeValues(
+        values.map((v) => at.get(v)!),
+        fast,
+      ),
+    );
+    if ((dict.length + index.length) * 4 <= plain.length * 3)
+      return table(name, type, `parseIndexed(${type}, ${dict}, ${index})`, doc);
+  }
+  return table(name, type, `parseValues(${type}, ${plain})`, doc);
 };
 
 /** Text of the EVEX tails' fills (see `split`), the body of the generated `loadEvexDecodeTables`. */
@@ -121,7 +144,7 @@ const split = (name: string, type: string, values: number[], start: number, doc:
 };
 
 /** A per-code table of `width` values per code, stored as its distinct rows + a row index per code (Uint8 while there are at most 256 rows). */
-const rowsArr = (name: string, type: string, width: 1 | 5, values: number[], doc: string): string => {
+const rowsArr = (name: string, type: string, width: number, values: number[], doc: string): string => {
   // read at import: the per-code values themselves, so the import runs no expansion loop
   if (EAGER.has(name)) return arr(name, type, values, doc);
   checkFits(name, type, values);
@@ -226,7 +249,8 @@ function constant(name: string, value: number, doc: string): string {
   return `/** ${doc} */\nexport const ${name} = ${value};\n\n`;
 }
 
-const PRELUDE = "import { expandNames, fillValues, parseHead, parseRows, parseValues } from '../table-codec.ts';\n\n";
+const PRELUDE =
+  "import { expandNames, fillValues, parseHead, parseIndexed, parseRows, parseValues } from '../table-codec.ts';\n\n";
 
 export function generateSource(): string {
   members = [];
@@ -320,7 +344,7 @@ export function generateSource(): string {
   out += arr('CODE_INFO', 'Uint16Array', codeInfo, 'INFO_ROWS row of each code.');
   out += arr('FLAG_ROWS', 'Uint32Array', flagRows, 'Distinct RFLAGS rows: read, written, undefined, cleared, set.');
   out += rowsArr('CODE_OPS', 'Uint32Array', 5, ops, 'Five operand descriptors per code (see src/operand-type.ts).');
-  out += rowsArr('CODE_ATTRS', 'Uint32Array', 1, attrs, 'Attribute bits per code (ATTR_NAMES).');
+  out += arr('CODE_ATTRS', 'Uint32Array', attrs, 'Attribute bits per code (ATTR_NAMES).');
   out += arr(
     'CODE_EVEX',
     'Uint16Array',

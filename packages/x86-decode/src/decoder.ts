@@ -150,7 +150,7 @@ let slotInfoLegacy: Int32Array | null = null;
 let slotInfo64: Int32Array | null = null;
 let evexSlotsReady = false;
 /** The slot table of 64-bit mode (`mode64` 1) or of 16/32-bit mode (0), made on first use. */
-function slotInfo(mode64: number): Int32Array {
+function slotTable(mode64: number): Int32Array {
   let t = mode64 !== 0 ? slotInfo64 : slotInfoLegacy;
   if (t === null) {
     t = new Int32Array(DECODE_ROOTS.length);
@@ -412,9 +412,10 @@ class FastTable {
     const mode64 = this.mode64;
     const pfx = this.pfx;
     const osz66 = pfx === 1;
-    const info = slotInfo(mode64 ? 1 : 0)[slot]!;
-    const root = info >> 1;
-    const hasModrm = (info & 1) !== 0;
+    // this slot's root in this mode (as fillSlotInfo computes it): the fast path needs no slot table
+    let root = DECODE_ROOTS[slot]!;
+    while (root >= 0 && DECODE_TREE[root] === Sel.Mode) root = DECODE_TREE[root + 1 + (mode64 ? 1 : 0)]!;
+    const hasModrm = HAS_MODRM[slot] !== 0;
     for (let key = 0; key < 32; key++) {
       const rexW = key >> 4;
       if (rexW !== 0 && !mode64) continue;
@@ -781,8 +782,8 @@ export class Decoder {
   /** Offset of the next byte to decode. */
   position: number;
   private end: number;
-  /** The slot table of this decoder's mode (`slotInfo`). */
-  private readonly slots: Int32Array;
+  /** The slot table of this decoder's mode (`slotTable`), fetched by the first general-path decode. */
+  private slots: Int32Array | null = null;
   /** The fast-path table of this mode; null for 16-bit code (no fast path). */
   private readonly fast: FastTable | null;
   /** IP of the next instruction, low/high 32 bits. */
@@ -794,7 +795,6 @@ export class Decoder {
       throw new DecoderError('BAD_BITNESS', `bitness must be 16, 32 or 64, got ${String(bitness)}`);
     }
     this.bitness = bitness;
-    this.slots = slotInfo(bitness === 64 ? 1 : 0);
     this.fast = bitness === 16 ? null : fastTable(bitness === 64);
     this.bytes = bytes;
     this.position = 0;
@@ -1073,7 +1073,12 @@ export class Decoder {
     // ---- ModRM and the decode tree ----
     const slot = (map << 8) | op;
     let modrm = 0;
-    const slotInfo = this.slots[slot]!;
+    let slots = this.slots;
+    if (slots === null) {
+      slots = slotTable(this.bitness === 64 ? 1 : 0);
+      this.slots = slots;
+    }
+    const slotInfo = slots[slot]!;
     if ((slotInfo & 1) !== 0) {
       if (p >= lim) return this.fail(insn, start, p, lim);
       modrm = b[p++]!;

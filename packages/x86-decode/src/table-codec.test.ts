@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeValues } from '../scripts/generate.ts';
-import { base64Bytes, expandNames, fillValues, parseHead, parseRows, parseValues, tableValues } from './table-codec.ts';
+import {
+  base64Bytes,
+  expandNames,
+  fillValues,
+  parseHead,
+  parseIndexed,
+  parseRows,
+  parseValues,
+  tableValues,
+} from './table-codec.ts';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -41,6 +50,23 @@ describe('table texts', () => {
     expect(Array.from(tableValues(text))).toEqual([-2, 300, 5, -32768, 32767]);
   });
 
+  it('decodes base64 with Uint8Array.fromBase64 where the platform has it', () => {
+    const seen: string[] = [];
+    const native = Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array };
+    const had = Object.getOwnPropertyDescriptor(Uint8Array, 'fromBase64');
+    native.fromBase64 = (text) => {
+      seen.push(text);
+      return new Uint8Array([9, 8]);
+    };
+    try {
+      expect(Array.from(base64Bytes('CQg='))).toEqual([9, 8]);
+      expect(seen).toEqual(['CQg=']);
+    } finally {
+      if (had) Object.defineProperty(Uint8Array, 'fromBase64', had);
+      else delete native.fromBase64;
+    }
+  });
+
   it('copies the values into the caller typed array, whole, as a head or at an offset', () => {
     const text = encodeValues([1, 2, 3]);
     expect(Array.from(parseValues(Int32Array, text))).toEqual([1, 2, 3]);
@@ -48,6 +74,11 @@ describe('table texts', () => {
     expect(Array.from(head)).toEqual([1, 2, 3, 0, 0]);
     fillValues(head, 3, encodeValues([-4, -5]));
     expect(Array.from(head)).toEqual([1, 2, 3, -4, -5]);
+  });
+
+  it('maps a one-byte index through a table of distinct values', () => {
+    const out = parseIndexed(Int32Array, encodeValues([-5, 1 << 24, 7]), encodeValues([2, 0, 1, 1, 0]));
+    expect(Array.from(out)).toEqual([7, -5, 1 << 24, 1 << 24, -5]);
   });
 
   it('expands distinct rows by a per-code row index', () => {

@@ -38,8 +38,8 @@ type Base64Decoders = {
 
 /** The bytes of a base64 text, decoded natively where the platform can. */
 export function base64Bytes(text: string): Uint8Array {
-  const fromBase64 = (Uint8Array as unknown as Base64Decoders).fromBase64;
-  if (fromBase64 !== undefined) return fromBase64(text);
+  const native = Uint8Array as unknown as Base64Decoders;
+  if (native.fromBase64 !== undefined) return native.fromBase64(text);
   const g = globalThis as unknown as Base64Decoders;
   if (g.Buffer !== undefined) return g.Buffer.from(text, 'base64');
   const binary = g.atob!(text);
@@ -88,6 +88,19 @@ export function fillValues(
   text: string,
 ): void {
   target.set(tableValues(text), offset);
+}
+
+/** A typed array of `dict[i]` for each `i` of the index (both table texts): a table of few distinct values. */
+export function parseIndexed<T extends { [k: number]: number }>(
+  ctor: { new (length: number): T },
+  dictText: string,
+  indexText: string,
+): T {
+  const dict = tableValues(dictText);
+  const index = tableValues(indexText);
+  const out = new ctor(index.length);
+  for (let i = 0; i < index.length; i++) out[i] = dict[index[i]!]!;
+  return out;
 }
 
 /**

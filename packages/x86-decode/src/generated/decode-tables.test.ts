@@ -21,6 +21,10 @@ async function freshPackage() {
         calls.push(`fillValues ${args[0].constructor.name} ${args[1]}`);
         return codec.fillValues(...args);
       }) as typeof codec.fillValues,
+      parseIndexed: ((...args: Parameters<typeof codec.parseIndexed>) => {
+        calls.push(`parseIndexed ${args[0].name}`);
+        return codec.parseIndexed(...args);
+      }) as typeof codec.parseIndexed,
       parseRows: ((...args: Parameters<typeof codec.parseRows>) => {
         calls.push(`parseRows ${args[0].name} ${args[1]}`);
         return codec.parseRows(...args);
@@ -119,7 +123,7 @@ describe('decodeTables', () => {
     expect(new pkg.IntelFormatter().format(insn)).toBe('mov rax,[rdi]');
     // CODE_ATTRS, CODE_OPS, CODE_MNEMONIC
     expect(calls.slice(before).sort()).toEqual([
-      'parseRows Uint32Array 1',
+      'parseIndexed Uint32Array',
       'parseRows Uint32Array 5',
       'parseValues Uint16Array',
     ]);
