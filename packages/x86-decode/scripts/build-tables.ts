@@ -1,5 +1,5 @@
 // Turns parsed form records into the decode tree and the per-code tables.
-import { EVEX_MAP0, type FormRecord, MAP_NAMES } from './isa-parser.ts';
+import { type FormRecord, MAP_NAMES, VEX_MAP0 } from './isa-parser.ts';
 
 /** Tree selectors, in the order the builder tries them. Must match src/decoder.ts. */
 export const SELECTORS = [
@@ -26,8 +26,8 @@ export interface Tables {
   tree: number[];
   roots: number[];
   hasModrm: number[];
-  /** Nodes before this index serve the maps below EVEX_MAP0; the EVEX maps' own nodes follow it. */
-  evexTreeStart: number;
+  /** Nodes before this index serve the maps below VEX_MAP0; the VEX and EVEX maps' own nodes follow it. */
+  vexTreeStart: number;
 }
 
 // A mandatory prefix or a REX.B requirement is a stronger match than a size constraint
@@ -98,11 +98,11 @@ export function buildTables(forms: FormRecord[], codeOf: Map<FormRecord, number>
     memo.set(sig, at);
     return at;
   };
-  // slots in ascending order, so the EVEX maps (the highest) add their nodes after all others
-  // and a non-EVEX slot never reaches an EVEX node: the tree's EVEX tail can be loaded later
-  let evexTreeStart = -1;
+  // slots in ascending order, so the VEX and EVEX maps (the highest) add their nodes after all
+  // others and a legacy slot never reaches one of their nodes: the tree's tail can be loaded later
+  let vexTreeStart = -1;
   for (const [slot, set] of [...bySlot.entries()].sort((a, b) => a[0] - b[0])) {
-    if (evexTreeStart < 0 && slot >= EVEX_MAP0 * 256) evexTreeStart = tree.length;
+    if (vexTreeStart < 0 && slot >= VEX_MAP0 * 256) vexTreeStart = tree.length;
     const where = `${MAP_NAMES[slot >> 8]} ${(slot & 0xff).toString(16).padStart(2, '0')}`;
     hasModrm[slot] = set.some((f) => f.hasModrm) ? 1 : 0;
     if (set.some((f) => f.hasModrm) && set.some((f) => !f.hasModrm)) {
@@ -110,5 +110,5 @@ export function buildTables(forms: FormRecord[], codeOf: Map<FormRecord, number>
     }
     roots[slot] = build(set, new Set(), where);
   }
-  return { tree, roots, hasModrm, evexTreeStart: evexTreeStart < 0 ? tree.length : evexTreeStart };
+  return { tree, roots, hasModrm, vexTreeStart: vexTreeStart < 0 ? tree.length : vexTreeStart };
 }

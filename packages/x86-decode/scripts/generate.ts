@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildTables } from './build-tables.ts';
-import { EVEX_MAP0, type FormRecord, parseIsa } from './isa-parser.ts';
+import { type FormRecord, parseIsa, VEX_MAP0 } from './isa-parser.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DATA_PATH = join(here, '../data/x86.isa');
@@ -130,16 +130,16 @@ const arr = (name: string, type: string, values: number[], doc: string): string 
   return table(name, type, `parseValues(${type}, ${plain})`, doc);
 };
 
-/** Text of the EVEX tails' fills (see `split`), the body of the generated `loadEvexDecodeTables`. */
-let evexFills: string[] = [];
+/** Text of the VEX/EVEX tails' fills (see `split`), the body of the generated `loadVexDecodeTables`. */
+let lateFills: string[] = [];
 /**
- * An eager table whose values from `start` on serve only EVEX: the import parses the head into a
- * zero-filled array of full length, `loadEvexDecodeTables()` fills in the tail.
+ * An eager table whose values from `start` on serve only VEX and EVEX: the import parses the head into a
+ * zero-filled array of full length, `loadVexDecodeTables()` fills in the tail.
  */
 const split = (name: string, type: string, values: number[], start: number, doc: string): string => {
   checkFits(name, type, values);
   const head = JSON.stringify(encodeValues(values.slice(0, start), true));
-  evexFills.push(`  fillValues(${name}, ${start}, ${JSON.stringify(encodeValues(values.slice(start)))});`);
+  lateFills.push(`  fillValues(${name}, ${start}, ${JSON.stringify(encodeValues(values.slice(start)))});`);
   return table(name, type, `parseHead(${type}, ${values.length}, ${head})`, doc);
 };
 
@@ -218,7 +218,7 @@ const namesOf = (name: string, names: readonly string[], doc: string): string =>
 // `decodeTables`, whose string literal sits in the getter's body, where V8 only pre-parses it.
 // A table a hand-written module reads at import must be named here.
 const EAGER = new Set(['INFO_ROWS', 'CODE_INFO', 'DECODE_TREE', 'DECODE_ROOTS', 'HAS_MODRM']);
-/** Eager tables with an EVEX tail (`split`): `decodeTables` reads them through a getter that fills it. */
+/** Eager tables with a VEX/EVEX tail (`split`): `decodeTables` reads them through a getter that fills it. */
 const SPLIT = new Set(['DECODE_TREE', 'DECODE_ROOTS', 'HAS_MODRM']);
 
 /** The `DecodeTables` interface members and the `decodeTables` object's constants and getters, in file order. */
@@ -255,7 +255,7 @@ const PRELUDE =
 export function generateSource(): string {
   members = [];
   getters = [];
-  evexFills = [];
+  lateFills = [];
   const { forms, cpuFeatures } = parseIsa(readFileSync(DATA_PATH, 'utf8'));
   // code 0 is INVALID; forms get codes in file order, so codes are stable while the file is appended to.
   const codeOf = new Map<FormRecord, number>();
@@ -275,8 +275,8 @@ export function generateSource(): string {
   });
   const mnemonics = ['INVALID', ...[...new Set(forms.map((f) => f.mnemonic))].sort()];
   const mnemonicIndex = new Map(mnemonics.map((m, i) => [m, i]));
-  const { tree, roots, hasModrm, evexTreeStart } = buildTables(forms, codeOf);
-  const evexSlot0 = EVEX_MAP0 * 256;
+  const { tree, roots, hasModrm, vexTreeStart } = buildTables(forms, codeOf);
+  const vexSlot0 = VEX_MAP0 * 256;
   const n = forms.length + 1;
   const mnem = [0];
   const opCount = [0];
@@ -351,26 +351,26 @@ export function generateSource(): string {
     [0, ...forms.map((f) => f.evex)],
     'EVEX facts per code (EvexBits in scripts/isa-parser.ts); 0 for non-EVEX forms.',
   );
-  // EVEX (maps EVEX_MAP0 on, the last slots and the last tree nodes) is read on the first EVEX
-  // instruction: the import parses only the other maps' part of the decode tables.
+  // VEX and EVEX (maps VEX_MAP0 on, the last slots and the last tree nodes) are read on the first
+  // VEX or EVEX instruction: the import parses only the legacy maps' part of the decode tables.
   out += split(
     'DECODE_TREE',
     'Int16Array',
     tree,
-    evexTreeStart,
+    vexTreeStart,
     'Decode tree nodes: selector kind, then its children (>= 0 node, < 0 ~code).',
   );
-  out += split('DECODE_ROOTS', 'Int16Array', roots, evexSlot0, 'Tree root per (map * 256 + opcode); ~0 = invalid.');
-  out += split('HAS_MODRM', 'Uint8Array', hasModrm, evexSlot0, '1 if the (map, opcode) slot has a ModRM byte.');
-  out += `/** First (map * 256 + opcode) slot of the EVEX maps: its DECODE_ROOTS/HAS_MODRM entries and the tree nodes only they reach are filled by {@link loadEvexDecodeTables}. */
-export const EVEX_SLOT_START = ${evexSlot0};
+  out += split('DECODE_ROOTS', 'Int16Array', roots, vexSlot0, 'Tree root per (map * 256 + opcode); ~0 = invalid.');
+  out += split('HAS_MODRM', 'Uint8Array', hasModrm, vexSlot0, '1 if the (map, opcode) slot has a ModRM byte.');
+  out += `/** First (map * 256 + opcode) slot of the VEX maps (the EVEX maps follow): the DECODE_ROOTS/HAS_MODRM entries from here on and the tree nodes only they reach are filled by {@link loadVexDecodeTables}. */
+export const VEX_SLOT_START = ${vexSlot0};
 
-let evexLoaded = false;
-/** Fills the EVEX part of DECODE_TREE, DECODE_ROOTS and HAS_MODRM (once; the decoder calls it on its first EVEX instruction). */
-export function loadEvexDecodeTables(): void {
-  if (evexLoaded) return;
-  evexLoaded = true;
-${evexFills.join('\n')}
+let vexLoaded = false;
+/** Fills the VEX and EVEX part of DECODE_TREE, DECODE_ROOTS and HAS_MODRM (once; the decoder calls it on its first VEX or EVEX instruction). */
+export function loadVexDecodeTables(): void {
+  if (vexLoaded) return;
+  vexLoaded = true;
+${lateFills.join('\n')}
 }
 `;
   return out + tablesObject();
@@ -379,7 +379,7 @@ ${evexFills.join('\n')}
 /** The `DecodeTables` interface and the frozen `decodeTables` object over every table above. */
 function tablesObject(): string {
   const eager = [...EAGER].map((name) =>
-    SPLIT.has(name) ? `  get ${name}() {\n    loadEvexDecodeTables();\n    return ${name};\n  },` : `  ${name},`,
+    SPLIT.has(name) ? `  get ${name}() {\n    loadVexDecodeTables();\n    return ${name};\n  },` : `  ${name},`,
   );
   return `
 /**

@@ -20,6 +20,8 @@ export const MAP_NAMES = [
   'EVEX.MAP5',
   'EVEX.MAP6',
 ] as const;
+/** First VEX map number (VEX.mmmmm = 1, 2, 3 -> 4, 5, 6); the EVEX maps follow. */
+export const VEX_MAP0 = 4;
 /** First EVEX map number (EVEX.mmm = 1, 2, 3, 5, 6 -> 7, 8, 9, 11, 12; map 4 has no forms here). */
 export const EVEX_MAP0 = 7;
 

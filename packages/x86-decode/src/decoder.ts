@@ -4,11 +4,11 @@ import {
   DECODE_ROOTS,
   DECODE_TREE,
   decodeTables,
-  EVEX_SLOT_START,
+  VEX_SLOT_START,
   HAS_MODRM,
   INFO_ROWS,
   INFO_STRIDE,
-  loadEvexDecodeTables,
+  loadVexDecodeTables,
 } from './generated/tables.ts';
 import { DecodeStatus, type Instruction, OperandKind } from './instruction.ts';
 import { MEMORY_SIZE_BYTES, MemorySize, OperandType, RegisterClass } from './operand-type.ts';
@@ -135,8 +135,9 @@ if (INFO_STRIDE !== 8) throw new Error('generated INFO_STRIDE must be 8 (decodeA
 // Per (map, opcode) slot: decode-tree root << 1 | 1 if a ModRM byte follows (one load for both).
 // Nearly every tree starts by asking for the mode, which a decoder fixes once, so each mode gets
 // its own roots with the leading MODE nodes already taken: one tree step less per instruction.
-// The EVEX slots' entries are filled with the EVEX tables, on the first EVEX instruction
-// (cold start: the import parses no EVEX data; until then they are never read). Each mode's
+// The VEX and EVEX slots' entries are filled with the VEX/EVEX part of the decode tables, on the
+// first VEX or EVEX instruction (cold start: the import parses only the legacy maps' part, half
+// of the tree; until then those slots are never read). Each mode's
 // table is made by the first decoder of that mode (cold start: not at import, and one mode).
 function fillSlotInfo(out: Int32Array, mode64: number, from: number, to: number): Int32Array {
   for (let i = from; i < to; i++) {
@@ -148,24 +149,24 @@ function fillSlotInfo(out: Int32Array, mode64: number, from: number, to: number)
 }
 let slotInfoLegacy: Int32Array | null = null;
 let slotInfo64: Int32Array | null = null;
-let evexSlotsReady = false;
+let vexSlotsReady = false;
 /** The slot table of 64-bit mode (`mode64` 1) or of 16/32-bit mode (0), made on first use. */
 function slotTable(mode64: number): Int32Array {
   let t = mode64 !== 0 ? slotInfo64 : slotInfoLegacy;
   if (t === null) {
     t = new Int32Array(DECODE_ROOTS.length);
-    fillSlotInfo(t, mode64, 0, evexSlotsReady ? DECODE_ROOTS.length : EVEX_SLOT_START);
+    fillSlotInfo(t, mode64, 0, vexSlotsReady ? DECODE_ROOTS.length : VEX_SLOT_START);
     if (mode64 !== 0) slotInfo64 = t;
     else slotInfoLegacy = t;
   }
   return t;
 }
-/** Loads the EVEX part of the decode tables and the EVEX slots of the slot tables made so far (once). */
-function loadEvexSlots(): void {
-  evexSlotsReady = true;
-  loadEvexDecodeTables();
-  if (slotInfoLegacy !== null) fillSlotInfo(slotInfoLegacy, 0, EVEX_SLOT_START, DECODE_ROOTS.length);
-  if (slotInfo64 !== null) fillSlotInfo(slotInfo64, 1, EVEX_SLOT_START, DECODE_ROOTS.length);
+/** Loads the VEX/EVEX part of the decode tables and those slots of the slot tables made so far (once). */
+function loadVexSlots(): void {
+  vexSlotsReady = true;
+  loadVexDecodeTables();
+  if (slotInfoLegacy !== null) fillSlotInfo(slotInfoLegacy, 0, VEX_SLOT_START, DECODE_ROOTS.length);
+  if (slotInfo64 !== null) fillSlotInfo(slotInfo64, 1, VEX_SLOT_START, DECODE_ROOTS.length);
 }
 
 // Prefix bytes (SDM 2 2.1.1): 1..6 segment ES..GS, then 66, 67, F0, F3, F2, REX (40..4F, 64-bit only).
@@ -995,7 +996,7 @@ export class Decoder {
         (prefixes & (Prefix.OperandSize | Prefix.Rep | Prefix.Repne | Prefix.Lock)) !== 0
       )
         return this.evex(insn, start, p, lim, prefixes, rex);
-      if (!evexSlotsReady) loadEvexSlots();
+      if (!vexSlotsReady) loadVexSlots();
       evexAt = p;
       evexP2 = b[p + 2]!;
       isVex = true;
@@ -1034,6 +1035,7 @@ export class Decoder {
         if ((prefixes & (Prefix.OperandSize | Prefix.Rep | Prefix.Repne | Prefix.Lock)) !== 0 || rex !== 0) {
           return this.invalid(insn, start, Math.min(p + 1, lim));
         }
+        if (!vexSlotsReady) loadVexSlots();
         isVex = true;
         prefixes |= Prefix.Vex;
         p++;

@@ -51,53 +51,76 @@ describe('decodeTables', () => {
     expect(calls).toHaveLength(5);
   });
 
-  it('fills the EVEX part of the decode tables on the first EVEX instruction, once', async () => {
+  it('fills the VEX and EVEX part of the decode tables on the first VEX instruction, once', async () => {
     const { pkg, calls } = await freshPackage();
     const before = calls.length;
     const insn = new pkg.Instruction();
-    // VEX is not EVEX: vaddps ymm0,ymm1,ymm2
-    new pkg.Decoder(64, new Uint8Array([0xc5, 0xf4, 0x58, 0xc2])).decodeOut(insn);
+    // legacy maps (one-byte, 0F, 0F 38, 0F 3A) need no fill: add rax,rcx; pshufb xmm0,xmm1
+    new pkg.Decoder(64, new Uint8Array([0x48, 0x01, 0xc8, 0x66, 0x0f, 0x38, 0x00, 0xc1])).decodeOut(insn);
     expect(calls).toHaveLength(before);
-    // vaddps zmm0,zmm1,zmm2
-    const evex = new Uint8Array([0x62, 0xf1, 0x74, 0x48, 0x58, 0xc2]);
-    new pkg.Decoder(64, evex).decodeOut(insn);
-    expect(insn.length).toBe(6);
-    expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps zmm0,zmm1,zmm2');
-    // the tree's tail starts after the other maps' nodes; the slots' at map EVEX.0F (7 * 256)
-    expect(calls.slice(before).filter((c) => c.startsWith('fill')).map((c) => c.replace(/ \d+$/, (m) => (m === ' 1792' ? m : ' N')))).toEqual([
-      'fillValues Int16Array N',
-      'fillValues Int16Array 1792',
-      'fillValues Uint8Array 1792',
-    ]);
+    // vaddps ymm0,ymm1,ymm2
+    new pkg.Decoder(64, new Uint8Array([0xc5, 0xf4, 0x58, 0xc2])).decodeOut(insn);
+    expect(insn.length).toBe(4);
+    expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps ymm0,ymm1,ymm2');
+    // the tree's tail starts after the legacy maps' nodes; the slots' at map VEX.0F (4 * 256)
+    expect(
+      calls
+        .slice(before)
+        .filter((c) => c.startsWith('fill'))
+        .map((c) => c.replace(/ \d+$/, (m) => (m === ' 1024' ? m : ' N'))),
+    ).toEqual(['fillValues Int16Array N', 'fillValues Int16Array 1024', 'fillValues Uint8Array 1024']);
     const after = calls.length;
-    new pkg.Decoder(32, evex).decodeOut(insn);
-    expect(insn.length).toBe(6);
-    expect(calls).toHaveLength(after);
+    // EVEX needs nothing more: vaddps zmm0,zmm1,zmm2, in both slot tables
+    const evex = new Uint8Array([0x62, 0xf1, 0x74, 0x48, 0x58, 0xc2]);
+    for (const bits of [64, 32] as const) {
+      new pkg.Decoder(bits, evex).decodeOut(insn);
+      expect(insn.length).toBe(6);
+      expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps zmm0,zmm1,zmm2');
+    }
+    expect(calls.filter((c) => c.startsWith('fill'))).toHaveLength(3);
+    expect(calls.slice(after).filter((c) => c.startsWith('fill'))).toEqual([]);
   });
 
-  it('decodes EVEX in a mode whose slot table was made before the EVEX tables were loaded, and in one made after', async () => {
+  it('fills the VEX and EVEX part on the first EVEX instruction when no VEX one came first', async () => {
+    const { pkg, calls } = await freshPackage();
+    const before = calls.length;
+    const insn = new pkg.Instruction();
+    new pkg.Decoder(64, new Uint8Array([0x62, 0xf1, 0x74, 0x48, 0x58, 0xc2])).decodeOut(insn);
+    expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps zmm0,zmm1,zmm2');
+    expect(calls.slice(before).filter((c) => c.startsWith('fill'))).toHaveLength(3);
+    new pkg.Decoder(64, new Uint8Array([0xc5, 0xf4, 0x58, 0xc2])).decodeOut(insn);
+    expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps ymm0,ymm1,ymm2');
+    expect(calls.filter((c) => c.startsWith('fill'))).toHaveLength(3);
+  });
+
+  it('decodes VEX and EVEX in a mode whose slot table was made before the VEX/EVEX tables were loaded, and in one made after', async () => {
     const { pkg } = await freshPackage();
     const insn = new pkg.Instruction();
     const evex = new Uint8Array([0x62, 0xf1, 0x74, 0x48, 0x58, 0xc2]);
-    // the 32-bit slot table is made here, before any EVEX data is loaded
-    const d32 = new pkg.Decoder(32, new Uint8Array([0x01, 0xc8]));
+    // the 32-bit slot table is made here (by a general-path decode), before any VEX/EVEX data is loaded
+    // (a LOCK prefix always takes the general path: lock add [eax],ecx)
+    const d32 = new pkg.Decoder(32, new Uint8Array([0xf0, 0x01, 0x08]));
     d32.decodeOut(insn);
-    expect(insn.length).toBe(2);
-    // the 64-bit one after: the first EVEX decode loads the tables and fills the 32-bit table's EVEX slots
+    expect(insn.length).toBe(3);
+    // the 64-bit one after: the first EVEX decode loads the tables and fills the 32-bit table's VEX/EVEX slots
     new pkg.Decoder(64, evex).decodeOut(insn);
     expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps zmm0,zmm1,zmm2');
     d32.setBuffer(evex);
     d32.decodeOut(insn);
     expect(insn.length).toBe(6);
     expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps zmm0,zmm1,zmm2');
+    d32.setBuffer(new Uint8Array([0xc5, 0xf4, 0x58, 0xc2]));
+    d32.decodeOut(insn);
+    expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps ymm0,ymm1,ymm2');
   });
 
-  it('fills the EVEX part before decodeTables hands out the decode tree, roots and ModRM flags', async () => {
+  it('fills the VEX/EVEX part before decodeTables hands out the decode tree, roots and ModRM flags', async () => {
     const { pkg, calls } = await freshPackage();
     const before = calls.length;
     const roots = pkg.decodeTables.DECODE_ROOTS;
     expect(calls.slice(before)).toHaveLength(3);
-    // EVEX.0F 58 (VADDPS/VADDPD) has a tree and a ModRM byte
+    // VEX.0F 58 and EVEX.0F 58 (VADDPS/VADDPD) have a tree and a ModRM byte
+    expect(roots[4 * 256 + 0x58]).toBeGreaterThan(0);
     expect(roots[7 * 256 + 0x58]).toBeGreaterThan(0);
     expect(pkg.decodeTables.HAS_MODRM[7 * 256 + 0x58]).toBe(1);
     expect(pkg.decodeTables.DECODE_TREE[pkg.decodeTables.DECODE_TREE.length - 1]).not.toBe(0);
