@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildTables } from './build-tables.ts';
-import { type FormRecord, parseIsa, VEX_MAP0 } from './isa-parser.ts';
+import { EVEX_MAP0, type FormRecord, parseIsa, VEX_MAP0 } from './isa-parser.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DATA_PATH = join(here, '../data/x86.isa');
@@ -219,7 +219,7 @@ const namesOf = (name: string, names: readonly string[], doc: string): string =>
 // A table a hand-written module reads at import must be named here.
 const EAGER = new Set(['INFO_ROWS', 'CODE_INFO', 'DECODE_TREE', 'DECODE_ROOTS', 'HAS_MODRM']);
 /** Eager tables with a VEX/EVEX tail (`split`): `decodeTables` reads them through a getter that fills it. */
-const SPLIT = new Set(['DECODE_TREE', 'DECODE_ROOTS', 'HAS_MODRM']);
+const SPLIT = new Set(['INFO_ROWS', 'CODE_INFO', 'DECODE_TREE', 'DECODE_ROOTS', 'HAS_MODRM']);
 
 /** The `DecodeTables` interface members and the `decodeTables` object's constants and getters, in file order. */
 let members: string[] = [];
@@ -316,15 +316,14 @@ export function generateSource(): string {
   const flagRows: number[] = [];
   const infoRowIndex = new Map<string, number>();
   const infoRows: number[] = [];
-  const codeInfo: number[] = [];
-  for (let c = 0; c < n; c++) {
-    const fk = flags.slice(c * 5, c * 5 + 5);
-    let fr = flagRowIndex.get(fk.join(','));
-    if (fr === undefined) {
-      fr = flagRowIndex.size;
-      flagRowIndex.set(fk.join(','), fr);
-      flagRows.push(...fk);
-    }
+  const codeInfo: number[] = new Array(n).fill(0);
+  // A code is late if its form is in a VEX or EVEX map (map >= VEX_MAP0): its row is read only
+  // after a VEX/EVEX decode has loaded the tables' tails. Rows are numbered legacy codes first,
+  // so the rows only late codes use are INFO_ROWS' tail; CODE_INFO's tail is the EVEX codes
+  // (the last forms of the data file).
+  const late = (c: number): boolean => c > 0 && forms[c - 1]!.map >= VEX_MAP0;
+  const rowOf = (c: number): number => {
+    const fr = flagRowIndex.get(flags.slice(c * 5, c * 5 + 5).join(','))!;
     const row = [attrs[c]!, opCount[c]! | (memSize[c]! << 8), ...ops.slice(c * 5, c * 5 + 5), fr];
     let r = infoRowIndex.get(row.join(','));
     if (r === undefined) {
@@ -332,16 +331,33 @@ export function generateSource(): string {
       infoRowIndex.set(row.join(','), r);
       infoRows.push(...row);
     }
-    codeInfo.push(r);
+    return r;
+  };
+  // RFLAGS rows in code order; INFO rows legacy codes first
+  for (let c = 0; c < n; c++) {
+    const fk = flags.slice(c * 5, c * 5 + 5).join(',');
+    if (!flagRowIndex.has(fk)) {
+      flagRowIndex.set(fk, flagRowIndex.size);
+      flagRows.push(...flags.slice(c * 5, c * 5 + 5));
+    }
   }
+  for (let c = 0; c < n; c++) if (!late(c)) codeInfo[c] = rowOf(c);
+  const lateInfoRow = infoRowIndex.size;
+  for (let c = 0; c < n; c++) if (late(c)) codeInfo[c] = rowOf(c);
+  const evexCodeStart = forms.findIndex((f) => f.map >= EVEX_MAP0) + 1;
+  forms.forEach((f, i) => {
+    if (i + 1 >= evexCodeStart && f.map < EVEX_MAP0)
+      throw new Error(`x86.isa:${f.line}: a non-EVEX form after the first EVEX form`);
+  });
   out += constant('INFO_STRIDE', INFO_STRIDE, 'Values per row of INFO_ROWS.');
-  out += arr(
+  out += split(
     'INFO_ROWS',
     'Int32Array',
     infoRows,
+    lateInfoRow * INFO_STRIDE,
     'Distinct per-code rows: [attrs, opCount | memSize << 8, five operand descriptors, FLAG_ROWS row].',
   );
-  out += arr('CODE_INFO', 'Uint16Array', codeInfo, 'INFO_ROWS row of each code.');
+  out += split('CODE_INFO', 'Uint16Array', codeInfo, evexCodeStart, 'INFO_ROWS row of each code.');
   out += arr('FLAG_ROWS', 'Uint32Array', flagRows, 'Distinct RFLAGS rows: read, written, undefined, cleared, set.');
   out += rowsArr('CODE_OPS', 'Uint32Array', 5, ops, 'Five operand descriptors per code (see src/operand-type.ts).');
   out += arr('CODE_ATTRS', 'Uint32Array', attrs, 'Attribute bits per code (ATTR_NAMES).');
@@ -371,6 +387,16 @@ export function loadVexDecodeTables(): void {
   if (vexLoaded) return;
   vexLoaded = true;
 ${lateFills.join('\n')}
+}
+
+/**
+ * Offset in INFO_ROWS of a code's row (CODE_INFO[code] * INFO_STRIDE), for readers that may see a
+ * code no decode has produced yet: the rows of VEX/EVEX codes are loaded first. The decoder reads
+ * CODE_INFO directly (it loads them before it decodes a VEX or EVEX instruction).
+ */
+export function infoOffset(code: number): number {
+  if (!vexLoaded && (code >= ${evexCodeStart} || CODE_INFO[code]! >= ${lateInfoRow})) loadVexDecodeTables();
+  return CODE_INFO[code]! * INFO_STRIDE;
 }
 `;
   return out + tablesObject();

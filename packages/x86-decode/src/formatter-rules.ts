@@ -2,7 +2,7 @@
 // instruction shows, which segment override is worth printing, and whether the operands already
 // tell a memory operand's size. The Intel and AT&T formatters spell the results differently.
 import { ATTR_BND, ATTR_FMT_SIZE, ATTR_HLE, ATTR_NOTRACK, ATTR_REP, ATTR_REPNE, ATTR_XRELEASE } from './decoder.ts';
-import { CODE_INFO, decodeTables, INFO_ROWS, INFO_STRIDE } from './generated/tables.ts';
+import { decodeTables, INFO_ROWS, infoOffset } from './generated/tables.ts';
 import { type Instruction, OperandKind, PREFIX_LOCK, PREFIX_REP, PREFIX_REPNE } from './instruction.ts';
 import { MEMORY_SIZE_BYTES, OperandType, RegisterClass } from './operand-type.ts';
 import { Register } from './register.ts';
@@ -139,6 +139,6 @@ export const ROUNDING_ATT: readonly string[] = ['', '{rn-sae}', '{rd-sae}', '{ru
 
 /** `{1toN}` of an embedded broadcast: N = the form's memory operand size over the element size. */
 export function broadcastText(insn: Instruction): string {
-  const full = MEMORY_SIZE_BYTES[INFO_ROWS[CODE_INFO[insn.code]! * INFO_STRIDE + 1]! >> 8]!;
+  const full = MEMORY_SIZE_BYTES[INFO_ROWS[infoOffset(insn.code) + 1]! >> 8]!;
   return `{1to${full / MEMORY_SIZE_BYTES[insn.memSizeKind]!}}`;
 }

@@ -1,10 +1,10 @@
-import { CODE_INFO, decodeTables, INFO_ROWS, INFO_STRIDE } from './generated/tables.ts';
+import { decodeTables, INFO_ROWS, infoOffset } from './generated/tables.ts';
 import { MEMORY_SIZE_BYTES } from './operand-type.ts';
 import { Register } from './register.ts';
 
 /** Offset in FLAG_ROWS of a code's five RFLAGS masks. */
 function flagRow(code: number): number {
-  return INFO_ROWS[CODE_INFO[code]! * INFO_STRIDE + 7]! * 5;
+  return INFO_ROWS[infoOffset(code) + 7]! * 5;
 }
 
 /** Outcome of one decode. An invalid or truncated instruction still has a `length` (bytes consumed). */

@@ -68,7 +68,13 @@ describe('decodeTables', () => {
         .slice(before)
         .filter((c) => c.startsWith('fill'))
         .map((c) => c.replace(/ \d+$/, (m) => (m === ' 1024' ? m : ' N'))),
-    ).toEqual(['fillValues Int16Array N', 'fillValues Int16Array 1024', 'fillValues Uint8Array 1024']);
+    ).toEqual([
+      'fillValues Int32Array N',
+      'fillValues Uint16Array N',
+      'fillValues Int16Array N',
+      'fillValues Int16Array 1024',
+      'fillValues Uint8Array 1024',
+    ]);
     const after = calls.length;
     // EVEX needs nothing more: vaddps zmm0,zmm1,zmm2, in both slot tables
     const evex = new Uint8Array([0x62, 0xf1, 0x74, 0x48, 0x58, 0xc2]);
@@ -77,7 +83,7 @@ describe('decodeTables', () => {
       expect(insn.length).toBe(6);
       expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps zmm0,zmm1,zmm2');
     }
-    expect(calls.filter((c) => c.startsWith('fill'))).toHaveLength(3);
+    expect(calls.filter((c) => c.startsWith('fill'))).toHaveLength(5);
     expect(calls.slice(after).filter((c) => c.startsWith('fill'))).toEqual([]);
   });
 
@@ -87,10 +93,42 @@ describe('decodeTables', () => {
     const insn = new pkg.Instruction();
     new pkg.Decoder(64, new Uint8Array([0x62, 0xf1, 0x74, 0x48, 0x58, 0xc2])).decodeOut(insn);
     expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps zmm0,zmm1,zmm2');
-    expect(calls.slice(before).filter((c) => c.startsWith('fill'))).toHaveLength(3);
+    expect(calls.slice(before).filter((c) => c.startsWith('fill'))).toHaveLength(5);
     new pkg.Decoder(64, new Uint8Array([0xc5, 0xf4, 0x58, 0xc2])).decodeOut(insn);
     expect(new pkg.IntelFormatter().format(insn)).toBe('vaddps ymm0,ymm1,ymm2');
-    expect(calls.filter((c) => c.startsWith('fill'))).toHaveLength(3);
+    expect(calls.filter((c) => c.startsWith('fill'))).toHaveLength(5);
+  });
+
+  it('gives the RFLAGS of a VEX or EVEX code set by hand before any VEX/EVEX decode (loading their rows first)', async () => {
+    const { pkg, calls } = await freshPackage();
+    const flagsOf = (name: string) => {
+      const insn = new pkg.Instruction();
+      insn.code = pkg.findCode(name);
+      expect(insn.code).toBeGreaterThan(0);
+      return [insn.flagsRead, insn.flagsWritten, insn.flagsCleared, insn.flagsSet];
+    };
+    // the legacy forms' rows are there from the import; VPTEST shares PTEST's row
+    const ptest = flagsOf('Ptest_xmm_xmmm128');
+    expect(ptest[1]).not.toBe(0);
+    expect(flagsOf('Vptest_xmm_xmmm128')).toEqual(ptest);
+    expect(calls.filter((c) => c.startsWith('fill'))).toEqual([]);
+    // ANDN (VEX.0F38) has a row of its own: the first read loads the VEX/EVEX rows
+    const andn = flagsOf('Andn_r32_r32_rm32');
+    expect(calls.filter((c) => c.startsWith('fill'))).toHaveLength(5);
+    expect(andn).toEqual(flagsOf('Andn_r32_r32_rm32'));
+    expect(andn[1]).not.toBe(0);
+  });
+
+  it('gives the RFLAGS of an EVEX code set by hand before any VEX/EVEX decode', async () => {
+    const { pkg, calls } = await freshPackage();
+    const insn = new pkg.Instruction();
+    insn.code = pkg.findCode('EVEX_Vcomiss_xmm_xmmm32');
+    expect(insn.code).toBeGreaterThan(0);
+    const comiss = new pkg.Instruction();
+    comiss.code = pkg.findCode('Comiss_xmm_xmmm32');
+    expect(insn.flagsWritten).toBe(comiss.flagsWritten);
+    expect(insn.flagsWritten).not.toBe(0);
+    expect(calls.filter((c) => c.startsWith('fill'))).toHaveLength(5);
   });
 
   it('decodes VEX and EVEX in a mode whose slot table was made before the VEX/EVEX tables were loaded, and in one made after', async () => {
@@ -118,13 +156,13 @@ describe('decodeTables', () => {
     const { pkg, calls } = await freshPackage();
     const before = calls.length;
     const roots = pkg.decodeTables.DECODE_ROOTS;
-    expect(calls.slice(before)).toHaveLength(3);
+    expect(calls.slice(before)).toHaveLength(5);
     // VEX.0F 58 and EVEX.0F 58 (VADDPS/VADDPD) have a tree and a ModRM byte
     expect(roots[4 * 256 + 0x58]).toBeGreaterThan(0);
     expect(roots[7 * 256 + 0x58]).toBeGreaterThan(0);
     expect(pkg.decodeTables.HAS_MODRM[7 * 256 + 0x58]).toBe(1);
     expect(pkg.decodeTables.DECODE_TREE[pkg.decodeTables.DECODE_TREE.length - 1]).not.toBe(0);
-    expect(calls.slice(before)).toHaveLength(3);
+    expect(calls.slice(before)).toHaveLength(5);
   });
 
   it('builds a lazy table on its first read and returns the same array afterwards', async () => {
