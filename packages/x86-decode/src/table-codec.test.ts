@@ -3,6 +3,7 @@ import { encodeValues } from '../scripts/generate.ts';
 import {
   base64Bytes,
   expandNames,
+  expandPrefixed,
   fillValues,
   parseHead,
   parseIndexed,
@@ -81,9 +82,24 @@ describe('table texts', () => {
     expect(Array.from(out)).toEqual([7, -5, 1 << 24, 1 << 24, -5]);
   });
 
-  it('expands distinct rows by a per-code row index', () => {
+  it('expands distinct rows, as a text or as values, by a per-code row index', () => {
     const out = parseRows(Uint32Array, 2, encodeValues([7, 8, 9, 1 << 30]), Uint8Array, encodeValues([1, 0, 1]));
     expect(Array.from(out)).toEqual([9, 1 << 30, 7, 8, 9, 1 << 30]);
+    const again = parseRows(Uint32Array, 2, [7, 8, 9, 1 << 30], Uint8Array, encodeValues([1, 0, 1]));
+    expect(Array.from(again)).toEqual(Array.from(out));
+  });
+});
+
+describe('expandPrefixed', () => {
+  it('rebuilds each name from the prefix it shares with the one before and its rest', () => {
+    expect(expandPrefixed('aAESDEC g128KL gLAST bND dN aX')).toEqual([
+      'AESDEC',
+      'AESDEC128KL',
+      'AESDECLAST',
+      'AND',
+      'ANDN',
+      'X',
+    ]);
   });
 });
 

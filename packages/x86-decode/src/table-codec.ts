@@ -104,17 +104,17 @@ export function parseIndexed<T extends { [k: number]: number }>(
 }
 
 /**
- * Expands distinct rows of `width` values and a per-code row index (both table texts) into one
- * table of `width` values per code.
+ * Expands distinct rows of `width` values (a table text, or the values) and a per-code row index
+ * (a table text) into one table of `width` values per code.
  */
 export function parseRows<T extends Uint32Array, I extends Uint8Array | Uint16Array>(
   ctor: { new (length: number): T; new (values: ArrayLike<number>): T },
   width: number,
-  rowsText: string,
+  rowsText: string | ArrayLike<number>,
   indexCtor: { new (values: ArrayLike<number>): I },
   indexText: string,
 ): T {
-  const rows = parseValues(ctor, rowsText);
+  const rows = typeof rowsText === 'string' ? parseValues(ctor, rowsText) : rowsText;
   const index = parseValues(indexCtor, indexText);
   const out = new ctor(index.length * width);
   for (let c = 0, o = 0; c < index.length; c++) {
@@ -147,6 +147,19 @@ export function expandNames(
     }
     const m = mnemonicNames[codeMnemonic[c]!]!;
     out[c] = p.slice(0, star) + m[0] + m.slice(1).toLowerCase() + p.slice(star + 1);
+  }
+  return out;
+}
+
+/** The names of a front-coded list (see `prefixedNamesOf` in scripts/generate.ts). */
+export function expandPrefixed(text: string): string[] {
+  const parts = text.split(' ');
+  const out = new Array<string>(parts.length);
+  let prev = '';
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    prev = prev.slice(0, p.charCodeAt(0) - 0x61) + p.slice(1);
+    out[i] = prev;
   }
   return out;
 }
