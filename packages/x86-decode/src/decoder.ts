@@ -137,8 +137,9 @@ if (INFO_STRIDE !== 8) throw new Error('generated INFO_STRIDE must be 8 (decodeA
 // its own roots with the leading MODE nodes already taken: one tree step less per instruction.
 // The VEX and EVEX slots' entries are filled with the VEX/EVEX part of the decode tables, on the
 // first VEX or EVEX instruction (cold start: the import parses only the legacy maps' part, half
-// of the tree; until then those slots are never read). Each mode's
-// table is made by the first decoder of that mode (cold start: not at import, and one mode).
+// of the tree; until then those slots are never read). Each mode's table is made by the first
+// general-path decode in that mode (cold start: not at import; the fast path computes the root of
+// the slot it fills itself).
 function fillSlotInfo(out: Int32Array, mode64: number, from: number, to: number): Int32Array {
   for (let i = from; i < to; i++) {
     let root = DECODE_ROOTS[i]!;
