@@ -1,4 +1,4 @@
-import { CODE_COUNT, decodeTables } from './generated/tables.ts';
+import { CODE_COUNT, codeNamePatterns, decodeTables } from './generated/tables.ts';
 
 export { CODE_COUNT };
 
@@ -7,8 +7,12 @@ export { CODE_COUNT };
  * Codes are numbered in data-file order and never renumbered; 0 is `INVALID`.
  */
 export function codeName(code: number): string {
-  return decodeTables.CODE_NAMES[code] ?? 'INVALID';
+  if (!(code >= 0 && code < CODE_COUNT) || code !== (code | 0)) return 'INVALID';
+  // one name, not all 4,294 (decodeTables.CODE_NAMES builds them all)
+  nameCache[code] ??= codeNamePatterns().name(code, decodeTables.CODE_MNEMONIC, decodeTables.MNEMONIC_NAMES);
+  return nameCache[code];
 }
+const nameCache: string[] = [];
 
 let codeIndex: Map<string, number> | undefined;
 /** The code with this name (see {@link codeName}), or -1. */

@@ -2,8 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeValues } from '../scripts/generate.ts';
 import {
   base64Bytes,
-  expandNames,
-  expandPrefixed,
+  NamePatterns,
   fillValues,
   parseHead,
   parseIndexed,
@@ -90,27 +89,14 @@ describe('table texts', () => {
   });
 });
 
-describe('expandPrefixed', () => {
-  it('rebuilds each name from the prefix it shares with the one before and its rest', () => {
-    expect(expandPrefixed('aAESDEC g128KL gLAST bND dN aX')).toEqual([
-      'AESDEC',
-      'AESDEC128KL',
-      'AESDECLAST',
-      'AND',
-      'ANDN',
-      'X',
-    ]);
-  });
-});
-
-describe('expandNames', () => {
+describe('NamePatterns', () => {
   it('puts each code mnemonic in title case where its pattern has a star and keeps star-less patterns as they are', () => {
-    const names = expandNames(
-      'INVALID *_rm8_r8 VEX_*_xmm_xmmm128 *',
-      encodeValues([0, 1, 2, 3, 1]),
-      [0, 1, 2, 3, 4],
-      ['INVALID', 'ADD', 'VADDPS', 'PREFETCH_EXCLUSIVE', 'INT3'],
-    );
-    expect(names).toEqual(['INVALID', 'Add_rm8_r8', 'VEX_Vaddps_xmm_xmmm128', 'Prefetch_exclusive', 'Int3_rm8_r8']);
+    const patterns = new NamePatterns('INVALID *_rm8_r8 VEX_*_xmm_xmmm128 *', encodeValues([0, 1, 2, 3, 1]));
+    const mnemonicOf = [0, 1, 2, 3, 4];
+    const mnemonics = ['INVALID', 'ADD', 'VADDPS', 'PREFETCH_EXCLUSIVE', 'INT3'];
+    const names = ['INVALID', 'Add_rm8_r8', 'VEX_Vaddps_xmm_xmmm128', 'Prefetch_exclusive', 'Int3_rm8_r8'];
+    expect(patterns.length).toBe(5);
+    expect(patterns.all(mnemonicOf, mnemonics)).toEqual(names);
+    expect([4, 2, 0].map((i) => patterns.name(i, mnemonicOf, mnemonics))).toEqual([names[4], names[2], names[0]]);
   });
 });

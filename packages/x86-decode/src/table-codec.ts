@@ -125,41 +125,36 @@ export function parseRows<T extends Uint32Array, I extends Uint8Array | Uint16Ar
 }
 
 /**
- * Code names from their patterns: `patterns` is a space-separated list in which `*` stands for
- * the code's mnemonic in title case (`VEX_*_xmm_xmmm128`), `index` (a table text) the pattern
- * of each code. A pattern without `*` is the name itself.
+ * Code names as patterns: `patterns` is a space-separated list in which `*` stands for the code's
+ * mnemonic in title case (`VEX_*_xmm_xmmm128`), `indexText` (a table text) the pattern of each
+ * code. A pattern without `*` is the name itself. One name is a few string operations; all 4,294
+ * take several ms in the interpreter (and a young-generation GC), so `codeName()` asks for one.
  */
-export function expandNames(
-  patterns: string,
-  indexText: string,
-  codeMnemonic: ArrayLike<number>,
-  mnemonicNames: readonly string[],
-): string[] {
-  const list = patterns.split(' ');
-  const index = tableValues(indexText);
-  const out = new Array<string>(index.length);
-  for (let c = 0; c < index.length; c++) {
-    const p = list[index[c]!]!;
-    const star = p.indexOf('*');
-    if (star < 0) {
-      out[c] = p;
-      continue;
-    }
-    const m = mnemonicNames[codeMnemonic[c]!]!;
-    out[c] = p.slice(0, star) + m[0] + m.slice(1).toLowerCase() + p.slice(star + 1);
-  }
-  return out;
-}
+export class NamePatterns {
+  private readonly list: string[];
+  private readonly index: ArrayLike<number>;
+  /** Number of names. */
+  readonly length: number;
 
-/** The names of a front-coded list (see `prefixedNamesOf` in scripts/generate.ts). */
-export function expandPrefixed(text: string): string[] {
-  const parts = text.split(' ');
-  const out = new Array<string>(parts.length);
-  let prev = '';
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    prev = prev.slice(0, p.charCodeAt(0) - 0x61) + p.slice(1);
-    out[i] = prev;
+  constructor(patterns: string, indexText: string) {
+    this.list = patterns.split(' ');
+    this.index = tableValues(indexText);
+    this.length = this.index.length;
   }
-  return out;
+
+  /** The name of entry `i` (0 <= i < length), given each entry's mnemonic id and the mnemonic names. */
+  name(i: number, codeMnemonic: ArrayLike<number>, mnemonicNames: readonly string[]): string {
+    const p = this.list[this.index[i]!]!;
+    const star = p.indexOf('*');
+    if (star < 0) return p;
+    const m = mnemonicNames[codeMnemonic[i]!]!;
+    return p.slice(0, star) + m[0] + m.slice(1).toLowerCase() + p.slice(star + 1);
+  }
+
+  /** Every name. */
+  all(codeMnemonic: ArrayLike<number>, mnemonicNames: readonly string[]): string[] {
+    const out = new Array<string>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.name(i, codeMnemonic, mnemonicNames);
+    return out;
+  }
 }
