@@ -64,7 +64,8 @@ const STORAGE: [string, number, number, number][] = [
  * The table text of `values` (read back by `tableValues` in src/table-codec.ts): the shorter of
  * the two forms, or with `fast` (a table read at import) the base64 form whenever one holds the
  * values, since the native base64 decode is far cheaper than `JSON.parse` (INFO_ROWS, 6,104
- * values: 0.8 ms as JSON at import against well under 0.1 ms as base64, for 14 kB more text).
+ * values: 0.8 ms as JSON at import, 0.4 ms as base64 including the first base64 decode's setup;
+ * the 30 kB decode tree then takes 0.04 ms).
  */
 export function encodeValues(values: readonly number[], fast = false): string {
   const json = `[${values.join(',')}]`;
@@ -103,6 +104,27 @@ function checkFits(name: string, type: string, values: readonly number[]): void 
 }
 
 /**
+ * Numbers the distinct items of `items` (by `key`) in order of first appearance: the distinct
+ * items, and each item's number. The generated tables store repeated rows, values and name
+ * patterns this way.
+ */
+function numberDistinct<T>(items: readonly T[], key: (item: T) => string): { distinct: T[]; index: number[] } {
+  const distinct: T[] = [];
+  const at = new Map<string, number>();
+  const index = items.map((item) => {
+    const k = key(item);
+    let i = at.get(k);
+    if (i === undefined) {
+      i = distinct.length;
+      distinct.push(item);
+      at.set(k, i);
+    }
+    return i;
+  });
+  return { distinct, index };
+}
+
+/**
  * A table as its values' text, or, for a table built on first use that has at most 256 distinct
  * values when that saves a quarter of the text, as its distinct values plus a one-byte index per
  * value (V8 scans every byte of the bundle at import). Not for the tables read at import: the
@@ -118,12 +140,11 @@ const arr = (name: string, type: string, values: number[], doc: string): string 
 /** The expression that builds a typed array of `type` from `values`: see `arr`. */
 function valuesExpr(type: string, values: readonly number[], fast: boolean): string {
   const plain = JSON.stringify(encodeValues(values, fast));
-  const distinct = [...new Set(values)];
+  const { distinct, index } = numberDistinct(values, String);
   if (!fast && distinct.length <= 256) {
-    const at = new Map(distinct.map((v, i) => [v, i]));
     const dict = JSON.stringify(encodeValues(distinct));
-    const index = JSON.stringify(encodeValues(values.map((v) => at.get(v)!)));
-    if ((dict.length + index.length) * 4 <= plain.length * 3) return `parseIndexed(${type}, ${dict}, ${index})`;
+    const indexText = JSON.stringify(encodeValues(index));
+    if ((dict.length + indexText.length) * 4 <= plain.length * 3) return `parseIndexed(${type}, ${dict}, ${indexText})`;
   }
   return `parseValues(${type}, ${plain})`;
 }
@@ -143,30 +164,14 @@ const split = (name: string, type: string, values: number[], start: number, doc:
 
 /** A per-code table of `width` values per code, stored as its distinct rows + a row index per code (Uint8 while there are at most 256 rows). */
 const rowsArr = (name: string, type: string, width: number, values: number[], doc: string): string => {
-  // read at import: the per-code values themselves, so the import runs no expansion loop
-  if (EAGER.has(name)) return arr(name, type, values, doc);
   checkFits(name, type, values);
-  const rows: string[] = [];
-  const rowIndex = new Map<string, number>();
-  const index: number[] = [];
-  const flat: number[] = [];
-  for (let i = 0; i < values.length; i += width) {
-    const row = values.slice(i, i + width);
-    const k = row.join(',');
-    let r = rowIndex.get(k);
-    if (r === undefined) {
-      r = rows.length;
-      rows.push(k);
-      rowIndex.set(k, r);
-      flat.push(...row);
-    }
-    index.push(r);
-  }
-  const indexType = rows.length <= 256 ? 'Uint8Array' : 'Uint16Array';
+  const perCode = Array.from({ length: values.length / width }, (_, c) => values.slice(c * width, (c + 1) * width));
+  const { distinct, index } = numberDistinct(perCode, (row) => row.join(','));
+  const indexType = distinct.length <= 256 ? 'Uint8Array' : 'Uint16Array';
   return table(
     name,
     type,
-    `parseRows(${type}, ${width}, ${valuesExpr(type, flat, false)}, ${indexType}, ${JSON.stringify(encodeValues(index))})`,
+    `parseRows(${type}, ${width}, ${valuesExpr(type, distinct.flat(), false)}, ${indexType}, ${JSON.stringify(encodeValues(index))})`,
     doc,
   );
 };
@@ -178,9 +183,7 @@ const rowsArr = (name: string, type: string, width: number, values: number[], do
  * only CODE_NAMES (and `findCode`) expand them all (about 6-10 ms in the interpreter here).
  */
 function codeNamesOf(names: readonly string[], codeMnemonic: readonly number[], mnemonics: readonly string[]): string {
-  const patterns: string[] = [];
-  const patternIndex = new Map<string, number>();
-  const index = names.map((name, c) => {
+  const perCode = names.map((name, c) => {
     if (/[ *]/.test(name)) throw new Error(`code name ${JSON.stringify(name)} has a space or a star`);
     const m = mnemonics[codeMnemonic[c]!]!;
     const title = m[0] + m.slice(1).toLowerCase();
@@ -192,14 +195,9 @@ function codeNamesOf(names: readonly string[], codeMnemonic: readonly number[], 
         break;
       }
     }
-    let k = patternIndex.get(pattern);
-    if (k === undefined) {
-      k = patterns.length;
-      patterns.push(pattern);
-      patternIndex.set(pattern, k);
-    }
-    return k;
+    return pattern;
   });
+  const { distinct: patterns, index } = numberDistinct(perCode, String);
   return (
     `let lazyCodeNamePatterns: NamePatterns | undefined;
 /** The code names' patterns (CODE_NAMES without expanding every name: see {@link NamePatterns}), made on first use. */
@@ -320,38 +318,37 @@ export function generateSource(): string {
   out += arr('CODE_CPU', 'Uint8Array', cpu, 'CPUID feature id per code.');
   // The decoder's per-code facts as distinct rows, so an instruction touches one 32-byte row
   // and the import unpacks a few kB instead of expanding per-code tables.
-  const flagRowIndex = new Map<string, number>();
-  const flagRows: number[] = [];
-  const infoRowIndex = new Map<string, number>();
-  const infoRows: number[] = [];
-  const codeInfo: number[] = new Array(n).fill(0);
+  // RFLAGS rows in code order
+  const flagsOf = (c: number): number[] => flags.slice(c * 5, c * 5 + 5);
+  const flagRowsOf = numberDistinct(
+    Array.from({ length: n }, (_, c) => flagsOf(c)),
+    (row) => row.join(','),
+  );
+  const flagRows = flagRowsOf.distinct.flat();
   // A code is late if its form is in a VEX or EVEX map (map >= VEX_MAP0): its row is read only
   // after a VEX/EVEX decode has loaded the tables' tails. Rows are numbered legacy codes first,
   // so the rows only late codes use are INFO_ROWS' tail; CODE_INFO's tail is the EVEX codes
   // (the last forms of the data file).
   const late = (c: number): boolean => c > 0 && forms[c - 1]!.map >= VEX_MAP0;
-  const rowOf = (c: number): number => {
-    const fr = flagRowIndex.get(flags.slice(c * 5, c * 5 + 5).join(','))!;
-    const row = [attrs[c]!, opCount[c]! | (memSize[c]! << 8), ...ops.slice(c * 5, c * 5 + 5), fr];
-    let r = infoRowIndex.get(row.join(','));
-    if (r === undefined) {
-      r = infoRowIndex.size;
-      infoRowIndex.set(row.join(','), r);
-      infoRows.push(...row);
-    }
-    return r;
-  };
-  // RFLAGS rows in code order; INFO rows legacy codes first
-  for (let c = 0; c < n; c++) {
-    const fk = flags.slice(c * 5, c * 5 + 5).join(',');
-    if (!flagRowIndex.has(fk)) {
-      flagRowIndex.set(fk, flagRowIndex.size);
-      flagRows.push(...flags.slice(c * 5, c * 5 + 5));
-    }
-  }
-  for (let c = 0; c < n; c++) if (!late(c)) codeInfo[c] = rowOf(c);
-  const lateInfoRow = infoRowIndex.size;
-  for (let c = 0; c < n; c++) if (late(c)) codeInfo[c] = rowOf(c);
+  const all = Array.from({ length: n }, (_, c) => c);
+  const legacy = all.filter((c) => !late(c));
+  const order = [...legacy, ...all.filter(late)];
+  const infoRowsOf = numberDistinct(
+    order.map((c) => [
+      attrs[c]!,
+      opCount[c]! | (memSize[c]! << 8),
+      ...ops.slice(c * 5, c * 5 + 5),
+      flagRowsOf.index[c]!,
+    ]),
+    (row) => row.join(','),
+  );
+  const infoRows = infoRowsOf.distinct.flat();
+  const codeInfo: number[] = new Array(n).fill(0);
+  order.forEach((c, i) => {
+    codeInfo[c] = infoRowsOf.index[i]!;
+  });
+  // legacy codes come first, so their rows are the first ones numbered
+  const lateInfoRow = new Set(infoRowsOf.index.slice(0, legacy.length)).size;
   const evexCodeStart = forms.findIndex((f) => f.map >= EVEX_MAP0) + 1;
   forms.forEach((f, i) => {
     if (i + 1 >= evexCodeStart && f.map < EVEX_MAP0)

@@ -2,6 +2,9 @@ import { CODE_COUNT, codeNamePatterns, decodeTables } from './generated/tables.t
 
 export { CODE_COUNT };
 
+/** The names `codeName` has expanded, by code. */
+const nameCache: string[] = [];
+
 /**
  * Name of an instruction code, `Mnemonic_operands` (e.g. `Add_rm32_r32`, `Mov_r64_imm64`).
  * Codes are numbered in data-file order and never renumbered; 0 is `INVALID`.
@@ -12,7 +15,6 @@ export function codeName(code: number): string {
   nameCache[code] ??= codeNamePatterns().name(code, decodeTables.CODE_MNEMONIC, decodeTables.MNEMONIC_NAMES);
   return nameCache[code];
 }
-const nameCache: string[] = [];
 
 let codeIndex: Map<string, number> | undefined;
 /** The code with this name (see {@link codeName}), or -1. */

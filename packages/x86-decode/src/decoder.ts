@@ -141,12 +141,14 @@ if (INFO_STRIDE !== 8) throw new Error('generated INFO_STRIDE must be 8 (decodeA
 // general-path decode in that mode (cold start: not at import; the fast path computes the root of
 // the slot it fills itself).
 function fillSlotInfo(out: Int32Array, mode64: number, from: number, to: number): Int32Array {
-  for (let i = from; i < to; i++) {
-    let root = DECODE_ROOTS[i]!;
-    while (root >= 0 && DECODE_TREE[root] === Sel.Mode) root = DECODE_TREE[root + 1 + mode64]!;
-    out[i] = (root << 1) | HAS_MODRM[i]!;
-  }
+  for (let i = from; i < to; i++) out[i] = (slotRoot(i, mode64) << 1) | HAS_MODRM[i]!;
   return out;
+}
+/** The decode-tree root of `slot` in 64-bit mode (`mode64` 1) or 16/32-bit mode (0): its MODE nodes taken. */
+function slotRoot(slot: number, mode64: number): number {
+  let root = DECODE_ROOTS[slot]!;
+  while (root >= 0 && DECODE_TREE[root] === Sel.Mode) root = DECODE_TREE[root + 1 + mode64]!;
+  return root;
 }
 let slotInfoLegacy: Int32Array | null = null;
 let slotInfo64: Int32Array | null = null;
@@ -414,9 +416,8 @@ class FastTable {
     const mode64 = this.mode64;
     const pfx = this.pfx;
     const osz66 = pfx === 1;
-    // this slot's root in this mode (as fillSlotInfo computes it): the fast path needs no slot table
-    let root = DECODE_ROOTS[slot]!;
-    while (root >= 0 && DECODE_TREE[root] === Sel.Mode) root = DECODE_TREE[root + 1 + (mode64 ? 1 : 0)]!;
+    // the fast path needs no slot table
+    const root = slotRoot(slot, mode64 ? 1 : 0);
     const hasModrm = HAS_MODRM[slot] !== 0;
     for (let key = 0; key < 32; key++) {
       const rexW = key >> 4;

@@ -7,28 +7,22 @@ async function freshPackage() {
   const calls: string[] = [];
   vi.doMock('../table-codec.ts', async (importOriginal) => {
     const codec = await importOriginal<typeof import('../table-codec.ts')>();
+    // each unpacking function records its name, the typed array it makes or fills, and for
+    // fillValues the offset, for parseRows the row width
+    const recorded = <A extends unknown[], R>(name: string, f: (...args: A) => R, withSecond: boolean) =>
+      ((...args: A): R => {
+        const target = args[0] as { name?: string; constructor: { name: string } };
+        const what = typeof target === 'function' ? target.name : target.constructor.name;
+        calls.push(withSecond ? `${name} ${what} ${String(args[1])}` : `${name} ${what}`);
+        return f(...args);
+      }) as (...args: A) => R;
     return {
       ...codec,
-      parseValues: ((...args: Parameters<typeof codec.parseValues>) => {
-        calls.push(`parseValues ${args[0].name}`);
-        return codec.parseValues(...args);
-      }) as typeof codec.parseValues,
-      parseHead: ((...args: Parameters<typeof codec.parseHead>) => {
-        calls.push(`parseHead ${args[0].name}`);
-        return codec.parseHead(...args);
-      }) as typeof codec.parseHead,
-      fillValues: ((...args: Parameters<typeof codec.fillValues>) => {
-        calls.push(`fillValues ${args[0].constructor.name} ${args[1]}`);
-        return codec.fillValues(...args);
-      }) as typeof codec.fillValues,
-      parseIndexed: ((...args: Parameters<typeof codec.parseIndexed>) => {
-        calls.push(`parseIndexed ${args[0].name}`);
-        return codec.parseIndexed(...args);
-      }) as typeof codec.parseIndexed,
-      parseRows: ((...args: Parameters<typeof codec.parseRows>) => {
-        calls.push(`parseRows ${args[0].name} ${args[1]}`);
-        return codec.parseRows(...args);
-      }) as typeof codec.parseRows,
+      parseValues: recorded('parseValues', codec.parseValues, false),
+      parseHead: recorded('parseHead', codec.parseHead, false),
+      fillValues: recorded('fillValues', codec.fillValues, true),
+      parseIndexed: recorded('parseIndexed', codec.parseIndexed, false),
+      parseRows: recorded('parseRows', codec.parseRows, true),
     };
   });
   const pkg = await import('../index.ts');
